@@ -1,0 +1,349 @@
+"""Neighbourhood Renewal Atlas — the Streamlit app. Thin: widgets in, geo/ functions, map out."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.assets import install_static
+from geo.catalogue import load_catalogue
+from geo.classify import PALETTES, SCHEMES, classify_values
+from geo.errors import AtlasError, CRSProblem
+from geo.io import ReadNotes, list_layers, parse_numbers, read_boundaries, read_table
+from geo.join import JoinBlockedWithReport, join_indicators, unmatched_table
+from geo.mapping import MapSpec, build_choropleth, escape_text
+from geo.views import district_summaries, lsoas_in_districts, numeric_columns, prepare_table
+
+APP_DIR = Path(__file__).resolve().parent
+DEMO = {
+    "lsoa": APP_DIR / "boundaries" / "demo_lsoa.geojson",
+    "district": APP_DIR / "boundaries" / "demo_districts.geojson",
+    "table": APP_DIR / "indicators" / "demo_iod_file7.csv",
+}
+BOUNDARY_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".parquet")
+TABLE_SUFFIXES = (".csv", ".xlsx", ".csv.gz")
+DEMO_NOTE = "Illustrative demo data: fictional places and synthetic values, not real statistics."
+
+st.set_page_config(page_title="Neighbourhood Renewal Atlas", page_icon="🗺️", layout="wide")
+install_static(APP_DIR / "static")
+
+
+# ------------------------------------------------------------------ cached loaders (keyed by content)
+
+@st.cache_data(show_spinner="Reading boundaries…", max_entries=8)
+def load_boundaries(data: bytes, name: str, layer: str | None, assume_crs: str | None):
+    notes = ReadNotes()
+    gdf = read_boundaries(data, name=name, layer=layer, assume_crs=assume_crs, notes=notes)
+    return gdf, notes.messages
+
+
+@st.cache_data(show_spinner="Reading table…", max_entries=8)
+def load_table(data: bytes, name: str):
+    notes = ReadNotes()
+    return read_table(data, name=name, notes=notes), notes.messages
+
+
+@st.cache_data(max_entries=8)
+def layers_of(data: bytes, name: str):
+    return list_layers(data, name=name)
+
+
+@st.cache_data(max_entries=16)
+def read_path(path: str, mtime: float) -> bytes:
+    return Path(path).read_bytes()
+
+
+def file_bytes(path: Path) -> bytes:
+    return read_path(str(path), path.stat().st_mtime)
+
+
+def data_folders() -> list[Path]:
+    """The project's data folders, plus any listed in ATLAS_DATA_DIRS (separated by ':')."""
+    extra = [Path(p) for p in os.environ.get("ATLAS_DATA_DIRS", "").split(os.pathsep) if p]
+    return [APP_DIR / "boundaries", APP_DIR / "indicators", *extra]
+
+
+def files_in_folders(suffixes: tuple[str, ...]) -> list[Path]:
+    found = []
+    for folder in data_folders():
+        if folder.is_dir():
+            found += sorted(p for p in folder.rglob("*") if p.is_file() and p.name.lower().endswith(suffixes))
+    return found
+
+
+def show_error(exc: AtlasError) -> None:
+    st.error(f"**{exc.message}**\n\n{exc.hint}")
+
+
+# ------------------------------------------------------------------ choosing the data
+
+def choose_inputs() -> dict | None:
+    """Sidebar: where the boundaries and the table come from. Returns bytes+names, or None."""
+    source = st.sidebar.radio("Data", ["Demo pack (illustrative)", "Files in data folders", "Upload your own"],
+                              key="source")
+    if source.startswith("Demo"):
+        return {"demo": True, "lsoa": (file_bytes(DEMO["lsoa"]), DEMO["lsoa"].name),
+                "district": (file_bytes(DEMO["district"]), DEMO["district"].name),
+                "table": (file_bytes(DEMO["table"]), DEMO["table"].name)}
+    if source.startswith("Files"):
+        bfiles, tfiles = files_in_folders(BOUNDARY_SUFFIXES), files_in_folders(TABLE_SUFFIXES)
+        label = lambda p: f"{p.parent.name}/{p.name}"  # noqa: E731
+        lsoa = st.sidebar.selectbox("Neighbourhood (LSOA) boundaries", bfiles, format_func=label, key="f_lsoa")
+        district = st.sidebar.selectbox("District boundaries", [None, *bfiles],
+                                        format_func=lambda p: "(none)" if p is None else label(p), key="f_district")
+        table = st.sidebar.selectbox("Indicator table", tfiles, format_func=label, key="f_table")
+        if lsoa is None or table is None:
+            st.info("No data files found in the data folders.")
+            return None
+        return {"demo": False, "lsoa": (file_bytes(lsoa), lsoa.name),
+                "district": (file_bytes(district), district.name) if district else None,
+                "table": (file_bytes(table), table.name)}
+    up_b = st.sidebar.file_uploader("Boundaries (GeoJSON, GeoPackage, zipped Shapefile, GeoParquet)",
+                                    type=["geojson", "json", "gpkg", "zip", "parquet"], key="u_b")
+    up_t = st.sidebar.file_uploader("Indicator table (CSV or XLSX)", type=["csv", "xlsx"], key="u_t")
+    up_d = st.sidebar.file_uploader("District boundaries (optional)", type=["geojson", "json", "gpkg", "zip", "parquet"],
+                                    key="u_d")
+    if not up_b or not up_t:
+        st.info("Upload a boundary file and an indicator table to see how well they join.")
+        return None
+    return {"demo": False, "lsoa": (up_b.getvalue(), up_b.name), "table": (up_t.getvalue(), up_t.name),
+            "district": (up_d.getvalue(), up_d.name) if up_d else None}
+
+
+def read_layer(data: bytes, name: str, key: str):
+    """Read one boundary file, asking for a layer or CRS where the file needs one. None on error."""
+    layer = None
+    try:
+        layers = layers_of(data, name)
+        if len(layers) > 1:
+            layer = st.sidebar.selectbox(f"Layer of {name}", [n for n, _ in layers], key=f"layer_{key}")
+        crs = st.session_state.get(f"crs_{key}")
+        gdf, messages = load_boundaries(data, name, layer, crs)
+        return gdf, messages
+    except CRSProblem as exc:
+        show_error(exc)
+        if "does not say" in exc.message:
+            st.selectbox("Coordinate system of this file", [None, "EPSG:27700", "EPSG:4326"], key=f"crs_{key}",
+                         format_func=lambda c: "choose…" if c is None else
+                         {"EPSG:27700": "British National Grid (EPSG:27700)", "EPSG:4326": "WGS84 lon/lat (EPSG:4326)"}[c])
+        return None
+    except AtlasError as exc:
+        show_error(exc)
+        return None
+
+
+# ------------------------------------------------------------------ report panel
+
+def show_report(report, read_messages: list[str], title: str = "How well it joins", key: str = "j") -> None:
+    st.subheader(title)
+    st.markdown(
+        f"- Areas with data: **{report.matched:,} of {report.boundary_rows:,}** ({report.share_matched:.1%})\n"
+        f"- Areas without data: **{len(report.boundaries_without_data):,}**\n"
+        f"- Data rows without an area: **{len(report.data_without_boundary):,}** of {report.indicator_rows:,}\n"
+        f"- Duplicate codes: **{len(report.duplicates):,}**")
+    st.caption(f"Geography: **{escape_text(report.level)}** · Vintage: **{escape_text(report.vintage)}** · "
+               f"codes from `{report.boundary_code}` ↔ `{report.indicator_code}`")
+    for msg in read_messages + report.messages:
+        st.info(msg)
+    if report.normalisations:
+        with st.expander(f"Code clean-ups ({len(report.normalisations)})"):
+            for n in report.normalisations:
+                st.write("• " + n)
+    dups = [d for d in report.duplicates]
+    if dups:
+        with st.expander(f"Duplicate codes ({len(dups)})"):
+            st.dataframe(pd.DataFrame(dups), hide_index=True)
+    unmatched = unmatched_table(report)
+    if not unmatched.empty:
+        with st.expander(f"Unmatched codes ({len(unmatched):,})"):
+            st.dataframe(unmatched, hide_index=True, height=200)
+        st.download_button("Download unmatched codes (CSV)", unmatched.to_csv(index=False).encode(),
+                           "unmatched_codes.csv", "text/csv", key=f"{key}_unmatched")
+    st.download_button("Download join report (JSON)", json.dumps(report.to_dict(), indent=2).encode(),
+                       "join_report.json", "application/json", key=f"{key}_report")
+
+
+# ------------------------------------------------------------------ main
+
+def classification_controls(default_scheme: str, allow_deciles: bool) -> dict:
+    options = [s for s in SCHEMES if allow_deciles or s != "national_deciles"]
+    scheme = st.sidebar.selectbox("Classification", options, index=options.index(default_scheme),
+                                  format_func=lambda s: SCHEMES[s][0], key="scheme")
+    k = st.sidebar.slider("Classes", 3, 10, 5, key="k") \
+        if SCHEMES[scheme][1] else None
+    breaks = None
+    if scheme == "user_defined":
+        text = st.sidebar.text_input("Upper bounds of classes, comma-separated", "10, 20, 30, 40", key="breaks")
+        try:
+            breaks = [float(b) for b in text.replace(";", ",").split(",") if b.strip()]
+        except ValueError:
+            st.sidebar.error("Breaks must be numbers separated by commas, e.g. 10, 20, 30.")
+            breaks = None
+        if not breaks:
+            scheme, k = "quantiles", 5
+    palette = st.sidebar.selectbox("Colours (colour-blind safe)", list(PALETTES), key="palette")
+    return {"scheme": scheme, "k": k or 5, "breaks": breaks, "palette": palette}
+
+
+def main() -> None:
+    st.title("Neighbourhood Renewal Atlas")
+    inputs = choose_inputs()
+    if inputs is None:
+        return
+    if inputs["demo"]:
+        st.warning(DEMO_NOTE, icon="ℹ️")
+    attribution = load_catalogue()["defaults"]["attribution"]
+
+    try:
+        table, table_messages = load_table(*inputs["table"])
+    except AtlasError as exc:
+        show_error(exc)
+        return
+    lsoa_read = read_layer(*inputs["lsoa"], key="lsoa")
+    if lsoa_read is None:
+        return
+    lsoa_gdf, lsoa_messages = lsoa_read
+    try:
+        ind = prepare_table(table)
+    except AtlasError as exc:
+        show_error(exc)
+        return
+
+    resolve = st.session_state.get("resolve", "block")
+    try:
+        joined, report = join_indicators(lsoa_gdf, ind.frame, indicator_code=ind.code_column,
+                                         resolve_conflicts=resolve)
+    except JoinBlockedWithReport as exc:
+        show_error(exc)
+        st.dataframe(pd.DataFrame([d for d in exc.report.duplicates if d["kind"] == "conflicting"]), hide_index=True)
+        st.radio("Resolve conflicting duplicates", ["block", "first", "last"], key="resolve", horizontal=True,
+                 format_func={"block": "Leave blocked", "first": "Keep the first row", "last": "Keep the last row"}.get)
+        show_report(exc.report, lsoa_messages + table_messages)
+        return
+    except AtlasError as exc:
+        show_error(exc)
+        return
+
+    iod = bool(ind.available_measures())
+    district_read = None
+    if inputs.get("district") and iod and ind.district_column:
+        district_read = read_layer(*inputs["district"], key="district")
+    views = (["Districts (England)"] if district_read else []) + ["Neighbourhoods (LSOAs)"]
+    view = st.sidebar.radio("Map", views, key="view")
+
+    map_col, side_col = st.columns([3, 2], gap="medium")
+    if iod:
+        measure_ids = [m["id"] for m in ind.available_measures()]
+        labels = {m["id"]: m["label"] for m in ind.available_measures()}
+        measure = st.sidebar.selectbox("Measure", measure_ids, format_func=labels.get, key="measure")
+    if view.startswith("Districts"):
+        layer, spec, higher_is_worse, deciles, allow_deciles, district_report = district_layer(
+            ind, measure, labels[measure], district_read[0])
+    else:
+        layer, spec, higher_is_worse, deciles, allow_deciles, district_report = lsoa_layer(
+            ind, joined, report, iod, measure if iod else None, labels[measure] if iod else "")
+    if layer is None:
+        return
+    if inputs["demo"]:
+        spec.caveat = DEMO_NOTE
+    cls = classification_controls("national_deciles" if allow_deciles else "quantiles", allow_deciles)
+    basemap = st.sidebar.toggle("Basemap (needs internet)", value=False, key="basemap")
+    try:
+        classification = classify_values(layer[spec.value_column], cls["scheme"], cls["k"], higher_is_worse,
+                                         deciles=deciles, breaks=cls["breaks"], palette=cls["palette"])
+    except ValueError as exc:
+        st.error(str(exc))
+        return
+    fmap = build_choropleth(layer, spec, classification, attribution=attribution, basemap=basemap)
+    with map_col:
+        st_folium(fmap, height=640, use_container_width=True, returned_objects=[], key="atlas_map")
+        legend = pd.DataFrame({"Class": classification.labels[::-1], "Areas": classification.counts[::-1]})
+        st.caption("Legend as a table (most deprived first); areas without data: "
+                   f"{classification.no_data_count:,}")
+        st.dataframe(legend, hide_index=True)
+    with side_col:
+        if district_report is not None:
+            tab_d, tab_l = st.tabs(["District join", "Neighbourhood join"])
+            with tab_d:
+                show_report(district_report, district_read[1], "Districts: summaries to boundaries", key="d")
+            with tab_l:
+                show_report(report, lsoa_messages + table_messages, "Neighbourhoods: table to boundaries", key="l")
+        else:
+            show_report(report, lsoa_messages + table_messages)
+        shown = layer.drop(columns=[layer.geometry.name]).copy()
+        st.download_button("Download mapped values (CSV)", shown.to_csv(index=False).encode(), "atlas_values.csv",
+                           "text/csv")
+
+
+def district_layer(ind, measure: str, measure_label: str, districts_gdf):
+    """Districts nationally: MHCLG summaries of the chosen measure, joined to district boundaries."""
+    from geo.catalogue import summaries
+
+    entries = {s["id"]: s for s in summaries()}
+    summary_id = st.sidebar.selectbox("District summary", list(entries), format_func=lambda s: entries[s]["label"],
+                                      key="summary")
+    try:
+        table = district_summaries(ind, measure)
+    except AtlasError as exc:
+        show_error(exc)
+        return None, None, True, None, False, None
+    joined, report = join_indicators(districts_gdf, table, indicator_code="district_code")
+    joined[f"{summary_id}_rank"] = joined[f"{summary_id}_rank"].astype("Float64")
+    n = len(table)
+    joined["district_decile"] = ((joined[f"{summary_id}_rank"] - 1) * 10 // n + 1).astype("Float64")
+    name_col = next((c for c in districts_gdf.columns if str(c).lower().endswith(("nm", "name"))), None)
+    spec = MapSpec(summary_id, f"{measure_label}: {entries[summary_id]['label']}", name_col, report.boundary_code,
+                   tooltip_columns=((f"Rank of {n} districts (1 = most deprived)", f"{summary_id}_rank"),
+                                    ("Decile of districts", "district_decile"), ("LSOAs", "lsoa_count")),
+                   title=f"{measure_label} — {entries[summary_id]['label']}",
+                   subtitle=f"{report.matched} of {report.boundary_rows} districts matched")
+    return joined, spec, entries[summary_id]["direction"] == "higher_is_worse", None, False, report
+
+
+def lsoa_layer(ind, joined, report, iod: bool, measure: str | None, measure_label: str):
+    """LSOAs (optionally only those in chosen districts), with a national measure or any numeric column."""
+    layer = joined
+    if ind.district_column and ind.district_column in joined.columns:
+        names = joined[[ind.district_column] + ([ind.district_name_column] if ind.district_name_column else [])]
+        names = names.dropna().drop_duplicates(ind.district_column)
+        lookup = dict(zip(names[ind.district_column], names[ind.district_name_column]
+                          if ind.district_name_column else names[ind.district_column]))
+        codes = sorted(lookup, key=lambda c: str(lookup[c]))
+        chosen = st.sidebar.multiselect("Districts to show (empty = all)", codes, format_func=lambda c: f"{lookup[c]} ({c})",
+                                        key="districts")
+        if chosen:
+            layer = lsoas_in_districts(joined, ind, chosen)
+    name_col = ind.name_column if ind.name_column in joined.columns else None
+    if iod:
+        kinds = [k for k in ("score", "rank", "decile") if ind.column_for(measure, k)]
+        kind = st.sidebar.radio("Show", kinds, horizontal=True, key="kind", format_func=str.title)
+        col = ind.column_for(measure, kind)
+        decile_col = ind.column_for(measure, "decile")
+        tips = tuple((c.label.split(" ")[-1].title(), c.name) for c in
+                     (ind.column_for(measure, k) for k in ("score", "rank", "decile")) if c and c.name != col.name)
+        spec = MapSpec(col.name, f"{measure_label} {kind}", name_col, report.boundary_code, tooltip_columns=tips,
+                       title=f"{measure_label} — {kind}",
+                       subtitle="Rank 1 / decile 1 = most deprived nationally; ranks are relative")
+        deciles = layer[decile_col.name] if decile_col is not None else None
+        return layer, spec, col.higher_is_worse, deciles, deciles is not None, None
+    candidates = numeric_columns(joined.drop(columns=[joined.geometry.name]),
+                                 exclude=(report.boundary_code, report.indicator_code))
+    if not candidates:
+        st.error("The table has no numeric columns to map.")
+        return None, None, True, None, False, None
+    col = st.sidebar.selectbox("Column to map", candidates, key="column")
+    worse = st.sidebar.toggle("Higher values are worse", value=True, key="higher_is_worse")
+    layer = layer.copy()
+    layer[col], _ = parse_numbers(layer[col])
+    spec = MapSpec(col, str(col), name_col, report.boundary_code, title=str(col),
+                   subtitle="Darker = " + ("higher" if worse else "lower"))
+    return layer, spec, worse, None, False, None
+
+
+main()

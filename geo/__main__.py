@@ -1,0 +1,144 @@
+"""Command line: `python -m geo join|summarise|map …` (see `python -m geo --help`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from geo.errors import AtlasError
+
+FILE7_DISTRICT = "Local Authority District code (2019)"
+FILE7_SCORE = "Index of Multiple Deprivation (IMD) Score"
+FILE7_RANK = "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)"
+FILE7_POPULATION = "Total population: mid 2015 (excluding prisoners)"
+
+
+def _join(args: argparse.Namespace) -> int:
+    from geo.io import read_boundaries, read_table
+    from geo.join import JoinBlockedWithReport, join_indicators
+
+    boundaries = read_boundaries(args.boundaries, layer=args.layer, assume_crs=args.assume_crs)
+    table = read_table(args.indicators)
+    try:
+        _, report = join_indicators(boundaries, table, args.boundary_code, args.indicator_code,
+                                    resolve_conflicts=args.resolve_duplicates)
+        status = 0
+    except JoinBlockedWithReport as exc:
+        report, status = exc.report, 3
+        print(f"error: {exc}", file=sys.stderr)
+    Path(args.report).write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+    print(report.summary())
+    return status
+
+
+def _summarise(args: argparse.Namespace) -> int:
+    from geo.io import parse_numbers, read_table
+    from geo.summaries import summarise_districts
+
+    table = read_table(args.lsoa_table)
+    for col in (args.district, args.score, args.rank, args.population):
+        if col not in table.columns:
+            raise AtlasError(f"The table has no column '{col}'.",
+                             "Name the columns with --district/--score/--rank/--population. "
+                             f"Columns found: {', '.join(map(str, table.columns[:12]))} …")
+    for col in (args.score, args.rank, args.population):
+        table[col] = parse_numbers(table[col])[0]
+    out = summarise_districts(table, args.district, args.score, args.rank, args.population,
+                              n_national=args.national_lsoas)
+    out.drop(columns=["lsoa_count", "population"]).to_csv(args.out, index=False, float_format="%.6f")
+    print(f"Wrote {len(out):,} district summaries to {args.out}")
+    return 0
+
+
+def _map(args: argparse.Namespace) -> int:
+    from geo.catalogue import describe_column, recognise_columns
+    from geo.classify import classify_values
+    from geo.io import parse_numbers, read_boundaries, read_table
+    from geo.join import join_indicators
+    from geo.mapping import MapSpec, build_choropleth, map_html
+
+    boundaries = read_boundaries(args.boundaries, layer=args.layer, assume_crs=args.assume_crs)
+    table = read_table(args.indicators)
+    if args.column not in table.columns:
+        raise AtlasError(f"The table has no column '{args.column}'.",
+                         f"Columns: {', '.join(map(str, table.columns))}.")
+    joined, report = join_indicators(boundaries, table, args.boundary_code, args.indicator_code)
+    joined[args.column] = parse_numbers(joined[args.column])[0]
+    column = describe_column(args.column, recognise_columns([args.column]))
+    higher_is_worse = column.higher_is_worse if args.higher_is_worse is None else args.higher_is_worse == "yes"
+    classification = classify_values(joined[args.column], args.scheme, args.k, higher_is_worse,
+                                     breaks=args.breaks, palette=args.palette)
+    name_col = next((c for c in boundaries.columns if str(c).lower().endswith(("nm", "name"))), None)
+    spec = MapSpec(args.column, column.label, name_col, report.boundary_code, title=args.title or column.label,
+                   subtitle=f"{Path(args.indicators).name} on {Path(args.boundaries).name}")
+    m = build_choropleth(joined, spec, classification, attribution=args.attribution)
+    Path(args.out).write_text(map_html(m), encoding="utf-8")
+    print(f"{report.summary()} Wrote {args.out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m geo", description="Neighbourhood Renewal Atlas tools.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def boundary_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("boundaries", help="GeoJSON, GeoPackage, zipped Shapefile or GeoParquet")
+        p.add_argument("indicators", help="CSV or XLSX table (official IoD files accepted as published)")
+        p.add_argument("--boundary-code", help="code column in the boundaries (guessed if omitted)")
+        p.add_argument("--indicator-code", help="code column in the table (guessed if omitted)")
+        p.add_argument("--layer", help="GeoPackage layer (the first spatial layer if omitted)")
+        p.add_argument("--assume-crs", help="CRS for a boundary file that does not declare one, e.g. EPSG:27700")
+
+    p = sub.add_parser("join", help="join a table to boundaries and write the join report as JSON")
+    boundary_args(p)
+    p.add_argument("--report", required=True, help="where to write the JSON report")
+    p.add_argument("--resolve-duplicates", choices=["block", "first", "last"], default="block",
+                   help="what to do with codes that appear twice with different values (default: block)")
+    p.set_defaults(func=_join)
+
+    p = sub.add_parser("summarise", help="district summaries (MHCLG method) from an LSOA table")
+    p.add_argument("lsoa_table")
+    p.add_argument("--district", default=FILE7_DISTRICT)
+    p.add_argument("--score", default=FILE7_SCORE)
+    p.add_argument("--rank", default=FILE7_RANK)
+    p.add_argument("--population", default=FILE7_POPULATION)
+    p.add_argument("--national-lsoas", type=int, default=None,
+                   help="LSOAs the ranks are out of (default: rows in the table; 32844 for IoD2019)")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_summarise)
+
+    p = sub.add_parser("map", help="write the choropleth as one self-contained, offline HTML file")
+    boundary_args(p)
+    p.add_argument("--column", required=True, help="the table column to map")
+    p.add_argument("--scheme", default="quantiles",
+                   choices=["quantiles", "equal_interval", "natural_breaks", "fisher_jenks_sampled", "user_defined"])
+    p.add_argument("--k", type=int, default=5)
+    p.add_argument("--breaks", type=float, nargs="*", help="upper class bounds for --scheme user_defined")
+    p.add_argument("--palette", default="viridis", choices=["viridis", "cividis", "blue-purple", "greys"])
+    p.add_argument("--higher-is-worse", choices=["yes", "no"], default=None,
+                   help="direction (recognised IoD columns know theirs)")
+    p.add_argument("--title")
+    p.add_argument("--attribution", default="Contains public sector information licensed under the OGL v3.0.")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_map)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except AtlasError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"what to do: {exc.hint}", file=sys.stderr)
+        return 2
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

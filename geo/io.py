@@ -1,0 +1,560 @@
+"""Safe readers for boundary layers and indicator tables.
+
+The file type is decided here, from the bytes, before any parser sees the file; GDAL is only
+ever handed a file we have already identified as a GeoPackage or an ESRI Shapefile, under a
+name we chose, so it never picks a driver (VRT, KML, CSV …) by itself. GeoJSON and GeoParquet
+are parsed without GDAL at all.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import sqlite3
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO, Union
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from geo.errors import CRSProblem, FileTooLarge, UnsupportedFile
+from geo.settings import setting
+
+Source = Union[str, os.PathLike, bytes]
+
+BOUNDARY_FORMATS = ("geojson", "gpkg", "shapefile-zip", "geoparquet")
+TABLE_FORMATS = ("csv", "xlsx")
+_GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
+
+
+@dataclass
+class ReadNotes:
+    """What a reader noticed and did, in words a user can read."""
+
+    format: str = ""
+    messages: list[str] = field(default_factory=list)
+
+
+def _load_bytes(source: Source, name: str | None) -> tuple[bytes, str]:
+    """Return the content and a display name, refusing anything over the size limit."""
+    limit = int(setting("max_file_mb")) * 1024 * 1024
+    if isinstance(source, (bytes, bytearray)):
+        data = bytes(source)
+        display = name or "uploaded file"
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise UnsupportedFile(f"No file at '{path}'.", "Check the path, or pick a file from the list.")
+        if path.is_symlink():
+            raise UnsupportedFile(f"'{path.name}' is a symbolic link.", "Use the file itself.")
+        size = path.stat().st_size
+        if size > limit:
+            raise FileTooLarge(
+                f"'{path.name}' is {size / 1e6:.0f} MB; the limit is {limit / 1e6:.0f} MB.",
+                "Simplify or clip the file, or raise max_file_mb in geo/settings.py.",
+            )
+        data = path.read_bytes()
+        display = name or path.name
+    if len(data) > limit:
+        raise FileTooLarge(
+            f"'{display}' is {len(data) / 1e6:.0f} MB; the limit is {limit / 1e6:.0f} MB.",
+            "Simplify or clip the file first.",
+        )
+    if not data:
+        raise UnsupportedFile(f"'{display}' is empty.", "Check that the upload or export finished.")
+    return data, display
+
+
+def sniff_format(data: bytes, name: str = "") -> str:
+    """Identify a file from its bytes (its name is only a tie-breaker). Raises UnsupportedFile."""
+    head = data[:4096]
+    lower = name.lower()
+    if head.startswith(b"SQLite format 3\x00"):
+        app_id = int.from_bytes(data[68:72], "big") if len(data) >= 72 else 0
+        if app_id != _GPKG_APPLICATION_ID:
+            raise UnsupportedFile(
+                f"'{name}' is an SQLite database but not a GeoPackage.",
+                "Export the layer as a GeoPackage (.gpkg), GeoJSON or zipped Shapefile.",
+            )
+        return "gpkg"
+    if head.startswith(b"PAR1"):
+        return "geoparquet"
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                names = [n.lower() for n in zf.namelist()]
+        except zipfile.BadZipFile as exc:
+            raise UnsupportedFile(f"'{name}' is a damaged zip file.", "Re-create the archive.") from exc
+        if "[content_types].xml" in names and any(n.startswith("xl/") for n in names):
+            return "xlsx"
+        if any(n.endswith(".shp") for n in names):
+            return "shapefile-zip"
+        raise UnsupportedFile(
+            f"'{name}' is a zip archive with no Shapefile (.shp) or Excel workbook inside.",
+            "Zip the .shp, .shx, .dbf and .prj files of one Shapefile together.",
+        )
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise UnsupportedFile(
+            f"'{name}' is an old-style Excel (.xls) or other OLE file.", "Save it as .xlsx or .csv and try again."
+        )
+    text = head.lstrip(b"\xef\xbb\xbf").lstrip()
+    if text.startswith(b"{"):
+        return "geojson"
+    if text.startswith(b"<"):
+        raise UnsupportedFile(
+            f"'{name}' is an XML/HTML document (e.g. KML, GML or an OGR VRT), which the atlas does not read.",
+            "Convert it to GeoJSON, GeoPackage or a zipped Shapefile.",
+        )
+    if b"\x00" in head:
+        raise UnsupportedFile(f"'{name}' is a binary file of a type the atlas does not read.",
+                              "Supported: GeoJSON, GeoPackage, zipped Shapefile, GeoParquet, CSV, XLSX.")
+    if lower.endswith((".geojson", ".json")):
+        raise UnsupportedFile(f"'{name}' does not start like a GeoJSON document.", "Check the file is GeoJSON.")
+    return "csv"
+
+
+# ---------------------------------------------------------------- boundaries
+
+
+def list_layers(source: Source, name: str | None = None) -> list[tuple[str, str]]:
+    """Layers of a GeoPackage as (name, geometry type); other formats have one layer."""
+    import pyogrio
+
+    data, display = _load_bytes(source, name)
+    fmt = sniff_format(data, display)
+    if fmt != "gpkg":
+        return [(Path(display).stem, "")]
+    with _TempFile(data, ".gpkg") as path:
+        return [(str(n), str(t) if t is not None else "") for n, t in pyogrio.list_layers(path)]
+
+
+class _TempFile:
+    """A private temporary copy of some bytes under a name and suffix we chose."""
+
+    def __init__(self, data: bytes, suffix: str) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix="atlas-")
+        self.path = os.path.join(self._dir.name, "input" + suffix)
+        with open(self.path, "wb") as fh:
+            fh.write(data)
+
+    def __enter__(self) -> str:
+        return self.path
+
+    def __exit__(self, *exc: object) -> None:
+        self._dir.cleanup()
+
+
+def read_boundaries(
+    source: Source,
+    name: str | None = None,
+    layer: str | None = None,
+    assume_crs: str | None = None,
+    notes: ReadNotes | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a boundary layer (GeoJSON, GeoPackage, zipped Shapefile, GeoParquet) into EPSG:4326.
+
+    The CRS is never guessed: a file without one needs `assume_crs`, and coordinates that do not
+    fit the declared CRS (British National Grid metres labelled as WGS84, say) are refused.
+    """
+    notes = notes if notes is not None else ReadNotes()
+    data, display = _load_bytes(source, name)
+    fmt = sniff_format(data, display)
+    notes.format = fmt
+    if fmt not in BOUNDARY_FORMATS:
+        raise UnsupportedFile(
+            f"'{display}' looks like a {fmt.upper()} table, not a boundary file.",
+            "Boundaries must be GeoJSON, GeoPackage, a zipped Shapefile or GeoParquet.",
+        )
+    if fmt == "geojson":
+        gdf = _read_geojson(data, display)
+    elif fmt == "geoparquet":
+        try:
+            gdf = gpd.read_parquet(io.BytesIO(data))
+        except Exception as exc:  # pyarrow raises many types
+            raise UnsupportedFile(f"'{display}' could not be read as GeoParquet: {exc}.",
+                                  "Check it was written by geopandas/GDAL as GeoParquet.") from exc
+    elif fmt == "gpkg":
+        gdf = _read_gpkg(data, display, layer, notes)
+    else:
+        gdf = _read_shapefile_zip(data, display, notes)
+    _check_size(gdf, display)
+    gdf = _settle_crs(gdf, display, assume_crs, notes)
+    return _clean_geometries(gdf, display, notes)
+
+
+def _read_geojson(data: bytes, display: str) -> gpd.GeoDataFrame:
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UnsupportedFile(f"'{display}' is not valid GeoJSON: {exc}.", "Re-export it as GeoJSON.") from exc
+    if isinstance(doc, dict) and doc.get("type") == "Feature":
+        doc = {"type": "FeatureCollection", "features": [doc]}
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
+        raise UnsupportedFile(f"'{display}' is JSON but not a GeoJSON FeatureCollection.",
+                              "Boundaries must be a FeatureCollection of polygons.")
+    if len(doc["features"]) > int(setting("max_features")):
+        raise FileTooLarge(f"'{display}' has {len(doc['features']):,} features; the limit is "
+                           f"{int(setting('max_features')):,}.", "Clip the file to the area you need.")
+    crs = None
+    legacy = doc.get("crs")
+    if isinstance(legacy, dict):
+        crs_name = str((legacy.get("properties") or {}).get("name", ""))
+        match = re.search(r"EPSG:{1,2}(\d+)", crs_name)
+        if match:
+            crs = f"EPSG:{match.group(1)}"
+        elif "CRS84" in crs_name:
+            crs = "EPSG:4326"
+    features = []
+    for feat in doc["features"]:
+        if not isinstance(feat, dict):
+            continue
+        props = feat.get("properties") or {}
+        features.append({"type": "Feature", "geometry": feat.get("geometry"),
+                         "properties": props if isinstance(props, dict) else {}})
+    try:
+        gdf = gpd.GeoDataFrame.from_features(features)
+    except Exception as exc:
+        raise UnsupportedFile(f"'{display}' has a geometry that could not be read: {exc}.",
+                              "Repair the file in QGIS (Vector > Geometry tools > Fix geometries).") from exc
+    if "geometry" not in gdf:
+        gdf = gpd.GeoDataFrame(gdf, geometry=gpd.GeoSeries([None] * len(gdf)))
+    # RFC 7946 GeoJSON is WGS84 unless a legacy crs member says otherwise.
+    return gdf.set_crs(crs or "EPSG:4326", allow_override=True)
+
+
+def _read_gpkg(data: bytes, display: str, layer: str | None, notes: ReadNotes) -> gpd.GeoDataFrame:
+    import pyogrio
+
+    with _TempFile(data, ".gpkg") as path:
+        _check_sqlite_is_plain_gpkg(path, display)
+        layers = [(str(n), t) for n, t in pyogrio.list_layers(path)]
+        spatial = [n for n, t in layers if t is not None]
+        if not spatial:
+            raise UnsupportedFile(f"'{display}' has no spatial layer.", "Choose a GeoPackage with polygon layers.")
+        if layer is None:
+            layer = spatial[0]
+            if len(spatial) > 1:
+                notes.messages.append(f"GeoPackage has {len(spatial)} spatial layers; read '{layer}'. "
+                                      "Choose another layer to change this.")
+        elif layer not in [n for n, _ in layers]:
+            raise UnsupportedFile(f"'{display}' has no layer called '{layer}'.",
+                                  f"Layers: {', '.join(n for n, _ in layers)}.")
+        elif layer not in spatial:
+            raise UnsupportedFile(f"Layer '{layer}' of '{display}' has no geometry.",
+                                  f"Spatial layers: {', '.join(spatial)}.")
+        info = pyogrio.read_info(path, layer=layer)
+        if info.get("driver") != "GPKG":
+            raise UnsupportedFile(f"'{display}' was not recognised as a GeoPackage.", "Re-export it as .gpkg.")
+        if int(info.get("features") or 0) > int(setting("max_features")):
+            raise FileTooLarge(f"Layer '{layer}' has {info['features']:,} features; the limit is "
+                               f"{int(setting('max_features')):,}.", "Clip the layer to the area you need.")
+        return pyogrio.read_dataframe(path, layer=layer, use_arrow=False)
+
+
+def _check_sqlite_is_plain_gpkg(path: str, display: str) -> None:
+    """Refuse GeoPackages carrying triggers or views, which GDAL would run or evaluate."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        kinds = dict(con.execute("SELECT type, count(*) FROM sqlite_master GROUP BY type").fetchall())
+    except sqlite3.DatabaseError as exc:
+        raise UnsupportedFile(f"'{display}' is a damaged GeoPackage: {exc}.", "Re-export it.") from exc
+    finally:
+        con.close()
+    risky = {k: v for k, v in kinds.items() if k in ("trigger", "view") and v}
+    # GDAL itself creates a handful of standard rtree triggers and views.
+    if risky.get("trigger", 0) > 40 or risky.get("view", 0) > 20:
+        raise UnsupportedFile(f"'{display}' carries {risky} — more than a plain GeoPackage.",
+                              "Export a plain copy with QGIS or ogr2ogr.")
+
+
+def _read_shapefile_zip(data: bytes, display: str, notes: ReadNotes) -> gpd.GeoDataFrame:
+    import pyogrio
+
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        members = [i for i in zf.infolist() if not i.is_dir()]
+        if len(members) > int(setting("max_zip_members")):
+            raise FileTooLarge(f"'{display}' holds {len(members)} files; the limit is {setting('max_zip_members')}.",
+                               "Zip just the .shp, .shx, .dbf, .prj and .cpg of one layer.")
+        total = sum(i.file_size for i in members)
+        if total > int(setting("max_unzipped_mb")) * 1024 * 1024:
+            raise FileTooLarge(f"'{display}' unpacks to {total / 1e6:.0f} MB; the limit is "
+                               f"{setting('max_unzipped_mb')} MB.", "Clip or simplify the layer.")
+        for info in members:
+            if info.flag_bits & 0x1:
+                raise UnsupportedFile(f"'{display}' is encrypted.", "Zip the files without a password.")
+            if info.compress_size and info.file_size / info.compress_size > float(setting("max_zip_ratio")):
+                raise FileTooLarge(f"'{info.filename}' in '{display}' expands {info.file_size // info.compress_size}×, "
+                                   "which looks like a zip bomb.", "Send the Shapefile zipped normally.")
+        shps = [i for i in members if i.filename.lower().endswith(".shp")]
+        if len(shps) > 1:
+            notes.messages.append(f"The zip holds {len(shps)} Shapefiles; read '{PurePosixPath(shps[0].filename).name}'.")
+        stem = shps[0].filename[:-4]
+        parts: dict[str, zipfile.ZipInfo] = {}
+        for info in members:
+            if info.filename[: len(stem)] == stem and len(info.filename) == len(stem) + 4:
+                parts[info.filename[-4:].lower()] = info
+        for needed in (".shx", ".dbf"):
+            if needed not in parts:
+                raise UnsupportedFile(f"The Shapefile in '{display}' has no {needed} file.",
+                                      "A Shapefile needs its .shp, .shx and .dbf (and .prj) files zipped together.")
+        with tempfile.TemporaryDirectory(prefix="atlas-") as tmp:
+            for ext, info in parts.items():
+                if ext not in (".shp", ".shx", ".dbf", ".prj", ".cpg"):
+                    continue
+                # Written under our own name: member paths (../, absolute) never touch the disk.
+                with zf.open(info) as src, open(os.path.join(tmp, "layer" + ext), "wb") as dst:
+                    dst.write(src.read(int(setting("max_unzipped_mb")) * 1024 * 1024 + 1))
+            shp_path = os.path.join(tmp, "layer.shp")
+            with open(shp_path, "rb") as fh:
+                if int.from_bytes(fh.read(4), "big") != 9994:
+                    raise UnsupportedFile(f"'{PurePosixPath(shps[0].filename).name}' is not a real .shp file.",
+                                          "Re-export the Shapefile.")
+            if ".prj" not in parts:
+                notes.messages.append("The Shapefile has no .prj file, so its coordinate system is unknown.")
+            info = pyogrio.read_info(shp_path)
+            if info.get("driver") != "ESRI Shapefile":
+                raise UnsupportedFile(f"'{display}' was not recognised as a Shapefile.", "Re-export it.")
+            if int(info.get("features") or 0) > int(setting("max_features")):
+                raise FileTooLarge(f"The Shapefile has {info['features']:,} features; the limit is "
+                                   f"{int(setting('max_features')):,}.", "Clip it to the area you need.")
+            encoding = None if ".cpg" in parts else "cp1252" if info.get("encoding") is None else None
+            return pyogrio.read_dataframe(shp_path, encoding=encoding, use_arrow=False)
+
+
+def _check_size(gdf: gpd.GeoDataFrame, display: str) -> None:
+    if len(gdf) > int(setting("max_features")):
+        raise FileTooLarge(f"'{display}' has {len(gdf):,} features; the limit is {int(setting('max_features')):,}.",
+                           "Clip the file to the area you need.")
+    vertices = int(shapely.get_num_coordinates(gdf.geometry.values).sum()) if len(gdf) else 0
+    if vertices > int(setting("max_vertices")):
+        raise FileTooLarge(f"'{display}' has {vertices:,} vertices; the limit is {int(setting('max_vertices')):,}.",
+                           "Simplify it (e.g. mapshaper or QGIS Simplify) before loading.")
+
+
+def describe_crs_problem(bounds: np.ndarray, crs: CRS | None) -> str | None:
+    """Say what is wrong when the coordinates do not fit the declared CRS, or None if they fit."""
+    minx, miny, maxx, maxy = bounds
+    if crs is not None and crs.is_geographic:
+        if maxx > 180 or minx < -180 or maxy > 90 or miny < -90:
+            if 0 <= minx and maxx <= 800_000 and 0 <= miny and maxy <= 1_400_000:
+                return ("its coordinates are in metres like British National Grid (EPSG:27700) but the file "
+                        "says they are longitude/latitude")
+            return "its coordinates are outside the range of longitude/latitude"
+        if 49 <= minx and maxx <= 61.5 and -9 <= miny and maxy <= 2.5:
+            return "its longitude and latitude look swapped (x looks like UK latitudes)"
+    return None
+
+
+def _settle_crs(gdf: gpd.GeoDataFrame, display: str, assume_crs: str | None, notes: ReadNotes) -> gpd.GeoDataFrame:
+    valid = gdf.geometry.notna() & ~gdf.geometry.is_empty
+    bounds = gdf.geometry[valid].total_bounds if valid.any() else np.array([0.0, 0.0, 0.0, 0.0])
+    if gdf.crs is None:
+        if assume_crs is None:
+            looks = "British National Grid (EPSG:27700)" if bounds[2] > 180 else "WGS84 longitude/latitude (EPSG:4326)"
+            raise CRSProblem(f"'{display}' does not say which coordinate system it uses (coordinates look like {looks}).",
+                             "Choose the coordinate system explicitly, or add a .prj / re-export with one.")
+        gdf = gdf.set_crs(assume_crs)
+        notes.messages.append(f"Coordinate system set to {assume_crs} as you chose.")
+    problem = describe_crs_problem(bounds, gdf.crs)
+    if problem:
+        raise CRSProblem(f"'{display}' cannot be placed on the map: {problem}.",
+                         "Fix the file's coordinate system (e.g. in QGIS: Assign projection), then load it again.")
+    if gdf.crs.to_epsg() != 4326:
+        notes.messages.append(f"Reprojected from {gdf.crs.name} (EPSG:{gdf.crs.to_epsg()}) to WGS84 for the map.")
+        gdf = gdf.to_crs(4326)
+    return gdf
+
+
+def _clean_geometries(gdf: gpd.GeoDataFrame, display: str, notes: ReadNotes) -> gpd.GeoDataFrame:
+    """Repair invalid polygons (reported) and refuse layers that are not polygons."""
+    gdf = gdf.copy()
+    geoms = gdf.geometry
+    present = geoms.notna() & ~geoms.is_empty
+    if not present.any():
+        raise UnsupportedFile(f"'{display}' has no geometries.", "Check the right layer or file was chosen.")
+    types = set(geoms[present].geom_type)
+    if not types & {"Polygon", "MultiPolygon"}:
+        raise UnsupportedFile(f"'{display}' holds {', '.join(sorted(types))} geometries, not areas.",
+                              "Choose a boundary file of polygons.")
+    if types - {"Polygon", "MultiPolygon"}:
+        notes.messages.append(f"Ignored the geometry of {int((present & ~geoms.geom_type.isin(['Polygon', 'MultiPolygon'])).sum())} "
+                              "non-polygon features (they keep their row, without a shape).")
+        gdf.loc[~geoms.geom_type.isin(["Polygon", "MultiPolygon"]), gdf.geometry.name] = None
+    if (~present).any():
+        notes.messages.append(f"{int((~present).sum())} features have no geometry; they are kept in the table.")
+    invalid = gdf.geometry.notna() & ~gdf.geometry.is_valid
+    if invalid.any():
+        gdf.loc[invalid, gdf.geometry.name] = shapely.make_valid(gdf.geometry[invalid].values)
+        notes.messages.append(f"Repaired {int(invalid.sum())} invalid polygon(s) with make_valid.")
+    return gdf
+
+
+# ---------------------------------------------------------------- tables
+
+
+def read_table(
+    source: Source,
+    name: str | None = None,
+    sheet: str | None = None,
+    notes: ReadNotes | None = None,
+) -> pd.DataFrame:
+    """Read an indicator table (CSV or XLSX) with every cell as a string; numbers are parsed later."""
+    notes = notes if notes is not None else ReadNotes()
+    data, display = _load_bytes(source, name)
+    if data.startswith(b"\x1f\x8b"):
+        import gzip
+
+        try:
+            data = gzip.GzipFile(fileobj=io.BytesIO(data)).read(int(setting("max_file_mb")) * 1024 * 1024 * 8)
+        except OSError as exc:
+            raise UnsupportedFile(f"'{display}' is a damaged gzip file.", "Re-download it.") from exc
+        notes.messages.append("Unpacked gzip-compressed table.")
+    fmt = sniff_format(data, display)
+    notes.format = fmt
+    if fmt == "xlsx":
+        df = _read_xlsx(data, display, sheet, notes)
+    elif fmt == "csv":
+        df = _read_csv(data, display, notes)
+    else:
+        raise UnsupportedFile(f"'{display}' is a {fmt} file, not an indicator table.", "Tables must be CSV or XLSX.")
+    if len(df) > int(setting("max_table_rows")):
+        raise FileTooLarge(f"'{display}' has {len(df):,} rows; the limit is {int(setting('max_table_rows')):,}.",
+                           "Filter the table to the areas you need.")
+    if df.empty or len(df.columns) == 0:
+        raise UnsupportedFile(f"'{display}' has no data rows.", "Check the file has a header row and data below it.")
+    return df
+
+
+def _dedupe_headers(headers: list[str], notes: ReadNotes) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for h in headers:
+        h = str(h).strip().lstrip("\ufeff") or "unnamed"
+        if h in seen:
+            seen[h] += 1
+            new = f"{h} ({seen[h]})"
+            notes.messages.append(f"Column '{h}' appears more than once; the repeat is called '{new}'.")
+            h = new
+        else:
+            seen[h] = 1
+        out.append(h)
+    return out
+
+
+def _read_csv(data: bytes, display: str, notes: ReadNotes) -> pd.DataFrame:
+    if b"\x00" in data:
+        raise UnsupportedFile(f"'{display}' contains NUL bytes, so it is not a plain text CSV.",
+                              "Save it again as CSV (UTF-8).")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+        notes.messages.append("The file is not UTF-8; read it as Windows-1252 (Excel's usual encoding).")
+    sample = text[:20000]
+    try:
+        dialect = csv.Sniffer().sniff(sample.split("\n", 1)[0] + "\n", delimiters=",;\t|")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    if delimiter != ",":
+        notes.messages.append(f"Columns are separated by {'a tab' if delimiter == chr(9) else repr(delimiter)}.")
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error as exc:
+        raise UnsupportedFile(f"'{display}' has malformed CSV quoting: {exc}.", "Re-export it from the spreadsheet.") from exc
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    if not rows:
+        raise UnsupportedFile(f"'{display}' is empty.", "Check the export finished.")
+    header_at = _find_header_row(rows)
+    if header_at:
+        notes.messages.append(f"Skipped {header_at} title line(s) above the header.")
+    header = _dedupe_headers(rows[header_at], notes)
+    body = rows[header_at + 1:]
+    width = len(header)
+    ragged = sum(1 for r in body if len(r) != width)
+    if ragged:
+        notes.messages.append(f"{ragged} row(s) had a different number of cells from the header.")
+    body = [(r + [""] * width)[:width] for r in body]
+    df = pd.DataFrame(body, columns=header, dtype="string")
+    return df
+
+
+def _find_header_row(rows: list[list[str]]) -> int:
+    """The header is the first row followed by a row holding a GSS-like code (titles sit above it)."""
+    code = re.compile(r"^\s*[EWSNK]\d{8}\s*$")
+    for i, row in enumerate(rows[:30]):
+        filled = sum(1 for c in row if c.strip())
+        if filled >= 2 and i + 1 < len(rows) and any(code.match(c) for c in rows[i + 1]):
+            return i
+    return 0
+
+
+def _read_xlsx(data: bytes, display: str, sheet: str | None, notes: ReadNotes) -> pd.DataFrame:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:
+        raise UnsupportedFile(f"'{display}' could not be opened as an Excel workbook: {exc}.",
+                              "Save it again as .xlsx or .csv.") from exc
+    try:
+        visible = [ws.title for ws in wb.worksheets if ws.sheet_state == "visible"]
+        if sheet is None:
+            sheet = visible[0] if visible else wb.sheetnames[0]
+            if len(visible) > 1:
+                notes.messages.append(f"Workbook has {len(visible)} visible sheets; read '{sheet}'.")
+        if sheet not in wb.sheetnames:
+            raise UnsupportedFile(f"'{display}' has no sheet '{sheet}'.", f"Sheets: {', '.join(wb.sheetnames)}.")
+        limit = int(setting("max_table_rows")) + 50
+        rows = []
+        for i, row in enumerate(wb[sheet].iter_rows(values_only=True)):
+            if i > limit:
+                break
+            rows.append(["" if v is None else _cell_text(v) for v in row])
+    finally:
+        wb.close()
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    if not rows:
+        raise UnsupportedFile(f"Sheet '{sheet}' of '{display}' is empty.", "Choose the sheet with the data.")
+    header_at = _find_header_row(rows)
+    if header_at:
+        notes.messages.append(f"Skipped {header_at} title row(s) above the header.")
+    header = _dedupe_headers(rows[header_at], notes)
+    width = len(header)
+    body = [(r + [""] * width)[:width] for r in rows[header_at + 1:]]
+    return pd.DataFrame(body, columns=header, dtype="string")
+
+
+def _cell_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
+
+
+# ---------------------------------------------------------------- numbers
+
+SUPPRESSION_MARKERS = {"*", "x", "..", ".", "-", "[c]", "[x]", "[low]", "[z]", "[u]", "c", "n/a", "na", "#n/a",
+                       "#value!", "#div/0!", "suppressed", ":"}
+
+
+def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse strings like '29,199', '12.5%', ' 3 ' to floats; return (numbers, suppressed mask).
+
+    Empty cells become missing; suppression markers become missing *and* are flagged so they are
+    never mistaken for zero or for absent rows.
+    """
+    text = values.astype("string").str.strip()
+    lowered = text.str.lower()
+    suppressed = lowered.isin(SUPPRESSION_MARKERS).fillna(False).astype(bool)
+    cleaned = text.str.replace(r"(?<=\d),(?=\d{3}(\D|$))", "", regex=True).str.rstrip("%").str.strip()
+    numbers = pd.to_numeric(cleaned.where(~suppressed), errors="coerce").astype("float64")
+    return numbers, suppressed

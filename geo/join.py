@@ -1,0 +1,184 @@
+"""The audited join of an indicator table to boundaries: every polygon kept, everything reported."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.codes import GSS, detect_level, detect_vintage, normalise_codes
+from geo.errors import AtlasError, JoinBlocked
+
+CODE = "_code"
+
+
+@dataclass
+class JoinReport:
+    """What the join matched, what it did not (both ways), and what it changed."""
+
+    boundary_rows: int
+    indicator_rows: int
+    matched: int
+    share_matched: float
+    boundaries_without_data: list[str]
+    data_without_boundary: list[str]
+    duplicates: list[dict]
+    level: str
+    vintage: str
+    normalisations: list[str]
+    boundary_code: str = ""
+    indicator_code: str = ""
+    indicator_level: str = ""
+    boundary_duplicates: list[str] = field(default_factory=list)
+    blocked: bool = False
+    messages: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def summary(self) -> str:
+        """One sentence for the top of the report panel."""
+        return (f"{self.matched:,} of {self.boundary_rows:,} areas have data ({self.share_matched:.1%}); "
+                f"{len(self.data_without_boundary):,} data rows have no area.")
+
+
+def _gss_share(values: pd.Series) -> float:
+    codes, _ = normalise_codes(values.head(2000))
+    return float(codes.str.fullmatch(GSS.pattern).fillna(False).mean()) if len(codes) else 0.0
+
+
+def guess_code_column(frame: pd.DataFrame, against: pd.Series | None = None) -> str:
+    """Pick the column holding area codes: the best overlap with `against`, else the most GSS-like."""
+    candidates = [c for c in frame.columns if c != getattr(frame, "_geometry_column_name", None)
+                  and _gss_share(frame[c].astype("string")) > 0.5]
+    if not candidates:
+        raise AtlasError("No column of area codes (like E01000001) was found.",
+                         "Name the code column explicitly.")
+    if against is not None:
+        target = set(normalise_codes(against)[0])
+        overlap = {c: len(set(normalise_codes(frame[c].astype("string"))[0]) & target) for c in candidates}
+        best = max(candidates, key=lambda c: (overlap[c], -candidates.index(c)))
+        if overlap[best] > 0:
+            return best
+    return candidates[0]
+
+
+def _duplicates(table: pd.DataFrame) -> tuple[pd.DataFrame, list[dict], list[str]]:
+    """Collapse exact duplicate rows; report conflicting ones (same code, different values)."""
+    dup_mask = table[CODE].duplicated(keep=False) & (table[CODE] != "")
+    if not dup_mask.any():
+        return table, [], []
+    report, messages = [], []
+    value_cols = [c for c in table.columns if c != CODE]
+    exact_codes = []
+    for code, rows in table[dup_mask].groupby(CODE, sort=True):
+        distinct = rows[value_cols].astype("string").fillna("").drop_duplicates()
+        # The code column as written may differ (whitespace, case) without a conflict.
+        kind = "exact" if len(distinct.drop_duplicates(subset=[c for c in value_cols if c != "_raw_code"])) == 1 else "conflicting"
+        report.append({"code": str(code), "rows": int(len(rows)), "kind": kind})
+        if kind == "exact":
+            exact_codes.append(code)
+    if exact_codes:
+        table = table[~(table[CODE].isin(exact_codes) & table[CODE].duplicated(keep="first"))]
+        messages.append(f"Collapsed exact duplicate rows for {len(exact_codes):,} code(s).")
+    return table, report, messages
+
+
+def join_indicators(
+    boundaries: gpd.GeoDataFrame,
+    table: pd.DataFrame,
+    boundary_code: str | None = None,
+    indicator_code: str | None = None,
+    resolve_conflicts: str = "block",
+) -> tuple[gpd.GeoDataFrame, JoinReport]:
+    """Left-join `table` to `boundaries` on normalised codes; returns the joined layer and its report.
+
+    Conflicting duplicate codes (same code, different values) raise JoinBlocked unless
+    `resolve_conflicts` is 'first' or 'last' (the user's explicit choice), in which case the
+    choice is reported.
+    """
+    boundary_code = boundary_code or guess_code_column(boundaries)
+    for col, frame, what in ((boundary_code, boundaries, "boundary file"), (indicator_code, table, "table")):
+        if col is not None and col not in frame.columns:
+            raise AtlasError(f"The {what} has no column '{col}'.", f"Columns: {', '.join(map(str, frame.columns))}.")
+    b_codes, b_norm = normalise_codes(boundaries[boundary_code])
+    indicator_code = indicator_code or guess_code_column(table, against=b_codes)
+    t_codes, t_norm = normalise_codes(table[indicator_code])
+
+    left = boundaries.copy()
+    left[CODE] = b_codes.values
+    right = table.copy()
+    right["_raw_code"] = right[indicator_code]
+    right[CODE] = t_codes.values
+    right = right.drop(columns=[c for c in right.columns if c in left.columns and c != CODE])
+    messages: list[str] = []
+    empty = right[CODE] == ""
+    if empty.any():
+        messages.append(f"{int(empty.sum()):,} data row(s) have no code and cannot be placed.")
+    right, dup_report, dup_messages = _duplicates(right)
+    messages += dup_messages
+    conflicts = [d["code"] for d in dup_report if d["kind"] == "conflicting"]
+    blocked = False
+    if conflicts:
+        if resolve_conflicts in ("first", "last"):
+            right = right[~(right[CODE].isin(conflicts) & right[CODE].duplicated(keep=resolve_conflicts))]
+            messages.append(f"Kept the {resolve_conflicts} row for {len(conflicts):,} conflicting code(s), as chosen.")
+        else:
+            blocked = True
+    b_dups = sorted(set(left.loc[left[CODE].duplicated() & (left[CODE] != ""), CODE]))
+    if b_dups:
+        messages.append(f"{len(b_dups):,} boundary code(s) appear on more than one polygon; each polygon keeps the data.")
+
+    level = detect_level(b_codes)
+    t_level = detect_level(t_codes)
+    if t_level != level:
+        messages.append(f"The boundaries are {level} codes but the table holds {t_level} codes.")
+    b_set = set(b_codes) - {""}
+    t_set = set(right[CODE]) - {""}
+    report = JoinReport(
+        boundary_rows=len(boundaries),
+        indicator_rows=len(table),
+        matched=int(left[CODE].isin(t_set).sum()),
+        share_matched=float(left[CODE].isin(t_set).mean()) if len(left) else 0.0,
+        boundaries_without_data=sorted(b_set - t_set),
+        data_without_boundary=sorted(t_set - b_set),
+        duplicates=dup_report,
+        level=level,
+        vintage=detect_vintage(b_codes, level),
+        normalisations=[f"boundaries {n.describe()}" for n in b_norm] + [f"table {n.describe()}" for n in t_norm],
+        boundary_code=boundary_code,
+        indicator_code=indicator_code,
+        indicator_level=t_level,
+        boundary_duplicates=b_dups,
+        blocked=blocked,
+        messages=messages,
+    )
+    if blocked:
+        raise JoinBlockedWithReport(report, conflicts)
+    right = right.drop(columns=["_raw_code"])
+    right = right[right[CODE] != ""]
+    joined = left.merge(right, on=CODE, how="left", validate="many_to_one", suffixes=("", " (table)"))
+    joined = gpd.GeoDataFrame(joined, geometry=boundaries.geometry.name, crs=boundaries.crs)
+    joined["_has_data"] = joined[CODE].isin(t_set)
+    return joined, report
+
+
+class JoinBlockedWithReport(JoinBlocked):
+    """Conflicting duplicates: the report is attached so the user can see and resolve them."""
+
+    def __init__(self, report: JoinReport, conflicts: list[str]) -> None:
+        shown = ", ".join(conflicts[:5]) + (" …" if len(conflicts) > 5 else "")
+        super().__init__(
+            f"{len(conflicts):,} code(s) appear more than once in the table with different values ({shown}).",
+            "Fix the table, or choose explicitly to keep the first or the last row for each.",
+        )
+        self.report = report
+        self.conflicts = conflicts
+
+
+def unmatched_table(report: JoinReport) -> pd.DataFrame:
+    """Both unmatched lists as one downloadable table."""
+    rows = [("boundary without data", c) for c in report.boundaries_without_data]
+    rows += [("data row without boundary", c) for c in report.data_without_boundary]
+    return pd.DataFrame(rows, columns=["problem", "code"])

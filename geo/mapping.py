@@ -1,0 +1,276 @@
+"""The choropleth as a value: a folium Map built from a classified layer, plus a self-contained HTML export.
+
+Every string that came from a user file (area names, codes, column headers, values, titles) is
+escaped by `escape_text` before it reaches folium: HTML-escaped, and the characters that
+template engines act on (`{ } $` and backtick) replaced by character references, so a name like
+`{{7*7}}` or `<script>` displays literally and nothing in it is run on the server or in the page.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import MacroElement
+from jinja2 import Template
+
+from geo.assets import leaflet_text
+from geo.classify import NO_DATA, Classification
+from geo.settings import setting
+
+STATIC_LEAFLET = "/app/static/vendor/leaflet"
+_TEMPLATE_CHARS = {"{": "&#123;", "}": "&#125;", "$": "&#36;", "`": "&#96;"}
+_OSM = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+
+
+def escape_text(value: object) -> str:
+    """Make any value safe to show as HTML inside a folium/branca template."""
+    text = html.escape("" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value),
+                       quote=True)
+    for char, ref in _TEMPLATE_CHARS.items():
+        text = text.replace(char, ref)
+    return text
+
+
+def _script_json(obj: object) -> str:
+    """JSON that can sit inside a <script> element without closing it."""
+    return (json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def format_value(value: object) -> str:
+    """A number as a person reads it ('29,199', '35.037'); text unchanged; missing as 'no data'."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)) or value is pd.NA:
+        return "no data"
+    if isinstance(value, (int, np.integer)) or (isinstance(value, float) and float(value).is_integer()):
+        return f"{int(value):,}"
+    if isinstance(value, (float, np.floating)):
+        return f"{value:,.3f}"
+    return str(value)
+
+
+@dataclass
+class MapSpec:
+    """What to draw: which columns name the areas, which value is mapped, and the words around it."""
+
+    value_column: str
+    value_label: str
+    name_column: str | None
+    code_column: str
+    tooltip_columns: tuple[tuple[str, str], ...] = ()  # (label, column) shown after the value
+    title: str = ""
+    subtitle: str = ""
+    caveat: str = ""
+
+
+def _geometry_json(geoms: gpd.GeoSeries, precision: int) -> list[dict | None]:
+    """GeoJSON geometry dicts with coordinates rounded to `precision` decimals."""
+    rounded = shapely.set_precision(geoms.values, 10 ** -precision, mode="pointwise")
+    out: list[dict | None] = []
+    for geom in rounded:
+        if geom is None or geom.is_empty:
+            out.append(None)
+        else:
+            out.append(json.loads(shapely.to_geojson(geom)))
+    return out
+
+
+def _legend_html(spec: MapSpec, classification: Classification) -> str:
+    rows = []
+    for cls in range(classification.k - 1, -1, -1):  # most deprived first
+        rows.append(
+            f'<div class="atlas-legend-row"><span class="atlas-swatch" style="background:{classification.colours[cls]}">'
+            f'</span><span class="atlas-range">{escape_text(classification.labels[cls])}</span>'
+            f'<span class="atlas-count">{classification.counts[cls]:,}</span></div>'
+        )
+    rows.append(
+        '<div class="atlas-legend-row"><span class="atlas-swatch atlas-nodata"></span>'
+        f'<span class="atlas-range">No data</span><span class="atlas-count">{classification.no_data_count:,}</span></div>'
+    )
+    caveat = f'<div class="atlas-caveat">{escape_text(spec.caveat)}</div>' if spec.caveat else ""
+    sub = f'<div class="atlas-legend-sub">{escape_text(spec.subtitle)}</div>' if spec.subtitle else ""
+    return (f'<div class="atlas-legend-title">{escape_text(spec.value_label)}</div>{sub}'
+            f'<div class="atlas-legend-head"><span>Darker = more deprived</span><span>areas</span></div>'
+            + "".join(rows) + caveat)
+
+
+_CSS = """
+.atlas-legend{background:#fff;color:#111;padding:8px 10px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.4);
+ font:13px/1.35 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;max-width:280px}
+.atlas-legend-title{font-weight:700;margin-bottom:2px}.atlas-legend-sub{color:#333;margin-bottom:4px}
+.atlas-legend-head{display:flex;justify-content:space-between;color:#444;font-size:11px;margin-bottom:2px}
+.atlas-legend-row{display:flex;align-items:center;gap:6px}.atlas-range{flex:1}.atlas-count{color:#333;text-align:right}
+.atlas-swatch{width:18px;height:14px;border:1px solid #555;display:inline-block}
+.atlas-nodata{background:repeating-linear-gradient(45deg,#fff 0 3px,#888 3px 4px)}
+.atlas-caveat{margin-top:4px;font-size:11px;color:#333;max-width:260px}
+.atlas-search{background:#fff;padding:4px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.4);font:13px system-ui,sans-serif}
+.atlas-search input{width:220px;font-size:13px;padding:3px}.atlas-search-msg{color:#a00;font-size:12px}
+.atlas-title{background:rgba(255,255,255,.92);padding:4px 8px;border-radius:4px;font:600 15px system-ui,sans-serif;color:#111}
+.atlas-title small{display:block;font-weight:400;font-size:12px;color:#333}
+.atlas-tip strong{font-size:14px}
+"""
+
+_SCRIPT = Template("""
+{% macro script(this, kwargs) %}
+(function() {
+  var map = {{ this._parent.get_name() }};
+  var data = {{ this.payload }};
+  var meta = {{ this.meta }};
+  var style = document.createElement('style'); style.textContent = meta.css; document.head.appendChild(style);
+  function styleOf(f) {
+    var k = f.properties.k;
+    if (k < 0) { return {fillColor: meta.noData, fillOpacity: 0.85, color: '#666', weight: 0.8, dashArray: '3 3'}; }
+    return {fillColor: meta.colours[k], fillOpacity: 0.85, color: '#333', weight: meta.weight};
+  }
+  var layer = L.geoJSON(data, {
+    style: styleOf,
+    onEachFeature: function(f, l) {
+      var p = f.properties, rows = '';
+      for (var i = 0; i < meta.fields.length; i++) { rows += '<br>' + meta.fields[i] + ': <b>' + p.t[i] + '</b>'; }
+      l.bindTooltip('<div class="atlas-tip"><strong>' + p.n + '</strong> <span>' + p.c + '</span>' + rows + '</div>', {sticky: true});
+      l.on('mouseover', function() { l.setStyle({weight: 3, color: '#000'}); });
+      l.on('mouseout', function() { layer.resetStyle(l); });
+    }
+  }).addTo(map);
+  window.atlasLayer = layer;
+  var bounds = layer.getBounds();
+  if (bounds.isValid()) { map.fitBounds(bounds, {padding: [8, 8]}); }
+
+  var legend = L.control({position: 'bottomright'});
+  legend.onAdd = function() {
+    var div = L.DomUtil.create('div', 'atlas-legend');
+    div.setAttribute('role', 'img'); div.setAttribute('aria-label', meta.legendText);
+    div.innerHTML = meta.legend; return div;
+  };
+  legend.addTo(map);
+
+  if (meta.title) {
+    var title = L.control({position: 'topright'});
+    title.onAdd = function() { var d = L.DomUtil.create('div', 'atlas-title'); d.innerHTML = meta.title; return d; };
+    title.addTo(map);
+  }
+
+  var search = L.control({position: 'topleft'});
+  search.onAdd = function() {
+    var div = L.DomUtil.create('div', 'atlas-search');
+    var listId = 'atlas-areas-' + Math.random().toString(36).slice(2);
+    div.innerHTML = '<label><span style="position:absolute;left:-9999px">Find an area</span>' +
+      '<input type="search" class="atlas-search-input" placeholder="Find an area by name or code" list="' + listId + '"></label>' +
+      '<datalist id="' + listId + '"></datalist><div class="atlas-search-msg" aria-live="polite"></div>';
+    var list = div.querySelector('datalist'), opts = '';
+    layer.eachLayer(function(l) { opts += '<option value="' + l.feature.properties.n + ' (' + l.feature.properties.c + ')">'; });
+    list.innerHTML = opts;
+    L.DomEvent.disableClickPropagation(div); L.DomEvent.disableScrollPropagation(div);
+    var input = div.querySelector('input'), msg = div.querySelector('.atlas-search-msg');
+    function norm(s) { var t = document.createElement('textarea'); t.innerHTML = s; return t.value.toLowerCase().trim(); }
+    function find() {
+      var q = input.value.toLowerCase().trim(), hit = null;
+      if (!q) { return; }
+      layer.eachLayer(function(l) {
+        var p = l.feature.properties, n = norm(p.n), c = norm(p.c);
+        if (!hit && (c === q || n === q || (n + ' (' + c + ')') === q)) { hit = l; }
+      });
+      if (!hit) { layer.eachLayer(function(l) {
+        var p = l.feature.properties;
+        if (!hit && (norm(p.n).indexOf(q) >= 0 || norm(p.c).indexOf(q) >= 0)) { hit = l; } }); }
+      if (hit) {
+        msg.textContent = '';
+        map.fitBounds(hit.getBounds(), {maxZoom: 13, padding: [20, 20]});
+        layer.resetStyle(); hit.setStyle({weight: 4, color: '#e6007e'}); hit.bringToFront(); hit.openTooltip(hit.getBounds().getCenter());
+        window.atlasFound = hit.feature.properties.c;
+      } else { msg.textContent = 'No area matches \u201c' + input.value + '\u201d'; }
+    }
+    input.addEventListener('keydown', function(e) { if (e.key === 'Enter') { find(); } });
+    input.addEventListener('change', find);
+    return div;
+  };
+  search.addTo(map);
+  map.attributionControl.addAttribution(meta.attribution);
+  window.atlasReady = true;
+})();
+{% endmacro %}
+""")
+
+
+class ChoroplethLayer(MacroElement):
+    """A GeoJSON layer styled by precomputed class, with legend, title and search controls."""
+
+    _template = _SCRIPT
+
+    def __init__(self, payload: dict, meta: dict) -> None:
+        super().__init__()
+        self._name = "ChoroplethLayer"
+        self.payload = _script_json(payload)
+        self.meta = _script_json(meta)
+
+
+def build_choropleth(
+    gdf: gpd.GeoDataFrame,
+    spec: MapSpec,
+    classification: Classification,
+    attribution: str = "",
+    basemap: bool = False,
+    asset_base: str = STATIC_LEAFLET,
+    precision: int | None = None,
+    height: str = "100%",
+) -> folium.Map:
+    """Build the map value: one feature per row of `gdf` (every polygon kept), coloured by class."""
+    if len(classification.classes) != len(gdf):
+        raise ValueError("The classification does not match the layer (different number of rows).")
+    precision = int(precision if precision is not None else setting("map_precision"))
+    gdf = gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf
+    geoms = _geometry_json(gdf.geometry, precision)
+    names = gdf[spec.name_column] if spec.name_column else gdf[spec.code_column]
+    tooltip_cols = [(spec.value_label, spec.value_column)] + list(spec.tooltip_columns)
+    formatted = [[escape_text(format_value(v)) for v in gdf[col].tolist()] for _, col in tooltip_cols]
+    features = []
+    for i, geom in enumerate(geoms):
+        if geom is None:
+            continue
+        features.append({"type": "Feature", "geometry": geom, "properties": {
+            "n": escape_text(names.iloc[i]), "c": escape_text(gdf[spec.code_column].iloc[i]),
+            "k": int(classification.classes[i]), "t": [f[i] for f in formatted]}})
+    legend_text = "; ".join(f"{lab}: {n} areas" for lab, n in zip(classification.labels, classification.counts))
+    title = ""
+    if spec.title:
+        title = escape_text(spec.title) + (f"<small>{escape_text(spec.subtitle)}</small>" if spec.subtitle else "")
+    meta = {
+        "colours": classification.colours, "noData": "#ffffff",
+        "fields": [escape_text(label) for label, _ in tooltip_cols],
+        "legend": _legend_html(spec, classification), "legendText": escape_text(legend_text),
+        "title": title, "css": _CSS, "weight": 0.6 if len(features) < 2000 else 0.2,
+        "attribution": escape_text(attribution),
+    }
+    minx, miny, maxx, maxy = gdf.total_bounds if len(gdf) else (-6, 49.8, 2, 55.9)
+    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=7, tiles=None,
+                   control_scale=True, height=height, zoom_snap=0.25)
+    # Leaflet from our own server (or inlined by map_html); nothing else: no CDN, no jQuery/Bootstrap.
+    m.default_js = [("leaflet", f"{asset_base}/leaflet.js")]
+    m.default_css = [("leaflet_css", f"{asset_base}/leaflet.css")]
+    if basemap:
+        folium.TileLayer(_OSM, attr="&copy; OpenStreetMap contributors", name="OpenStreetMap", opacity=0.6).add_to(m)
+    m.add_child(ChoroplethLayer({"type": "FeatureCollection", "features": features}, meta))
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    return m
+
+
+def map_html(m: folium.Map) -> str:
+    """The map as one self-contained HTML page: Leaflet inlined, so it opens with no internet."""
+    asset_js = dict(m.default_js)["leaflet"]
+    asset_css = dict(m.default_css)["leaflet_css"]
+    page = m.get_root().render()
+    js = leaflet_text("leaflet.js").replace("</script", "<\\/script")
+    css = leaflet_text("leaflet.css")
+    js_tag = f'<script src="{asset_js}"></script>'
+    css_tag = f'<link rel="stylesheet" href="{asset_css}"/>'
+    if js_tag not in page or css_tag not in page:
+        raise RuntimeError("Could not find the Leaflet tags to inline in folium's page.")
+    page = page.replace(js_tag, f"<script>{js}</script>").replace(css_tag, f"<style>{css}</style>")
+    return page
