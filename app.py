@@ -173,8 +173,9 @@ def show_report(report, read_messages: list[str], title: str = "How well it join
 
 def classification_controls(default_scheme: str, allow_deciles: bool) -> dict:
     options = [s for s in SCHEMES if allow_deciles or s != "national_deciles"]
+    # Keyed by the choice offered, so each view starts from its own sensible default.
     scheme = st.sidebar.selectbox("Classification", options, index=options.index(default_scheme),
-                                  format_func=lambda s: SCHEMES[s][0], key="scheme")
+                                  format_func=lambda s: SCHEMES[s][0], key=f"scheme_{default_scheme}")
     k = st.sidebar.slider("Classes", 3, 10, 5, key="k") \
         if SCHEMES[scheme][1] else None
     breaks = None
@@ -239,9 +240,9 @@ def main() -> None:
 
     map_col, side_col = st.columns([3, 2], gap="medium")
     if iod:
-        measure_ids = [m["id"] for m in ind.available_measures()]
         labels = {m["id"]: m["label"] for m in ind.available_measures()}
-        measure = st.sidebar.selectbox("Measure", measure_ids, format_func=labels.get, key="measure")
+        by_label = {label: mid for mid, label in labels.items()}
+        measure = by_label[st.sidebar.selectbox("Measure", list(by_label), key="measure")]
     if view.startswith("Districts"):
         layer, spec, higher_is_worse, deciles, allow_deciles, district_report = district_layer(
             ind, measure, labels[measure], district_read[0])
@@ -286,8 +287,8 @@ def district_layer(ind, measure: str, measure_label: str, districts_gdf):
     from geo.catalogue import summaries
 
     entries = {s["id"]: s for s in summaries()}
-    summary_id = st.sidebar.selectbox("District summary", list(entries), format_func=lambda s: entries[s]["label"],
-                                      key="summary")
+    by_label = {e["label"]: sid for sid, e in entries.items()}
+    summary_id = by_label[st.sidebar.selectbox("District summary", list(by_label), key="summary")]
     try:
         table = district_summaries(ind, measure)
     except AtlasError as exc:

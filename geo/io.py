@@ -459,12 +459,7 @@ def _read_csv(data: bytes, display: str, notes: ReadNotes) -> pd.DataFrame:
     except UnicodeDecodeError:
         text = data.decode("cp1252", errors="replace")
         notes.messages.append("The file is not UTF-8; read it as Windows-1252 (Excel's usual encoding).")
-    sample = text[:20000]
-    try:
-        dialect = csv.Sniffer().sniff(sample.split("\n", 1)[0] + "\n", delimiters=",;\t|")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = ","
+    delimiter = _sniff_delimiter(text[:50000])
     if delimiter != ",":
         notes.messages.append(f"Columns are separated by {'a tab' if delimiter == chr(9) else repr(delimiter)}.")
     try:
@@ -485,7 +480,31 @@ def _read_csv(data: bytes, display: str, notes: ReadNotes) -> pd.DataFrame:
         notes.messages.append(f"{ragged} row(s) had a different number of cells from the header.")
     body = [(r + [""] * width)[:width] for r in body]
     df = pd.DataFrame(body, columns=header, dtype="string")
+    if delimiter == ";":
+        decimal_comma = df.apply(lambda col: col.str.fullmatch(r"\s*-?\d+,\d+\s*").fillna(False))
+        if decimal_comma.to_numpy().any():
+            df = df.apply(lambda col: col.str.replace(r"^\s*(-?\d+),(\d+)\s*$", r"\1.\2", regex=True))
+            notes.messages.append(f"Read {int(decimal_comma.to_numpy().sum()):,} numbers written with a decimal comma.")
     return df
+
+
+def _sniff_delimiter(sample: str) -> str:
+    """The delimiter giving the most lines with the same (>1) number of fields; comma on ties."""
+    lines = [ln for ln in sample.splitlines()[:40] if ln.strip()]
+    best, best_score = ",", 0
+    for delim in (",", ";", "\t", "|"):
+        try:
+            counts = [len(r) for r in csv.reader(lines, delimiter=delim)]
+        except csv.Error:
+            continue
+        multi = [c for c in counts if c > 1]
+        if not multi:
+            continue
+        modal = max(set(multi), key=multi.count)
+        score = multi.count(modal)
+        if score > best_score:
+            best, best_score = delim, score
+    return best
 
 
 def _find_header_row(rows: list[list[str]]) -> int:

@@ -1,0 +1,107 @@
+"""UI logic with Streamlit's AppTest (fast; it cannot see inside the map — the browser tests do that)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests import cases
+
+APP = str(cases.REPO / "app.py")
+
+
+def run_app(monkeypatch=None, data_dir=None) -> AppTest:
+    if monkeypatch is not None and data_dir is not None:
+        monkeypatch.setenv("ATLAS_DATA_DIRS", str(data_dir))
+    return AppTest.from_file(APP, default_timeout=60).run()
+
+
+def text_of(at: AppTest) -> str:
+    return "\n".join(str(m.value) for m in at.markdown) + "\n".join(str(c.value) for c in at.caption)
+
+
+def test_default_view_is_demo_districts_labelled_illustrative():
+    at = run_app()
+    assert not at.exception
+    assert any("Illustrative" in w.value for w in at.warning)
+    assert at.sidebar.radio(key="view").value == "Districts (England)"
+    assert "12 of 12" in text_of(at) and "546 of 546" in text_of(at)
+
+
+def test_neighbourhood_view_and_district_filter():
+    at = run_app()
+    at.sidebar.radio(key="view").set_value("Neighbourhoods (LSOAs)").run()
+    assert not at.exception
+    assert at.sidebar.selectbox(key="scheme_national_deciles").value == "national_deciles"
+    at.sidebar.multiselect(key="districts").set_value(["E08000905"]).run()
+    assert not at.exception
+    legend = at.dataframe[0].value
+    assert legend["Areas"].sum() < 546 and legend["Class"].iloc[0].startswith("Decile 1")
+
+
+def test_every_measure_and_kind_renders():
+    at = run_app()
+    at.sidebar.radio(key="view").set_value("Neighbourhoods (LSOAs)").run()
+    for index in range(len(at.sidebar.selectbox(key="measure").options)):
+        at.sidebar.selectbox(key="measure").select_index(index).run()
+        for kind in ("score", "rank", "decile"):
+            at.sidebar.radio(key="kind").set_value(kind).run()
+            assert not at.exception, (index, kind)
+
+
+def test_bad_user_breaks_say_what_to_do():
+    at = run_app()
+    at.sidebar.selectbox(key="scheme_quantiles").set_value("user_defined").run()
+    at.sidebar.text_input(key="breaks").set_value("10, ten").run()
+    assert not at.exception
+    assert any("numbers separated by commas" in e.value for e in at.sidebar.error)
+
+
+@pytest.fixture
+def folder(tmp_path):
+    sq = cases.squares(3)
+    (tmp_path / "areas.geojson").write_bytes(cases.geojson_bytes(sq))
+    bng = cases.squares(3, x0=430000, y0=433000, size=500, crs="EPSG:27700")
+    (tmp_path / "bng_as_wgs84.geojson").write_bytes(cases.geojson_bytes(bng))
+    (tmp_path / "no_prj.zip").write_bytes(cases.shapefile_zip(tmp_path, bng, drop=(".prj",)))
+    pd.DataFrame({"code": ["E01000001", "E01000001", "E01000002"], "value": [1, 9, 2]}).to_csv(
+        tmp_path / "conflicts.csv", index=False)
+    return tmp_path
+
+
+def pick(at: AppTest, key: str, name: str) -> None:
+    box = at.sidebar.selectbox(key=key)
+    box.select_index(next(i for i, label in enumerate(box.options) if label.endswith("/" + name)))
+
+
+def test_conflicting_duplicates_block_until_the_user_resolves(monkeypatch, folder):
+    at = run_app(monkeypatch, folder)
+    at.sidebar.radio(key="source").set_value("Files in data folders").run()
+    pick(at, "f_lsoa", "areas.geojson")
+    pick(at, "f_table", "conflicts.csv")
+    at.run()
+    assert not at.exception
+    assert any("different values" in e.value for e in at.error)
+    at.radio(key="resolve").set_value("first").run()
+    assert not at.exception and not at.error
+    assert "3 of 3" not in text_of(at) and "2 of 3" in text_of(at)
+
+
+def test_missing_crs_asks_instead_of_guessing(monkeypatch, folder):
+    at = run_app(monkeypatch, folder)
+    at.sidebar.radio(key="source").set_value("Files in data folders").run()
+    pick(at, "f_lsoa", "no_prj.zip")
+    pick(at, "f_table", "conflicts.csv")
+    at.run()
+    assert any("does not say which coordinate system" in e.value for e in at.error)
+    at.selectbox(key="crs_lsoa").set_value("EPSG:27700").run()
+    assert not at.exception and not any("coordinate" in e.value for e in at.error)
+
+
+def test_bng_labelled_as_wgs84_is_refused_with_advice(monkeypatch, folder):
+    at = run_app(monkeypatch, folder)
+    at.sidebar.radio(key="source").set_value("Files in data folders").run()
+    pick(at, "f_lsoa", "bng_as_wgs84.geojson")
+    at.run()
+    assert any("British National Grid" in e.value and "Assign projection" in e.value for e in at.error)
