@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -17,7 +18,7 @@ from geo.classify import PALETTES, SCHEMES, classify_values
 from geo.errors import AtlasError, CRSProblem
 from geo.io import ReadNotes, list_layers, parse_numbers, read_boundaries, read_table
 from geo.join import JoinBlockedWithReport, join_indicators, unmatched_table
-from geo.mapping import MapSpec, build_choropleth, escape_text
+from geo.mapping import MapSpec, build_choropleth
 from geo.views import district_summaries, lsoas_in_districts, numeric_columns, prepare_table
 
 APP_DIR = Path(__file__).resolve().parent
@@ -28,6 +29,7 @@ DEMO = {
 }
 BOUNDARY_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".parquet")
 TABLE_SUFFIXES = (".csv", ".xlsx", ".csv.gz")
+MAX_LSOAS_WITHOUT_FILTER = 5000  # a national LSOA map needs the fast renderer of a later release
 DEMO_NOTE = "Illustrative demo data: fictional places and synthetic values, not real statistics."
 
 st.set_page_config(page_title="Neighbourhood Renewal Atlas", page_icon="🗺️", layout="wide")
@@ -59,6 +61,23 @@ def read_path(path: str, mtime: float) -> bytes:
     return Path(path).read_bytes()
 
 
+@st.cache_resource(max_entries=4, show_spinner="Joining the table to the boundaries…")
+def prepared_join(lsoa: bytes, lsoa_name: str, layer: str | None, crs: str | None, table: bytes, table_name: str,
+                  resolve: str):
+    """Read, recognise and join once per distinct input; reruns reuse the result (never mutated)."""
+    gdf, _ = load_boundaries(lsoa, lsoa_name, layer, crs)
+    frame, _ = load_table(table, table_name)
+    ind = prepare_table(frame)
+    joined, report = join_indicators(gdf, ind.frame, indicator_code=ind.code_column, resolve_conflicts=resolve)
+    return ind, joined, report, hashlib.sha1(table).hexdigest()
+
+
+@st.cache_resource(max_entries=16, show_spinner="Summarising districts…")
+def cached_district_summaries(table_key: str, measure: str, _ind):
+    """District summaries of one measure; keyed by the table's content hash (the IndicatorTable is not hashed)."""
+    return district_summaries(_ind, measure)
+
+
 def file_bytes(path: Path) -> bytes:
     return read_path(str(path), path.stat().st_mtime)
 
@@ -77,8 +96,13 @@ def files_in_folders(suffixes: tuple[str, ...]) -> list[Path]:
     return found
 
 
+def md(text: object) -> str:
+    """Escape a string (file names, headers) for Streamlit markdown, so it shows literally."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", str(text))
+
+
 def show_error(exc: AtlasError) -> None:
-    st.error(f"**{exc.message}**\n\n{exc.hint}")
+    st.error(f"**{md(exc.message)}**\n\n{md(exc.hint)}")
 
 
 # ------------------------------------------------------------------ choosing the data
@@ -125,7 +149,7 @@ def read_layer(data: bytes, name: str, key: str):
             layer = st.sidebar.selectbox(f"Layer of {name}", [n for n, _ in layers], key=f"layer_{key}")
         crs = st.session_state.get(f"crs_{key}")
         gdf, messages = load_boundaries(data, name, layer, crs)
-        return gdf, messages
+        return gdf, messages, layer, crs
     except CRSProblem as exc:
         show_error(exc)
         if "does not say" in exc.message:
@@ -147,14 +171,14 @@ def show_report(report, read_messages: list[str], title: str = "How well it join
         f"- Areas without data: **{len(report.boundaries_without_data):,}**\n"
         f"- Data rows without an area: **{len(report.data_without_boundary):,}** of {report.indicator_rows:,}\n"
         f"- Duplicate codes: **{len(report.duplicates):,}**")
-    st.caption(f"Geography: **{escape_text(report.level)}** · Vintage: **{escape_text(report.vintage)}** · "
-               f"codes from `{report.boundary_code}` ↔ `{report.indicator_code}`")
+    st.caption(f"Geography: **{md(report.level)}** · Vintage: **{md(report.vintage)}** · "
+               f"codes from {md(report.boundary_code)} ↔ {md(report.indicator_code)}")
     for msg in read_messages + report.messages:
-        st.info(msg)
+        st.info(md(msg))
     if report.normalisations:
         with st.expander(f"Code clean-ups ({len(report.normalisations)})"):
             for n in report.normalisations:
-                st.write("• " + n)
+                st.markdown("• " + md(n))
     dups = [d for d in report.duplicates]
     if dups:
         with st.expander(f"Duplicate codes ({len(dups)})"):
@@ -202,24 +226,18 @@ def main() -> None:
     attribution = load_catalogue()["defaults"]["attribution"]
 
     try:
-        table, table_messages = load_table(*inputs["table"])
+        _, table_messages = load_table(*inputs["table"])
     except AtlasError as exc:
         show_error(exc)
         return
     lsoa_read = read_layer(*inputs["lsoa"], key="lsoa")
     if lsoa_read is None:
         return
-    lsoa_gdf, lsoa_messages = lsoa_read
-    try:
-        ind = prepare_table(table)
-    except AtlasError as exc:
-        show_error(exc)
-        return
+    _, lsoa_messages, layer_name, crs = lsoa_read
 
     resolve = st.session_state.get("resolve", "block")
     try:
-        joined, report = join_indicators(lsoa_gdf, ind.frame, indicator_code=ind.code_column,
-                                         resolve_conflicts=resolve)
+        ind, joined, report, table_key = prepared_join(*inputs["lsoa"], layer_name, crs, *inputs["table"], resolve)
     except JoinBlockedWithReport as exc:
         show_error(exc)
         st.dataframe(pd.DataFrame([d for d in exc.report.duplicates if d["kind"] == "conflicting"]), hide_index=True)
@@ -245,7 +263,7 @@ def main() -> None:
         measure = by_label[st.sidebar.selectbox("Measure", list(by_label), key="measure")]
     if view.startswith("Districts"):
         layer, spec, higher_is_worse, deciles, allow_deciles, district_report = district_layer(
-            ind, measure, labels[measure], district_read[0])
+            ind, table_key, measure, labels[measure], district_read[0])
     else:
         layer, spec, higher_is_worse, deciles, allow_deciles, district_report = lsoa_layer(
             ind, joined, report, iod, measure if iod else None, labels[measure] if iod else "")
@@ -277,12 +295,12 @@ def main() -> None:
                 show_report(report, lsoa_messages + table_messages, "Neighbourhoods: table to boundaries", key="l")
         else:
             show_report(report, lsoa_messages + table_messages)
-        shown = layer.drop(columns=[layer.geometry.name]).copy()
-        st.download_button("Download mapped values (CSV)", shown.to_csv(index=False).encode(), "atlas_values.csv",
-                           "text/csv")
+        values = layer.drop(columns=[layer.geometry.name])
+        st.download_button("Download mapped values (CSV)", lambda: values.to_csv(index=False).encode(),
+                           "atlas_values.csv", "text/csv")
 
 
-def district_layer(ind, measure: str, measure_label: str, districts_gdf):
+def district_layer(ind, table_key: str, measure: str, measure_label: str, districts_gdf):
     """Districts nationally: MHCLG summaries of the chosen measure, joined to district boundaries."""
     from geo.catalogue import summaries
 
@@ -290,7 +308,7 @@ def district_layer(ind, measure: str, measure_label: str, districts_gdf):
     by_label = {e["label"]: sid for sid, e in entries.items()}
     summary_id = by_label[st.sidebar.selectbox("District summary", list(by_label), key="summary")]
     try:
-        table = district_summaries(ind, measure)
+        table = cached_district_summaries(table_key, measure, ind)
     except AtlasError as exc:
         show_error(exc)
         return None, None, True, None, False, None
@@ -320,6 +338,10 @@ def lsoa_layer(ind, joined, report, iod: bool, measure: str | None, measure_labe
                                         key="districts")
         if chosen:
             layer = lsoas_in_districts(joined, ind, chosen)
+        elif len(joined) > MAX_LSOAS_WITHOUT_FILTER:
+            st.info(f"{len(joined):,} neighbourhoods are too many to draw at once here: choose one or more "
+                    "districts in the sidebar (‘Districts to show’).")
+            return None, None, True, None, False, None
     name_col = ind.name_column if ind.name_column in joined.columns else None
     if iod:
         kinds = [k for k in ("score", "rank", "decile") if ind.column_for(measure, k)]

@@ -1,0 +1,182 @@
+"""Benchmark: the atlas map against naive folium on the same data, in the same run (`make bench`).
+
+Cases: the national district map (IoD2019 average IMD score on 317 district BUC boundaries) and one
+district's neighbourhood map (Birmingham's 639 LSOAs, BSC boundaries). For each: Python time to build
+the map and render it to HTML, the HTML bytes (raw and gzipped) a browser receives, and the time
+headless Chromium takes to paint every polygon, served from a loopback HTTP server. Reported as
+medians of N repeats and as ratios atlas/naive. Not a test: nothing here asserts a time.
+
+Needs the real data in ../shared/data (or ATLAS_SHARED_DATA) and Debian's chromium ($CHROMIUM).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import gzip
+import http.server
+import json
+import os
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import folium  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from geo.assets import leaflet_dir  # noqa: E402
+from geo.classify import classify_values  # noqa: E402
+from geo.io import read_boundaries, read_table  # noqa: E402
+from geo.join import join_indicators  # noqa: E402
+from geo.mapping import MapSpec, build_choropleth, map_html  # noqa: E402
+from geo.views import district_summaries, prepare_table  # noqa: E402
+
+SHARED = Path(os.environ.get("ATLAS_SHARED_DATA", ROOT.parent / "shared" / "data"))
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def load_cases() -> dict[str, tuple]:
+    """(layer, value column, name column, code column, title) for each case."""
+    table = prepare_table(read_table(SHARED / "indicators" / "iod2019" / "iod2019_lsoa11_all_scores.csv"))
+    summaries = district_summaries(table, "imd")
+    lad, _ = join_indicators(read_boundaries(SHARED / "boundaries" / "lad19_england_buc.gpkg"), summaries,
+                             indicator_code="district_code")
+    lsoa_all, _ = join_indicators(read_boundaries(SHARED / "boundaries" / "lsoa11_england_bsc.gpkg"), table.frame,
+                                  indicator_code="lsoa11cd")
+    brum = lsoa_all[lsoa_all["lad19cd"] == "E08000025"].copy()
+    return {
+        "national districts (317)": (lad, "average_score", "ltla19_name", "ltla19_code", None),
+        "Birmingham LSOAs (639)": (brum, "imd_score", "lsoa11_name", "lsoa11_code", "imd_decile"),
+    }
+
+
+def atlas_page(layer, value, name, code, deciles, inline: bool = False) -> str:
+    """The page as the app ships it (Leaflet fetched once from the app), or inlined for offline export."""
+    cls = classify_values(layer[value], "national_deciles" if deciles else "quantiles", 5,
+                          deciles=layer[deciles] if deciles else None)
+    m = build_choropleth(layer, MapSpec(value, value, name, code), cls, asset_base="/leaflet")
+    return map_html(m) if inline else m.get_root().render()
+
+
+def naive_page(layer, value, name, code, deciles) -> str:
+    """What a first attempt looks like: the whole GeoDataFrame into folium.GeoJson with a style_function."""
+    cls = classify_values(layer[value], "quantiles", 5)
+    frame = layer.drop(columns=[c for c in layer.columns if c.startswith("_")]).copy()
+    frame["_k"] = cls.classes
+    colours = cls.colours
+    m = folium.Map(location=[52.5, -1.5], zoom_start=7)
+    folium.GeoJson(
+        frame.to_json(),
+        style_function=lambda f: {"fillColor": colours[f["properties"]["_k"]] if f["properties"]["_k"] >= 0 else "#fff",
+                                  "fillOpacity": 0.85, "color": "#333", "weight": 0.6},
+        tooltip=folium.GeoJsonTooltip(fields=[name, code, value]),
+    ).add_to(m)
+    m.fit_bounds([[layer.total_bounds[1], layer.total_bounds[0]], [layer.total_bounds[3], layer.total_bounds[2]]])
+    page = m.get_root().render()
+    # Point folium's CDN Leaflet at the same local copy so the naive page can paint offline too.
+    import re
+
+    page = re.sub(r'<script src="[^"]*leaflet[^"]*\.js"></script>', '<script src="/leaflet/leaflet.js"></script>', page,
+                  count=1)
+    page = re.sub(r'<link rel="stylesheet" href="[^"]*leaflet\.css"/>', '<link rel="stylesheet" href="/leaflet/leaflet.css"/>',
+                  page, count=1)
+    return page
+
+
+def timed(fn, repeats: int) -> tuple[float, object]:
+    times, out = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), out
+
+
+class Server:
+    """Loopback HTTP server for the pages and Leaflet."""
+
+    def __init__(self, folder: Path) -> None:
+        (folder / "leaflet").mkdir(exist_ok=True)
+        for name in ("leaflet.js", "leaflet.css"):
+            (folder / "leaflet" / name).write_bytes((leaflet_dir() / name).read_bytes())
+        handler = functools.partial(QuietHandler, directory=str(folder))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+def paint_times(url: str, expected: int, repeats: int) -> float:
+    """Median seconds from navigation to every polygon drawn, in headless Chromium, offline."""
+    from playwright.sync_api import sync_playwright
+
+    times = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic"])
+        for _ in range(repeats):
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("http://127.0.0.1") else r.abort())
+            start = time.perf_counter()
+            page.goto(url, wait_until="commit")
+            page.wait_for_function(f"document.querySelectorAll('path.leaflet-interactive').length >= {expected}",
+                                   timeout=120_000, polling=20)
+            times.append(time.perf_counter() - start)
+            page.close()
+        browser.close()
+    return statistics.median(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.json"))
+    parser.add_argument("--no-browser", action="store_true")
+    args = parser.parse_args()
+    if not (SHARED / "indicators" / "iod2019").is_dir():
+        print(f"bench: real data not found at {SHARED}; set ATLAS_SHARED_DATA", file=sys.stderr)
+        return 2
+    import tempfile
+
+    workdir = Path(tempfile.mkdtemp(prefix="atlas-bench-"))
+    server = Server(workdir)
+    cases = load_cases()
+    results = []
+    for case, spec in cases.items():
+        row = {"case": case, "features": len(spec[0])}
+        for label, builder in (("naive", naive_page), ("atlas", atlas_page)):
+            seconds, page = timed(lambda: builder(*spec), args.repeats)
+            raw = page.encode()
+            name = f"{label}-{len(results)}.html"
+            (workdir / name).write_bytes(raw)
+            row[f"{label}_build_s"] = round(seconds, 3)
+            row[f"{label}_html_bytes"] = len(raw)
+            row[f"{label}_gzip_bytes"] = len(gzip.compress(raw, 6))
+            if not args.no_browser and Path(CHROMIUM).exists():
+                row[f"{label}_paint_s"] = round(paint_times(f"{server.url}/{name}", len(spec[0]), args.repeats), 3)
+        row["atlas_offline_export_bytes"] = len(atlas_page(*spec, inline=True).encode())
+        for key in ("build_s", "html_bytes", "gzip_bytes", "paint_s"):
+            if f"atlas_{key}" in row:
+                row[f"ratio_{key}"] = round(row[f"atlas_{key}"] / row[f"naive_{key}"], 3)
+        results.append(row)
+    server.httpd.shutdown()
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, indent=2))
+    frame = pd.DataFrame(results).set_index("case").T
+    print(frame.to_string())
+    print(f"\n(medians of {args.repeats}; ratio = atlas / naive, below 1 is better; written to {args.out})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
