@@ -19,7 +19,7 @@ from geo.errors import AtlasError, CRSProblem
 from geo.io import ReadNotes, list_layers, parse_numbers, read_boundaries, read_table
 from geo.join import JoinBlockedWithReport, join_indicators, unmatched_table
 from geo.mapping import MapSpec, build_choropleth
-from geo.views import district_summaries, lsoas_in_districts, numeric_columns, prepare_table
+from geo.views import district_summaries, guess_name_column, lsoas_in_districts, numeric_columns, prepare_table
 
 APP_DIR = Path(__file__).resolve().parent
 DEMO = {
@@ -69,7 +69,9 @@ def prepared_join(lsoa: bytes, lsoa_name: str, layer: str | None, crs: str | Non
     frame, _ = load_table(table, table_name)
     ind = prepare_table(frame)
     joined, report = join_indicators(gdf, ind.frame, indicator_code=ind.code_column, resolve_conflicts=resolve)
-    return ind, joined, report, hashlib.sha1(table).hexdigest()
+    # Names from the boundary file first (they belong to the shapes), else from the table.
+    name_column = guess_name_column(gdf) or (ind.name_column if ind.name_column in joined.columns else None)
+    return ind, joined, report, hashlib.sha1(table).hexdigest(), name_column
 
 
 @st.cache_resource(max_entries=16, show_spinner="Summarising districts…")
@@ -237,7 +239,7 @@ def main() -> None:
 
     resolve = st.session_state.get("resolve", "block")
     try:
-        ind, joined, report, table_key = prepared_join(*inputs["lsoa"], layer_name, crs, *inputs["table"], resolve)
+        ind, joined, report, table_key, name_column = prepared_join(*inputs["lsoa"], layer_name, crs, *inputs["table"], resolve)
     except JoinBlockedWithReport as exc:
         show_error(exc)
         st.dataframe(pd.DataFrame([d for d in exc.report.duplicates if d["kind"] == "conflicting"]), hide_index=True)
@@ -256,7 +258,7 @@ def main() -> None:
     views = (["Districts (England)"] if district_read else []) + ["Neighbourhoods (LSOAs)"]
     view = st.sidebar.radio("Map", views, key="view")
 
-    map_col, side_col = st.columns([3, 2], gap="medium")
+    map_col, side_col = st.columns([5, 2], gap="medium")
     if iod:
         labels = {m["id"]: m["label"] for m in ind.available_measures()}
         by_label = {label: mid for mid, label in labels.items()}
@@ -266,16 +268,19 @@ def main() -> None:
             ind, table_key, measure, labels[measure], district_read[0])
     else:
         layer, spec, higher_is_worse, deciles, allow_deciles, district_report = lsoa_layer(
-            ind, joined, report, iod, measure if iod else None, labels[measure] if iod else "")
+            ind, joined, report, name_column, iod, measure if iod else None, labels[measure] if iod else "")
     if layer is None:
         return
     if inputs["demo"]:
         spec.caveat = DEMO_NOTE
+        spec.subtitle = "Illustrative demo data · " + spec.subtitle
     cls = classification_controls("national_deciles" if allow_deciles else "quantiles", allow_deciles)
     basemap = st.sidebar.toggle("Basemap (needs internet)", value=False, key="basemap")
     try:
+        extremes = ("least deprived", "most deprived") if spec.darker_means == "more deprived" else ("best", "worst")
         classification = classify_values(layer[spec.value_column], cls["scheme"], cls["k"], higher_is_worse,
-                                         deciles=deciles, breaks=cls["breaks"], palette=cls["palette"])
+                                         deciles=deciles, breaks=cls["breaks"], palette=cls["palette"],
+                                         extremes=extremes)
     except ValueError as exc:
         st.error(str(exc))
         return
@@ -316,7 +321,7 @@ def district_layer(ind, table_key: str, measure: str, measure_label: str, distri
     joined[f"{summary_id}_rank"] = joined[f"{summary_id}_rank"].astype("Float64")
     n = len(table)
     joined["district_decile"] = ((joined[f"{summary_id}_rank"] - 1) * 10 // n + 1).astype("Float64")
-    name_col = next((c for c in districts_gdf.columns if str(c).lower().endswith(("nm", "name"))), None)
+    name_col = guess_name_column(districts_gdf) or ("district_name" if "district_name" in joined.columns else None)
     spec = MapSpec(summary_id, f"{measure_label}: {entries[summary_id]['label']}", name_col, report.boundary_code,
                    tooltip_columns=((f"Rank of {n} districts (1 = most deprived)", f"{summary_id}_rank"),
                                     ("Decile of districts", "district_decile"), ("LSOAs", "lsoa_count")),
@@ -325,7 +330,7 @@ def district_layer(ind, table_key: str, measure: str, measure_label: str, distri
     return joined, spec, entries[summary_id]["direction"] == "higher_is_worse", None, False, report
 
 
-def lsoa_layer(ind, joined, report, iod: bool, measure: str | None, measure_label: str):
+def lsoa_layer(ind, joined, report, name_col: str | None, iod: bool, measure: str | None, measure_label: str):
     """LSOAs (optionally only those in chosen districts), with a national measure or any numeric column."""
     layer = joined
     if ind.district_column and ind.district_column in joined.columns:
@@ -342,7 +347,6 @@ def lsoa_layer(ind, joined, report, iod: bool, measure: str | None, measure_labe
             st.info(f"{len(joined):,} neighbourhoods are too many to draw at once here: choose one or more "
                     "districts in the sidebar (‘Districts to show’).")
             return None, None, True, None, False, None
-    name_col = ind.name_column if ind.name_column in joined.columns else None
     if iod:
         kinds = [k for k in ("score", "rank", "decile") if ind.column_for(measure, k)]
         kind = st.sidebar.radio("Show", kinds, horizontal=True, key="kind", format_func=str.title)
@@ -365,7 +369,7 @@ def lsoa_layer(ind, joined, report, iod: bool, measure: str | None, measure_labe
     layer = layer.copy()
     layer[col], _ = parse_numbers(layer[col])
     spec = MapSpec(col, str(col), name_col, report.boundary_code, title=str(col),
-                   subtitle="Darker = " + ("higher" if worse else "lower"))
+                   subtitle="Darker = " + ("higher" if worse else "lower"), darker_means="worse")
     return layer, spec, worse, None, False, None
 
 

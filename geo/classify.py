@@ -97,6 +97,7 @@ def classify_values(
     breaks: list[float] | None = None,
     palette: str = "viridis",
     seed: int = 12345,
+    extremes: tuple[str, str] = ("least deprived", "most deprived"),
 ) -> Classification:
     """Classify values so that the last class is the most deprived.
 
@@ -122,6 +123,10 @@ def classify_values(
             lower.append(float(in_c.min()) if in_c.size else float("nan"))
             upper.append(float(in_c.max()) if in_c.size else float("nan"))
         counts = [int((classes == c).sum()) for c in range(10)]
+        if not np.allclose(np.where(ok & present, vals, 0), np.where(ok & present, dec, 0)):
+            # Mapping a score or rank by its decile: show the range of the mapped values in each decile.
+            labels = [f"{lab} · {_fmt(lo)} – {_fmt(hi)}" if np.isfinite(lo) else lab
+                      for lab, lo, hi in zip(labels, lower, upper)]
         return Classification(classes, labels, lower, upper, counts, palette_colours(palette, 10), scheme,
                               int((classes == NO_DATA).sum()))
     data = vals[present]
@@ -169,8 +174,8 @@ def classify_values(
         lo, hi = lower[c], upper[c]
         labels.append(f"{_fmt(lo)} – {_fmt(hi)}" if np.isfinite(lo) else "(empty class)")
     if k:
-        labels[-1] += " (most deprived)"
-        labels[0] += " (least deprived)" if k > 1 else ""
+        labels[-1] += f" ({extremes[1]})"
+        labels[0] += f" ({extremes[0]})" if k > 1 else ""
     return Classification(classes, labels, lower, upper, counts, palette_colours(palette, k), scheme,
                           int((~present).sum()))
 

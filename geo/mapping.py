@@ -68,6 +68,7 @@ class MapSpec:
     title: str = ""
     subtitle: str = ""
     caveat: str = ""
+    darker_means: str = "more deprived"
 
 
 def _geometry_json(geoms: gpd.GeoSeries, precision: int) -> list[dict | None]:
@@ -95,16 +96,18 @@ def _legend_html(spec: MapSpec, classification: Classification) -> str:
         f'<span class="atlas-range">No data</span><span class="atlas-count">{classification.no_data_count:,}</span></div>'
     )
     caveat = f'<div class="atlas-caveat">{escape_text(spec.caveat)}</div>' if spec.caveat else ""
-    sub = f'<div class="atlas-legend-sub">{escape_text(spec.subtitle)}</div>' if spec.subtitle else ""
-    return (f'<div class="atlas-legend-title">{escape_text(spec.value_label)}</div>{sub}'
-            f'<div class="atlas-legend-head"><span>Darker = more deprived</span><span>areas</span></div>'
+    return (f'<div class="atlas-legend-title">{escape_text(spec.value_label)}</div>'
+            f'<div class="atlas-legend-head"><span>Darker = {escape_text(spec.darker_means)}</span><span>areas</span></div>'
             + "".join(rows) + caveat)
 
 
 _CSS = """
-.atlas-legend{background:#fff;color:#111;padding:8px 10px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.4);
- font:13px/1.35 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;max-width:280px}
-.atlas-legend-title{font-weight:700;margin-bottom:2px}.atlas-legend-sub{color:#333;margin-bottom:4px}
+.atlas-legend{background:#fff;color:#111;padding:6px 8px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.4);
+ font:12px/1.3 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;max-width:250px}
+.atlas-legend-title{font-weight:700;margin-bottom:2px;cursor:pointer}
+.atlas-legend.collapsed>:not(.atlas-legend-title){display:none}
+.atlas-legend-title:after{content:' ▾';font-weight:400}.atlas-legend.collapsed .atlas-legend-title:after{content:' ▸'}
+.leaflet-control-attribution{font-size:10px!important;max-width:60%;white-space:normal}.atlas-legend-sub{color:#333;margin-bottom:4px}
 .atlas-legend-head{display:flex;justify-content:space-between;color:#444;font-size:11px;margin-bottom:2px}
 .atlas-legend-row{display:flex;align-items:center;gap:6px}.atlas-range{flex:1}.atlas-count{color:#333;text-align:right}
 .atlas-swatch{width:18px;height:14px;border:1px solid #555;display:inline-block}
@@ -141,13 +144,20 @@ _SCRIPT = Template("""
   }).addTo(map);
   window.atlasLayer = layer;
   var bounds = layer.getBounds();
-  if (bounds.isValid()) { map.fitBounds(bounds, {padding: [8, 8]}); }
+  if (bounds.isValid()) { map.fitBounds(bounds, {padding: [8, 8], animate: false}); }
 
   var legend = L.control({position: 'bottomright'});
   legend.onAdd = function() {
     var div = L.DomUtil.create('div', 'atlas-legend');
     div.setAttribute('role', 'img'); div.setAttribute('aria-label', meta.legendText);
-    div.innerHTML = meta.legend; return div;
+    div.innerHTML = meta.legend;
+    var head = div.querySelector('.atlas-legend-title');
+    head.setAttribute('role', 'button'); head.setAttribute('tabindex', '0'); head.title = 'Show or hide the legend';
+    function toggle() { div.classList.toggle('collapsed'); }
+    head.addEventListener('click', toggle);
+    head.addEventListener('keydown', function(e) { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); toggle(); } });
+    L.DomEvent.disableClickPropagation(div);
+    return div;
   };
   legend.addTo(map);
 
@@ -187,8 +197,10 @@ _SCRIPT = Template("""
         window.atlasFound = hit.feature.properties.c;
       } else { msg.textContent = 'No area matches \u201c' + input.value + '\u201d'; }
     }
-    input.addEventListener('keydown', function(e) { if (e.key === 'Enter') { find(); } });
-    input.addEventListener('change', find);
+    var last = null;
+    function findOnce() { if (input.value !== last) { last = input.value; find(); } }
+    input.addEventListener('keydown', function(e) { if (e.key === 'Enter') { last = input.value; find(); } });
+    input.addEventListener('change', findOnce);  // picking from the list
     return div;
   };
   search.addTo(map);
@@ -250,15 +262,14 @@ def build_choropleth(
     }
     minx, miny, maxx, maxy = gdf.total_bounds if len(gdf) else (-6, 49.8, 2, 55.9)
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=7, tiles=None,
-                   control_scale=True, height=height, zoom_snap=0.25)
+                   control_scale=True, height=height, zoom_snap=0.25, fade_animation=False)
     # Leaflet from our own server (or inlined by map_html); nothing else: no CDN, no jQuery/Bootstrap.
     m.default_js = [("leaflet", f"{asset_base}/leaflet.js")]
     m.default_css = [("leaflet_css", f"{asset_base}/leaflet.css")]
     if basemap:
         folium.TileLayer(_OSM, attr="&copy; OpenStreetMap contributors", name="OpenStreetMap", opacity=0.6).add_to(m)
     m.add_child(ChoroplethLayer({"type": "FeatureCollection", "features": features}, meta))
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
-    return m
+    return m  # the layer's script fits the view to the areas, without animation
 
 
 def map_html(m: folium.Map) -> str:

@@ -88,6 +88,19 @@ def prepare_table(table: pd.DataFrame, code_column: str | None = None) -> Indica
     return IndicatorTable(frame, code_column, district, district_name, name, recognised, population, suppressed)
 
 
+def guess_name_column(frame: pd.DataFrame, exclude: tuple[str, ...] = ()) -> str | None:
+    """A column of area names: header like '…NM' / '…name', values mostly text that is not a code."""
+    for col in frame.columns:
+        header = str(col).lower()
+        if col in exclude or col == getattr(frame, "_geometry_column_name", None):
+            continue
+        if header.endswith("nm") or "name" in header:
+            values = frame[col].astype("string").dropna().head(200)
+            if len(values) and not values.str.fullmatch(GSS.pattern).mean() > 0.5:
+                return str(col)
+    return None
+
+
 def numeric_columns(table: pd.DataFrame, exclude: tuple[str, ...] = ()) -> list[str]:
     """Columns where most non-empty cells parse as numbers (candidates to map in a user's own table)."""
     out = []
