@@ -392,3 +392,27 @@ def test_upload_your_own_files(session, app_url, hostile_dir):
     body = page.locator('[data-testid="stMain"]').inner_text()
     assert "3 of 3" in body, body
     session.assert_clean()
+
+
+def test_panning_and_zooming_do_not_rerun_the_app(session, app_url):
+    """st_folium(returned_objects=[]): moving the map sends nothing back to the server."""
+    page = session.page
+    sent: list[int] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(len(payload))))
+    frame = open_app(session, app_url)
+    wait_for(lambda: _eval(frame, "!!window.atlasLayer"), 10, "the map layer")
+    before = len(sent)
+    zoom = frame.evaluate("window.atlasLayer._map.getZoom()")
+    box = frame.frame_element().bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    page.mouse.move(cx + 120, cy + 60, steps=8)
+    page.mouse.up()
+    frame.evaluate("window.atlasLayer._map.setZoom(window.atlasLayer._map.getZoom() + 1, {animate: false})")
+    wait_for(lambda: _eval(frame, "window.atlasLayer._map.getZoom()") == zoom + 1, 10, "the zoom to change")
+    page.wait_for_timeout(1500)  # give any rerun request time to be sent
+    assert len(sent) == before, f"the browser sent {len(sent) - before} message(s) to the server while panning"
+    assert _eval(page, "document.querySelector('[data-test-script-state]').getAttribute('data-test-script-state')") \
+        != "running"
+    session.assert_clean()
