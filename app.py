@@ -7,6 +7,7 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 import streamlit as st
@@ -34,6 +35,16 @@ DEMO_NOTE = "Illustrative demo data: fictional places and synthetic values, not 
 
 st.set_page_config(page_title="Neighbourhood Renewal Atlas", page_icon="🗺️", layout="wide")
 install_static(APP_DIR / "static")
+
+
+class View(NamedTuple):
+    """What one map shows: the rows, how to draw them, and the join report behind them (if its own)."""
+
+    layer: object
+    spec: MapSpec
+    higher_is_worse: bool
+    deciles: pd.Series | None = None
+    report: object = None
 
 
 # ------------------------------------------------------------------ cached loaders (keyed by content)
@@ -264,13 +275,14 @@ def main() -> None:
         by_label = {label: mid for mid, label in labels.items()}
         measure = by_label[st.sidebar.selectbox("Measure", list(by_label), key="measure")]
     if view.startswith("Districts"):
-        layer, spec, higher_is_worse, deciles, allow_deciles, district_report = district_layer(
-            ind, table_key, measure, labels[measure], district_read[0])
+        shown = district_layer(ind, table_key, measure, labels[measure], district_read[0])
     else:
-        layer, spec, higher_is_worse, deciles, allow_deciles, district_report = lsoa_layer(
-            ind, joined, report, name_column, iod, measure if iod else None, labels[measure] if iod else "")
-    if layer is None:
+        shown = lsoa_layer(ind, joined, report, name_column, iod, measure if iod else None,
+                           labels[measure] if iod else "")
+    if shown is None:
         return
+    layer, spec, higher_is_worse, deciles, district_report = shown
+    allow_deciles = deciles is not None
     if inputs["demo"]:
         spec.caveat = DEMO_NOTE
         spec.subtitle = "Illustrative demo data · " + spec.subtitle
@@ -316,7 +328,7 @@ def district_layer(ind, table_key: str, measure: str, measure_label: str, distri
         table = cached_district_summaries(table_key, measure, ind)
     except AtlasError as exc:
         show_error(exc)
-        return None, None, True, None, False, None
+        return None
     joined, report = join_indicators(districts_gdf, table, indicator_code="district_code")
     joined[f"{summary_id}_rank"] = joined[f"{summary_id}_rank"].astype("Float64")
     n = len(table)
@@ -327,7 +339,7 @@ def district_layer(ind, table_key: str, measure: str, measure_label: str, distri
                                     ("Decile of districts", "district_decile"), ("LSOAs", "lsoa_count")),
                    title=f"{measure_label} — {entries[summary_id]['label']}",
                    subtitle=f"{report.matched} of {report.boundary_rows} districts matched")
-    return joined, spec, entries[summary_id]["direction"] == "higher_is_worse", None, False, report
+    return View(joined, spec, entries[summary_id]["direction"] == "higher_is_worse", report=report)
 
 
 def lsoa_layer(ind, joined, report, name_col: str | None, iod: bool, measure: str | None, measure_label: str):
@@ -346,7 +358,7 @@ def lsoa_layer(ind, joined, report, name_col: str | None, iod: bool, measure: st
         elif len(joined) > MAX_LSOAS_WITHOUT_FILTER:
             st.info(f"{len(joined):,} neighbourhoods are too many to draw at once here: choose one or more "
                     "districts in the sidebar (‘Districts to show’).")
-            return None, None, True, None, False, None
+            return None
     if iod:
         kinds = [k for k in ("score", "rank", "decile") if ind.column_for(measure, k)]
         kind = st.sidebar.radio("Show", kinds, horizontal=True, key="kind", format_func=str.title)
@@ -358,19 +370,19 @@ def lsoa_layer(ind, joined, report, name_col: str | None, iod: bool, measure: st
                        title=f"{measure_label} — {kind}",
                        subtitle="Rank 1 / decile 1 = most deprived nationally; ranks are relative")
         deciles = layer[decile_col.name] if decile_col is not None else None
-        return layer, spec, col.higher_is_worse, deciles, deciles is not None, None
+        return View(layer, spec, col.higher_is_worse, deciles)
     candidates = numeric_columns(joined.drop(columns=[joined.geometry.name]),
                                  exclude=(report.boundary_code, report.indicator_code))
     if not candidates:
         st.error("The table has no numeric columns to map.")
-        return None, None, True, None, False, None
+        return None
     col = st.sidebar.selectbox("Column to map", candidates, key="column")
     worse = st.sidebar.toggle("Higher values are worse", value=True, key="higher_is_worse")
     layer = layer.copy()
     layer[col], _ = parse_numbers(layer[col])
     spec = MapSpec(col, str(col), name_col, report.boundary_code, title=str(col),
                    subtitle="Darker = " + ("higher" if worse else "lower"), darker_means="worse")
-    return layer, spec, worse, None, False, None
+    return View(layer, spec, worse)
 
 
 main()

@@ -155,7 +155,7 @@ def main() -> int:
     for case, spec in cases.items():
         row = {"case": case, "features": len(spec[0])}
         for label, builder in (("naive", naive_page), ("atlas", atlas_page)):
-            seconds, page = timed(lambda: builder(*spec), args.repeats)
+            seconds, page = timed(lambda builder=builder, spec=spec: builder(*spec), args.repeats)
             raw = page.encode()
             name = f"{label}-{len(results)}.html"
             (workdir / name).write_bytes(raw)

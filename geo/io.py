@@ -18,7 +18,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO, Union
+from typing import Union
 
 import geopandas as gpd
 import numpy as np
@@ -386,7 +386,8 @@ def _clean_geometries(gdf: gpd.GeoDataFrame, display: str, notes: ReadNotes) -> 
         raise UnsupportedFile(f"'{display}' holds {', '.join(sorted(types))} geometries, not areas.",
                               "Choose a boundary file of polygons.")
     if types - {"Polygon", "MultiPolygon"}:
-        notes.messages.append(f"Ignored the geometry of {int((present & ~geoms.geom_type.isin(['Polygon', 'MultiPolygon'])).sum())} "
+        other = int((present & ~geoms.geom_type.isin(["Polygon", "MultiPolygon"])).sum())
+        notes.messages.append(f"Ignored the geometry of {other} "
                               "non-polygon features (they keep their row, without a shape).")
         gdf.loc[~geoms.geom_type.isin(["Polygon", "MultiPolygon"]), gdf.geometry.name] = None
     if (~present).any():
@@ -466,20 +467,7 @@ def _read_csv(data: bytes, display: str, notes: ReadNotes) -> pd.DataFrame:
         rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     except csv.Error as exc:
         raise UnsupportedFile(f"'{display}' has malformed CSV quoting: {exc}.", "Re-export it from the spreadsheet.") from exc
-    rows = [r for r in rows if any(c.strip() for c in r)]
-    if not rows:
-        raise UnsupportedFile(f"'{display}' is empty.", "Check the export finished.")
-    header_at = _find_header_row(rows)
-    if header_at:
-        notes.messages.append(f"Skipped {header_at} title line(s) above the header.")
-    header = _dedupe_headers(rows[header_at], notes)
-    body = rows[header_at + 1:]
-    width = len(header)
-    ragged = sum(1 for r in body if len(r) != width)
-    if ragged:
-        notes.messages.append(f"{ragged} row(s) had a different number of cells from the header.")
-    body = [(r + [""] * width)[:width] for r in body]
-    df = pd.DataFrame(body, columns=header, dtype="string")
+    df = _rows_to_frame(rows, f"'{display}'", notes)
     if delimiter == ";":
         decimal_comma = df.apply(lambda col: col.str.fullmatch(r"\s*-?\d+,\d+\s*").fillna(False))
         if decimal_comma.to_numpy().any():
@@ -505,6 +493,23 @@ def _sniff_delimiter(sample: str) -> str:
         if score > best_score:
             best, best_score = delim, score
     return best
+
+
+def _rows_to_frame(rows: list[list[str]], what: str, notes: ReadNotes) -> pd.DataFrame:
+    """Rows of cells to a string DataFrame: blank rows dropped, title rows skipped, ragged rows padded."""
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    if not rows:
+        raise UnsupportedFile(f"{what} is empty.", "Check the export finished and the right sheet or file was chosen.")
+    header_at = _find_header_row(rows)
+    if header_at:
+        notes.messages.append(f"Skipped {header_at} title row(s) above the header.")
+    header = _dedupe_headers(rows[header_at], notes)
+    width = len(header)
+    body = rows[header_at + 1:]
+    ragged = sum(1 for r in body if len(r) != width)
+    if ragged:
+        notes.messages.append(f"{ragged} row(s) had a different number of cells from the header.")
+    return pd.DataFrame([(r + [""] * width)[:width] for r in body], columns=header, dtype="string")
 
 
 def _find_header_row(rows: list[list[str]]) -> int:
@@ -541,16 +546,7 @@ def _read_xlsx(data: bytes, display: str, sheet: str | None, notes: ReadNotes) -
             rows.append(["" if v is None else _cell_text(v) for v in row])
     finally:
         wb.close()
-    rows = [r for r in rows if any(c.strip() for c in r)]
-    if not rows:
-        raise UnsupportedFile(f"Sheet '{sheet}' of '{display}' is empty.", "Choose the sheet with the data.")
-    header_at = _find_header_row(rows)
-    if header_at:
-        notes.messages.append(f"Skipped {header_at} title row(s) above the header.")
-    header = _dedupe_headers(rows[header_at], notes)
-    width = len(header)
-    body = [(r + [""] * width)[:width] for r in rows[header_at + 1:]]
-    return pd.DataFrame(body, columns=header, dtype="string")
+    return _rows_to_frame(rows, f"Sheet '{sheet}' of '{display}'", notes)
 
 
 def _cell_text(value: object) -> str:

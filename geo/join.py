@@ -73,9 +73,9 @@ def _duplicates(table: pd.DataFrame) -> tuple[pd.DataFrame, list[dict], list[str
     value_cols = [c for c in table.columns if c != CODE]
     exact_codes = []
     for code, rows in table[dup_mask].groupby(CODE, sort=True):
-        distinct = rows[value_cols].astype("string").fillna("").drop_duplicates()
-        # The code column as written may differ (whitespace, case) without a conflict.
-        kind = "exact" if len(distinct.drop_duplicates(subset=[c for c in value_cols if c != "_raw_code"])) == 1 else "conflicting"
+        # The code as written may differ (whitespace, case) without that being a conflict.
+        compared = [c for c in value_cols if c != "_raw_code"]
+        kind = "exact" if len(rows[compared].astype("string").fillna("").drop_duplicates()) == 1 else "conflicting"
         report.append({"code": str(code), "rows": int(len(rows)), "kind": kind})
         if kind == "exact":
             exact_codes.append(code)

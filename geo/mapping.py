@@ -21,7 +21,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from geo.assets import leaflet_text
-from geo.classify import NO_DATA, Classification
+from geo.classify import Classification
 from geo.settings import setting
 
 STATIC_LEAFLET = "/app/static/vendor/leaflet"
@@ -137,7 +137,8 @@ _SCRIPT = Template("""
     onEachFeature: function(f, l) {
       var p = f.properties, rows = '';
       for (var i = 0; i < meta.fields.length; i++) { rows += '<br>' + meta.fields[i] + ': <b>' + p.t[i] + '</b>'; }
-      l.bindTooltip('<div class="atlas-tip"><strong>' + p.n + '</strong> <span>' + p.c + '</span>' + rows + '</div>', {sticky: true});
+      l.bindTooltip('<div class="atlas-tip"><strong>' + p.n + '</strong> <span>' + p.c + '</span>' + rows + '</div>',
+                    {sticky: true});
       l.on('mouseover', function() { l.setStyle({weight: 3, color: '#000'}); });
       l.on('mouseout', function() { layer.resetStyle(l); });
     }
@@ -172,7 +173,8 @@ _SCRIPT = Template("""
     var div = L.DomUtil.create('div', 'atlas-search');
     var listId = 'atlas-areas-' + Math.random().toString(36).slice(2);
     div.innerHTML = '<label><span style="position:absolute;left:-9999px">Find an area</span>' +
-      '<input type="search" class="atlas-search-input" placeholder="Find an area by name or code" list="' + listId + '"></label>' +
+      '<input type="search" class="atlas-search-input" placeholder="Find an area by name or code" list="' +
+      listId + '"></label>' +
       '<datalist id="' + listId + '"></datalist><div class="atlas-search-msg" aria-live="polite"></div>';
     var list = div.querySelector('datalist'), opts = '';
     layer.eachLayer(function(l) { opts += '<option value="' + l.feature.properties.n + ' (' + l.feature.properties.c + ')">'; });
@@ -193,7 +195,8 @@ _SCRIPT = Template("""
       if (hit) {
         msg.textContent = '';
         map.fitBounds(hit.getBounds(), {maxZoom: 13, padding: [20, 20]});
-        layer.resetStyle(); hit.setStyle({weight: 4, color: '#e6007e'}); hit.bringToFront(); hit.openTooltip(hit.getBounds().getCenter());
+        layer.resetStyle(); hit.setStyle({weight: 4, color: '#e6007e'}); hit.bringToFront();
+        hit.openTooltip(hit.getBounds().getCenter());
         window.atlasFound = hit.feature.properties.c;
       } else { msg.textContent = 'No area matches \u201c' + input.value + '\u201d'; }
     }

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 import geopandas as gpd
 import pandas as pd
 
-from geo.catalogue import Column, describe_column, find_population_column, measures, recognise_columns, summaries
-from geo.codes import GSS, detect_level, normalise_codes
+from geo.catalogue import Column, find_population_column, measures, recognise_columns
+from geo.codes import GSS, detect_level, detect_vintage, normalise_codes
 from geo.errors import AtlasError
 from geo.io import parse_numbers
-from geo.join import CODE, JoinReport, guess_code_column, join_indicators
+from geo.join import CODE, guess_code_column
 from geo.summaries import rank_summaries, summarise_districts
 
 NATIONAL_LSOAS = {"LSOA 2011": 32844, "LSOA 2021": 33755}
@@ -45,12 +45,12 @@ class IndicatorTable:
         return [m for m in measures() if m["id"] in have]
 
     def n_national(self) -> int:
-        """How many LSOAs the ranks are out of: the national count if ranks say so, else the rows."""
+        """How many LSOAs the national ranks are out of: 33,755 on 2021 codes, else 32,844 (IoD2019)."""
+        codes, _ = normalise_codes(self.frame[self.code_column])
+        if detect_vintage(codes, "LSOA").startswith("LSOA 2021"):
+            return NATIONAL_LSOAS["LSOA 2021"]
         rank_max = max((self.frame[c.name].max() for c in self.columns.values() if c.kind == "rank"), default=0)
-        for n in sorted(NATIONAL_LSOAS.values()):
-            if rank_max <= n and rank_max > 0.9 * 32844:
-                return n
-        return max(int(rank_max) if pd.notna(rank_max) else 0, len(self.frame))
+        return max(NATIONAL_LSOAS["LSOA 2011"], int(rank_max) if pd.notna(rank_max) else 0)
 
 
 def _find_column(headers: list[str], *needles: str) -> str | None:
@@ -138,10 +138,6 @@ def district_summaries(ind: IndicatorTable, measure: str) -> pd.DataFrame:
     return out
 
 
-def summary_column(summary_id: str) -> Column:
-    return describe_column(summary_id, {})
-
-
 def lsoas_in_districts(joined: gpd.GeoDataFrame, ind: IndicatorTable, districts: list[str],
                        boundary_district_column: str | None = None) -> gpd.GeoDataFrame:
     """The joined LSOA rows inside the chosen districts (by the table's or the boundaries' district code)."""
@@ -151,11 +147,3 @@ def lsoas_in_districts(joined: gpd.GeoDataFrame, ind: IndicatorTable, districts:
                          "The table or the boundary file needs a district code column.")
     codes = joined[col].astype("string").str.strip().str.upper()
     return joined[codes.isin([d.upper() for d in districts])].copy()
-
-
-def summary_entries() -> list[dict]:
-    return summaries()
-
-
-__all__ = ["IndicatorTable", "JoinReport", "prepare_table", "district_summaries", "numeric_columns",
-           "lsoas_in_districts", "join_indicators", "summary_column", "summary_entries"]

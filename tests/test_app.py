@@ -75,12 +75,18 @@ def pick(at: AppTest, key: str, name: str) -> None:
     box.select_index(next(i for i, label in enumerate(box.options) if label.endswith("/" + name)))
 
 
-def test_conflicting_duplicates_block_until_the_user_resolves(monkeypatch, folder):
+def open_folder_files(monkeypatch, folder, boundaries: str, table: str | None = None) -> AppTest:
+    """The app on 'Files in data folders' with the given boundary file (and table) chosen."""
     at = run_app(monkeypatch, folder)
     at.sidebar.radio(key="source").set_value("Files in data folders").run()
-    pick(at, "f_lsoa", "areas.geojson")
-    pick(at, "f_table", "conflicts.csv")
-    at.run()
+    pick(at, "f_lsoa", boundaries)
+    if table:
+        pick(at, "f_table", table)
+    return at.run()
+
+
+def test_conflicting_duplicates_block_until_the_user_resolves(monkeypatch, folder):
+    at = open_folder_files(monkeypatch, folder, "areas.geojson", "conflicts.csv")
     assert not at.exception
     assert any("different values" in e.value for e in at.error)
     at.radio(key="resolve").set_value("first").run()
@@ -89,19 +95,12 @@ def test_conflicting_duplicates_block_until_the_user_resolves(monkeypatch, folde
 
 
 def test_missing_crs_asks_instead_of_guessing(monkeypatch, folder):
-    at = run_app(monkeypatch, folder)
-    at.sidebar.radio(key="source").set_value("Files in data folders").run()
-    pick(at, "f_lsoa", "no_prj.zip")
-    pick(at, "f_table", "conflicts.csv")
-    at.run()
+    at = open_folder_files(monkeypatch, folder, "no_prj.zip", "conflicts.csv")
     assert any("does not say which coordinate system" in e.value for e in at.error)
     at.selectbox(key="crs_lsoa").set_value("EPSG:27700").run()
     assert not at.exception and not any("coordinate" in e.value for e in at.error)
 
 
 def test_bng_labelled_as_wgs84_is_refused_with_advice(monkeypatch, folder):
-    at = run_app(monkeypatch, folder)
-    at.sidebar.radio(key="source").set_value("Files in data folders").run()
-    pick(at, "f_lsoa", "bng_as_wgs84.geojson")
-    at.run()
+    at = open_folder_files(monkeypatch, folder, "bng_as_wgs84.geojson")
     assert any("British National Grid" in e.value and "Assign projection" in e.value for e in at.error)

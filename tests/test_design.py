@@ -42,3 +42,13 @@ def test_official_headers_of_files_1_2_and_7_and_snake_case_are_recognised():
         ("imd", "rank"), ("imd", "decile"), ("income", "rank"), ("income", "score"), ("living_env", "decile"),
         ("crime", "score")}
     assert found["Income Score (rate)"].higher_is_worse and not found["Income Rank (where 1 is most deprived)"].higher_is_worse
+
+
+def test_ruff_is_clean():
+    import shutil
+    import subprocess
+    import sys
+
+    ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
+    run = subprocess.run([ruff, "check", "--output-format", "concise", "."], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
