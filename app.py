@@ -9,25 +9,33 @@ import re
 from pathlib import Path
 from typing import NamedTuple
 
+import geopandas as gpd
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.assets import install_static
 from geo.catalogue import load_catalogue
+from geo.change import CAVEAT, decile_transitions, district_change, lsoa_change
 from geo.classify import PALETTES, SCHEMES, classify_values
 from geo.errors import AtlasError, CRSProblem
 from geo.io import ReadNotes, list_layers, parse_numbers, read_boundaries, read_table
 from geo.join import JoinBlockedWithReport, join_indicators, unmatched_table
 from geo.mapping import MapSpec, build_choropleth
-from geo.views import district_summaries, guess_name_column, lsoas_in_districts, numeric_columns, prepare_table
+from geo.packs import fetch_release, list_packs, releases
+from geo.views import (
+    district_summaries,
+    guess_name_column,
+    lsoas_in_districts,
+    measure_frame,
+    numeric_columns,
+    prepare_table,
+)
 
 APP_DIR = Path(__file__).resolve().parent
-DEMO = {
-    "lsoa": APP_DIR / "boundaries" / "demo_lsoa.geojson",
-    "district": APP_DIR / "boundaries" / "demo_districts.geojson",
-    "table": APP_DIR / "indicators" / "demo_iod_file7.csv",
-}
+FOLDERS, UPLOAD = "Files in data folders", "Upload your own"
+CHANGE = "Change between releases"
+RANK_MOVES = ("moved most towards less deprived", "moved most towards rank 1")
 BOUNDARY_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".parquet")
 TABLE_SUFFIXES = (".csv", ".xlsx", ".csv.gz")
 MAX_LSOAS_WITHOUT_FILTER = 5000  # a national LSOA map needs the fast renderer of a later release
@@ -118,17 +126,40 @@ def show_error(exc: AtlasError) -> None:
     st.error(f"**{md(exc.message)}**\n\n{md(exc.hint)}")
 
 
+def get_real_data() -> None:
+    """Sidebar: build a real England pack from the official sources (or a mirror of them)."""
+    with st.sidebar.expander("Get real England data"):
+        names = {f"{r['label']} ({r['national_lsoas']:,} LSOAs)": rid for rid, r in releases().items()}
+        release = names[st.selectbox("Release", list(names), key="fetch_release")]
+        mirror = st.text_input("Mirror (optional)", key="fetch_mirror",
+                               help="Base address of a copy of the official hosts, e.g. an intranet mirror.")
+        if st.button("Download and build", key="fetch_go"):
+            bar = st.progress(0.0, text="Starting…")
+
+            def progress(stage: str, done: int, total: int | None) -> None:
+                fraction = min(done / total, 1.0) if total else 0.0
+                bar.progress(fraction, text=f"{stage}: " + (f"{fraction:.0%}" if total else f"{done:,}"))
+            try:
+                pack = fetch_release(release, mirror=mirror.strip() or None, progress=progress)
+            except AtlasError as exc:
+                show_error(exc)
+            else:
+                st.success(f"Built {pack.label}: choose it under Data.")
+
+
 # ------------------------------------------------------------------ choosing the data
 
 def choose_inputs() -> dict | None:
     """Sidebar: where the boundaries and the table come from. Returns bytes+names, or None."""
-    source = st.sidebar.radio("Data", ["Demo pack (illustrative)", "Files in data folders", "Upload your own"],
-                              key="source")
-    if source.startswith("Demo"):
-        return {"demo": True, "lsoa": (file_bytes(DEMO["lsoa"]), DEMO["lsoa"].name),
-                "district": (file_bytes(DEMO["district"]), DEMO["district"].name),
-                "table": (file_bytes(DEMO["table"]), DEMO["table"].name)}
-    if source.startswith("Files"):
+    packs = {pack.label: pack for pack in list_packs()}
+    source = st.sidebar.radio("Data", [*packs, FOLDERS, UPLOAD], key="source")
+    get_real_data()
+    if source in packs:
+        pack = packs[source]
+        return {"demo": pack.illustrative, "pack": pack, "attribution": pack.manifest["attribution"],
+                **{key: (file_bytes(pack.path(part)), pack.path(part).name)
+                   for key, part in (("lsoa", "lsoa"), ("district", "districts"), ("table", "table"))}}
+    if source == FOLDERS:
         bfiles, tfiles = files_in_folders(BOUNDARY_SUFFIXES), files_in_folders(TABLE_SUFFIXES)
         label = lambda p: f"{p.parent.name}/{p.name}"  # noqa: E731
         lsoa = st.sidebar.selectbox("Neighbourhood (LSOA) boundaries", bfiles, format_func=label, key="f_lsoa")
@@ -236,7 +267,7 @@ def main() -> None:
         return
     if inputs["demo"]:
         st.warning(DEMO_NOTE, icon="ℹ️")
-    attribution = load_catalogue()["defaults"]["attribution"]
+    attribution = inputs.get("attribution") or load_catalogue()["defaults"]["attribution"]
 
     try:
         _, table_messages = load_table(*inputs["table"])
@@ -267,6 +298,8 @@ def main() -> None:
     if inputs.get("district") and iod and ind.district_column:
         district_read = read_layer(*inputs["district"], key="district")
     views = (["Districts (England)"] if district_read else []) + ["Neighbourhoods (LSOAs)"]
+    if iod:
+        views.append(CHANGE)
     view = st.sidebar.radio("Map", views, key="view")
 
     map_col, side_col = st.columns([5, 2], gap="medium")
@@ -274,7 +307,9 @@ def main() -> None:
         labels = {m["id"]: m["label"] for m in ind.available_measures()}
         by_label = {label: mid for mid, label in labels.items()}
         measure = by_label[st.sidebar.selectbox("Measure", list(by_label), key="measure")]
-    if view.startswith("Districts"):
+    if view == CHANGE:
+        shown = change_layer(inputs, ind, joined, name_column, measure, labels[measure])
+    elif view.startswith("Districts"):
         shown = district_layer(ind, table_key, measure, labels[measure], district_read[0])
     else:
         shown = lsoa_layer(ind, joined, report, name_column, iod, measure if iod else None,
@@ -289,10 +324,9 @@ def main() -> None:
     cls = classification_controls("national_deciles" if allow_deciles else "quantiles", allow_deciles)
     basemap = st.sidebar.toggle("Basemap (needs internet)", value=False, key="basemap")
     try:
-        extremes = ("least deprived", "most deprived") if spec.darker_means == "more deprived" else ("best", "worst")
         classification = classify_values(layer[spec.value_column], cls["scheme"], cls["k"], higher_is_worse,
                                          deciles=deciles, breaks=cls["breaks"], palette=cls["palette"],
-                                         extremes=extremes)
+                                         extremes=spec.extremes)
     except ValueError as exc:
         st.error(str(exc))
         return
@@ -342,23 +376,113 @@ def district_layer(ind, table_key: str, measure: str, measure_label: str, distri
     return View(joined, spec, entries[summary_id]["direction"] == "higher_is_worse", report=report)
 
 
+@st.cache_resource(max_entries=4, show_spinner="Reading the other release…")
+def other_release(data: bytes, name: str):
+    """An earlier/later release's table, recognised (keyed by content)."""
+    frame, _ = load_table(data, name)
+    return prepare_table(frame)
+
+
+def change_layer(inputs: dict, ind, joined, name_col: str | None, measure: str, measure_label: str):
+    """Change of one measure between this release and another: districts (another pack) or LSOAs (a table)."""
+    others = {}
+    current = inputs.get("pack")
+    for pack in list_packs():
+        if current is not None and pack.id != current.id and not pack.illustrative and not current.illustrative:
+            others[f"District change against {pack.label}"] = pack
+    for path in files_in_folders(TABLE_SUFFIXES):
+        others[f"LSOA change against {path.parent.name}/{path.name}"] = path
+    if not others:
+        st.info("To see change, build a second real pack (Get real England data) or put an earlier release's "
+                "LSOA table in a data folder (ATLAS_DATA_DIRS).")
+        return None
+    choice = others[st.sidebar.selectbox("Compare with", list(others), key="compare_with")]
+    st.caption(CAVEAT)
+    try:
+        if isinstance(choice, Path):
+            other = other_release(file_bytes(choice), choice.name)
+            return lsoa_change_view(ind, other, joined, name_col, measure, measure_label, choice.name)
+        return district_change_view(current, choice, ind, measure, measure_label)
+    except AtlasError as exc:
+        show_error(exc)
+        return None
+
+
+def lsoa_change_view(ind, other, joined, name_col, measure: str, measure_label: str, other_name: str):
+    mine, theirs = measure_frame(ind, measure), measure_frame(other, measure)
+    if theirs["rank"].isna().all():
+        raise AtlasError(f"'{other_name}' has no {measure_label} rank column.", "Choose a table of another IoD release.")
+    change = lsoa_change(theirs, mine)
+    st.caption(f"{len(change):,} LSOAs in both releases; {len(mine) - len(change):,} only in this one, "
+               f"{len(theirs) - len(change):,} only in '{md(other_name)}'.")
+    with st.expander("Decile transitions (rows: other release, columns: this one)"):
+        st.dataframe(decile_transitions(change))
+    layer = joined[[c for c in joined.columns if not str(c).startswith("_") or c == "_code"]]
+    layer = layer.merge(change, left_on="_code", right_on="code", how="left")
+    layer = gpd.GeoDataFrame(layer, geometry=joined.geometry.name, crs=joined.crs)
+    layer = filter_districts(ind, layer)
+    if layer is None:
+        return None
+    spec = MapSpec("rank_change", f"{measure_label}: change in rank", name_col, "_code",
+                   tooltip_columns=(("Rank then", "rank_old"), ("Rank now", "rank_new"), ("Decile then", "decile_old"),
+                                    ("Decile now", "decile_new"), ("Score change", "score_change")),
+                   title=f"{measure_label} — change in national rank", subtitle=f"against {other_name}",
+                   caveat=CAVEAT, darker_means="moved towards rank 1 (relatively more deprived)",
+                   extremes=RANK_MOVES)
+    return View(layer, spec, True)
+
+
+def district_change_view(current, other, ind, measure: str, measure_label: str):
+    older, newer = sorted([current, other], key=lambda p: p.manifest["published"])
+    frames = {}
+    for pack in (older, newer):
+        table = ind if pack.id == current.id else other_release(file_bytes(pack.path("table")), pack.path("table").name)
+        frame = measure_frame(table, measure)
+        if frame[["score", "rank", "population"]].isna().all().any():
+            raise AtlasError(f"{pack.label} lacks {measure_label} scores, ranks or populations.", "Rebuild the pack.")
+        frames[pack.id] = frame
+    change = district_change(frames[older.id], frames[newer.id], older.manifest["national_lsoas"],
+                             newer.manifest["national_lsoas"])
+    boundaries, _ = load_boundaries(file_bytes(newer.path("districts")), newer.path("districts").name, None, None)
+    spec_code = newer.manifest["layers"]["districts"]["code"]
+    joined, report = join_indicators(boundaries, change, spec_code, "district_code")
+    spec = MapSpec("average_score_rank_change", f"{measure_label}: change in rank of average score",
+                   newer.manifest["layers"]["districts"]["name"], spec_code,
+                   tooltip_columns=((f"Rank {older.manifest['short']}", "average_score_rank_old"),
+                                    (f"Rank {newer.manifest['short']}", "average_score_rank_new"),
+                                    ("Average score change", "average_score_change"),
+                                    ("Extent change", "extent_change")),
+                   title=f"{measure_label}: {older.manifest['short']} → {newer.manifest['short']}",
+                   subtitle=f"on {newer.manifest['district_vintage']} districts", caveat=CAVEAT,
+                   darker_means="moved towards rank 1 (relatively more deprived)", extremes=RANK_MOVES)
+    return View(joined, spec, True, report=report)
+
+
+def filter_districts(ind, layer):
+    """Sidebar 'Districts to show': the LSOAs of the chosen districts; None (with advice) if too many to draw."""
+    if not ind.district_column or ind.district_column not in layer.columns:
+        return layer
+    names = layer[[ind.district_column] + ([ind.district_name_column] if ind.district_name_column else [])]
+    names = names.dropna().drop_duplicates(ind.district_column)
+    lookup = dict(zip(names[ind.district_column], names[ind.district_name_column]
+                      if ind.district_name_column else names[ind.district_column]))
+    codes = sorted(lookup, key=lambda c: str(lookup[c]))
+    chosen = st.sidebar.multiselect("Districts to show (empty = all)", codes, key="districts",
+                                    format_func=lambda c: f"{lookup[c]} ({c})")
+    if chosen:
+        return lsoas_in_districts(layer, ind, chosen)
+    if len(layer) > MAX_LSOAS_WITHOUT_FILTER:
+        st.info(f"{len(layer):,} neighbourhoods are too many to draw at once here: choose one or more "
+                "districts in the sidebar (‘Districts to show’).")
+        return None
+    return layer
+
+
 def lsoa_layer(ind, joined, report, name_col: str | None, iod: bool, measure: str | None, measure_label: str):
     """LSOAs (optionally only those in chosen districts), with a national measure or any numeric column."""
-    layer = joined
-    if ind.district_column and ind.district_column in joined.columns:
-        names = joined[[ind.district_column] + ([ind.district_name_column] if ind.district_name_column else [])]
-        names = names.dropna().drop_duplicates(ind.district_column)
-        lookup = dict(zip(names[ind.district_column], names[ind.district_name_column]
-                          if ind.district_name_column else names[ind.district_column]))
-        codes = sorted(lookup, key=lambda c: str(lookup[c]))
-        chosen = st.sidebar.multiselect("Districts to show (empty = all)", codes, format_func=lambda c: f"{lookup[c]} ({c})",
-                                        key="districts")
-        if chosen:
-            layer = lsoas_in_districts(joined, ind, chosen)
-        elif len(joined) > MAX_LSOAS_WITHOUT_FILTER:
-            st.info(f"{len(joined):,} neighbourhoods are too many to draw at once here: choose one or more "
-                    "districts in the sidebar (‘Districts to show’).")
-            return None
+    layer = filter_districts(ind, joined)
+    if layer is None:
+        return None
     if iod:
         kinds = [k for k in ("score", "rank", "decile") if ind.column_for(measure, k)]
         kind = st.sidebar.radio("Show", kinds, horizontal=True, key="kind", format_func=str.title)
@@ -381,7 +505,8 @@ def lsoa_layer(ind, joined, report, name_col: str | None, iod: bool, measure: st
     layer = layer.copy()
     layer[col], _ = parse_numbers(layer[col])
     spec = MapSpec(col, str(col), name_col, report.boundary_code, title=str(col),
-                   subtitle="Darker = " + ("higher" if worse else "lower"), darker_means="worse")
+                   subtitle="Darker = " + ("higher" if worse else "lower"), darker_means="worse",
+                   extremes=("best", "worst"))
     return View(layer, spec, worse)
 
 

@@ -79,6 +79,37 @@ def _map(args: argparse.Namespace) -> int:
     return 0
 
 
+class _ProgressLine:
+    """Progress on stderr: a rewritten line on a terminal, a line every 10% (or 5,000 features) otherwise."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.last: tuple[str, int] = ("", -1)
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        step = int(done * 10 / total) if total else done // 5000
+        if self.tty or (stage, step) != self.last:
+            text = f"{stage}: {done / total:.0%} of {total / 1e6:.1f} MB" if total else f"{stage}: {done:,}"
+            print(("\r" if self.tty else "") + text, end="" if self.tty else "\n", file=sys.stderr, flush=True)
+            self.last = (stage, step)
+
+
+def _data(args: argparse.Namespace) -> int:
+    from geo.packs import describe, fetch_release, import_release, list_packs
+
+    dest = Path(args.dest) if getattr(args, "dest", None) else None
+    if args.data_command == "list":
+        for pack in list_packs(dest):
+            print(describe(pack))
+        return 0
+    if args.data_command == "fetch":
+        pack = fetch_release(args.release, dest, mirror=args.mirror, progress=_ProgressLine())
+    else:
+        pack = import_release(args.release, Path(args.source), dest)
+    print(f"\nBuilt {describe(pack)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m geo", description="Neighbourhood Renewal Atlas tools.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -123,6 +154,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--attribution", default="Contains public sector information licensed under the OGL v3.0.")
     p.add_argument("--out", required=True)
     p.set_defaults(func=_map)
+
+    p = sub.add_parser("data", help="real England data packs: fetch, import, list")
+    data = p.add_subparsers(dest="data_command", required=True)
+    d = data.add_parser("fetch", help="download, verify and build a release's pack (resumes if interrupted)")
+    d.add_argument("release", choices=["iod2019", "iod2025"])
+    d.add_argument("--mirror", help="base URL of a mirror of the official hosts (paths kept)")
+    d.add_argument("--dest", help="packs folder (default: $ATLAS_PACKS_DIR or ./packs)")
+    d = data.add_parser("import", help="build a release's pack from files you already have")
+    d.add_argument("--release", required=True, choices=["iod2019", "iod2025"])
+    d.add_argument("--from", dest="source", required=True, help="folder holding File 7 and the boundary files")
+    d.add_argument("--dest", help="packs folder (default: $ATLAS_PACKS_DIR or ./packs)")
+    d = data.add_parser("list", help="list the packs the app can open")
+    d.add_argument("--dest", help="packs folder (default: $ATLAS_PACKS_DIR or ./packs)")
+    p.set_defaults(func=_data)
     return parser
 
 

@@ -81,11 +81,13 @@ def palette_colours(name: str, k: int) -> list[str]:
 def _fmt(x: float) -> str:
     if not np.isfinite(x):
         return "–"
+    if float(x).is_integer():
+        return f"{int(x):,}"
     if abs(x) >= 1000:
         return f"{x:,.0f}"
     if abs(x) >= 10:
         return f"{x:,.1f}"
-    return f"{x:,.3f}".rstrip("0").rstrip(".") if x != int(x) else f"{int(x)}"
+    return f"{x:,.3f}".rstrip("0").rstrip(".")
 
 
 def classify_values(

@@ -69,6 +69,7 @@ class MapSpec:
     subtitle: str = ""
     caveat: str = ""
     darker_means: str = "more deprived"
+    extremes: tuple[str, str] = ("least deprived", "most deprived")  # words for the lightest and darkest class
 
 
 def _geometry_json(geoms: gpd.GeoSeries, precision: int) -> list[dict | None]:

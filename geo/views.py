@@ -88,6 +88,17 @@ def prepare_table(table: pd.DataFrame, code_column: str | None = None) -> Indica
     return IndicatorTable(frame, code_column, district, district_name, name, recognised, population, suppressed)
 
 
+def measure_frame(ind: IndicatorTable, measure: str) -> pd.DataFrame:
+    """One measure as columns code, district, score, rank, decile, population (missing parts as NaN)."""
+    out = pd.DataFrame({"code": normalise_codes(ind.frame[ind.code_column])[0]})
+    out["district"] = ind.frame[ind.district_column].astype("string").str.strip() if ind.district_column else pd.NA
+    for kind in ("score", "rank", "decile"):
+        col = ind.column_for(measure, kind)
+        out[kind] = ind.frame[col.name] if col else float("nan")
+    out["population"] = ind.frame[ind.population_column] if ind.population_column else float("nan")
+    return out
+
+
 def guess_name_column(frame: pd.DataFrame, exclude: tuple[str, ...] = ()) -> str | None:
     """A column of area names: header like '…NM' / '…name', values mostly text that is not a code."""
     for col in frame.columns:
