@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from geo.codes import normalise_codes, successor_codes
+from geo.codes import normalise_codes
 from geo.summaries import rank_summaries, summarise_districts
+from geo.vintages import successor_map
 
 CAVEAT = ("Ranks and deciles are relative: a change shows an area's position against all others, not an absolute "
           "change in deprivation. Scores from different releases are not directly comparable either (MHCLG).")
@@ -41,17 +42,10 @@ def decile_transitions(change: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_current_districts(codes: pd.Series) -> pd.Series:
-    """District codes mapped through every later merger or recode to the newest code."""
-    successors = successor_codes()
-
-    def final(code: str) -> str:
-        seen = set()
-        while code in successors and code not in seen:
-            seen.add(code)
-            code = successors[code][0]
-        return code
-
-    return normalise_codes(codes)[0].map(final)
+    """District codes mapped through every later merger or recode to the code in use today."""
+    final = successor_map()
+    clean = normalise_codes(codes)[0]
+    return clean.map(lambda code: final.get(code, code))
 
 
 def district_change(old_lsoas: pd.DataFrame, new_lsoas: pd.DataFrame, old_n: int, new_n: int) -> pd.DataFrame:

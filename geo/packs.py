@@ -130,7 +130,10 @@ def mirror_url(url: str, mirror: str | None) -> str:
 
 def _open(url: str, headers: dict[str, str], timeout: float):
     request = urllib.request.Request(url, headers={"User-Agent": "neighbourhood-renewal-atlas", **headers})
-    return urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 (http/https only, checked)
+    host = urllib.parse.urlsplit(url).hostname or ""
+    # A mirror on this machine is reached directly, whatever proxy the environment names.
+    handlers = [urllib.request.ProxyHandler({})] if host in ("127.0.0.1", "localhost", "::1") else []
+    return urllib.request.build_opener(*handlers).open(request, timeout=timeout)
 
 
 def _check_scheme(url: str) -> None:
