@@ -20,9 +20,10 @@ from geo.change import CAVEAT, decile_transitions, district_change, lsoa_change
 from geo.classify import PALETTES, SCHEMES, classify_values
 from geo.errors import AtlasError, CRSProblem
 from geo.io import ReadNotes, list_layers, parse_numbers, read_boundaries, read_table
-from geo.join import JoinBlockedWithReport, join_indicators, unmatched_table
+from geo.join import JoinBlockedWithReport, join_across_vintages, join_indicators, unmatched_table
 from geo.mapping import MapSpec, build_choropleth
 from geo.packs import fetch_release, list_packs, releases
+from geo.vintages import load_lsoa_lookup
 from geo.views import (
     district_summaries,
     guess_name_column,
@@ -82,15 +83,40 @@ def read_path(path: str, mtime: float) -> bytes:
 
 @st.cache_resource(max_entries=4, show_spinner="Joining the table to the boundaries…")
 def prepared_join(lsoa: bytes, lsoa_name: str, layer: str | None, crs: str | None, table: bytes, table_name: str,
-                  resolve: str):
-    """Read, recognise and join once per distinct input; reruns reuse the result (never mutated)."""
+                  resolve: str, lookup_key: str):
+    """Read, recognise and join once per distinct input (and lookup); reruns reuse the result (never mutated)."""
     gdf, _ = load_boundaries(lsoa, lsoa_name, layer, crs)
     frame, _ = load_table(table, table_name)
     ind = prepare_table(frame)
-    joined, report = join_indicators(gdf, ind.frame, indicator_code=ind.code_column, resolve_conflicts=resolve)
+    joined, report = join_across_vintages(gdf, ind.frame, indicator_code=ind.code_column, lookup=available_lookup(),
+                                          resolve_conflicts=resolve)
+    if report.conversion is not None:  # the table was moved to the boundaries' vintage: recognise it again
+        ind = prepare_table(joined.drop(columns=[joined.geometry.name]), code_column=report.indicator_code)
     # Names from the boundary file first (they belong to the shapes), else from the table.
     name_column = guess_name_column(gdf) or (ind.name_column if ind.name_column in joined.columns else None)
     return ind, joined, report, hashlib.sha1(table).hexdigest(), name_column
+
+
+def lookup_key() -> str:
+    """Identifies the lookup available now (so joins are redone when a pack with one is built)."""
+    for pack in list_packs():
+        if "lookup" in pack.manifest:
+            return f"{pack.path('lookup')}:{pack.path('lookup').stat().st_mtime}"
+    return ""
+
+
+def available_lookup():
+    """The ONS LSOA 2011→2021 lookup from the first built pack that carries one, else None."""
+    for pack in list_packs():
+        if "lookup" in pack.manifest:
+            path = pack.path("lookup")
+            return lookup_from(str(path), path.stat().st_mtime)
+    return None
+
+
+@st.cache_resource(max_entries=2, show_spinner="Reading the LSOA 2011→2021 lookup…")
+def lookup_from(path: str, mtime: float):
+    return load_lsoa_lookup(read_table(Path(path)))
 
 
 @st.cache_resource(max_entries=16, show_spinner="Summarising districts…")
@@ -223,6 +249,17 @@ def show_report(report, read_messages: list[str], title: str = "How well it join
         with st.expander(f"Code clean-ups ({len(report.normalisations)})"):
             for n in report.normalisations:
                 st.markdown("• " + md(n))
+    if report.conversion:
+        with st.expander("Conversion to the boundaries' codes"):
+            for line in report.conversion.get("methods", []):
+                st.markdown("• " + md(line))
+            missed = [(reason, code) for reason, codes in report.conversion.get("not_converted", {}).items()
+                      for code in codes]
+            if missed:
+                frame = pd.DataFrame(missed, columns=["reason", "code"])
+                st.dataframe(frame, hide_index=True, height=180)
+                st.download_button("Download codes not converted (CSV)", frame.to_csv(index=False).encode(),
+                                   "not_converted.csv", "text/csv", key=f"{key}_notconv")
     dups = [d for d in report.duplicates]
     if dups:
         with st.expander(f"Duplicate codes ({len(dups)})"):
@@ -281,7 +318,8 @@ def main() -> None:
 
     resolve = st.session_state.get("resolve", "block")
     try:
-        ind, joined, report, table_key, name_column = prepared_join(*inputs["lsoa"], layer_name, crs, *inputs["table"], resolve)
+        ind, joined, report, table_key, name_column = prepared_join(*inputs["lsoa"], layer_name, crs, *inputs["table"],
+                                                                    resolve, lookup_key())
     except JoinBlockedWithReport as exc:
         show_error(exc)
         st.dataframe(pd.DataFrame([d for d in exc.report.duplicates if d["kind"] == "conflicting"]), hide_index=True)
@@ -315,6 +353,8 @@ def main() -> None:
         shown = lsoa_layer(ind, joined, report, name_column, iod, measure if iod else None,
                            labels[measure] if iod else "")
     if shown is None:
+        with side_col:
+            show_report(report, lsoa_messages + table_messages)
         return
     layer, spec, higher_is_worse, deciles, district_report = shown
     allow_deciles = deciles is not None

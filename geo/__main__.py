@@ -16,14 +16,18 @@ FILE7_POPULATION = "Total population: mid 2015 (excluding prisoners)"
 
 
 def _join(args: argparse.Namespace) -> int:
-    from geo.io import read_boundaries, read_table
-    from geo.join import JoinBlockedWithReport, join_indicators
+    from geo.io import ReadNotes, read_boundaries, read_table
+    from geo.join import JoinBlockedWithReport, join_across_vintages
+    from geo.vintages import load_lsoa_lookup
 
-    boundaries = read_boundaries(args.boundaries, layer=args.layer, assume_crs=args.assume_crs)
-    table = read_table(args.indicators)
+    notes = ReadNotes()
+    boundaries = read_boundaries(args.boundaries, layer=args.layer, assume_crs=args.assume_crs, notes=notes)
+    table = read_table(args.indicators, notes=notes)
+    lookup = load_lsoa_lookup(read_table(args.lookup)) if args.lookup else None
     try:
-        _, report = join_indicators(boundaries, table, args.boundary_code, args.indicator_code,
-                                    resolve_conflicts=args.resolve_duplicates)
+        _, report = join_across_vintages(boundaries, table, args.boundary_code, args.indicator_code, lookup=lookup,
+                                         resolve_conflicts=args.resolve_duplicates)
+        report.messages = notes.messages + report.messages
         status = 0
     except JoinBlockedWithReport as exc:
         report, status = exc.report, 3
@@ -127,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", required=True, help="where to write the JSON report")
     p.add_argument("--resolve-duplicates", choices=["block", "first", "last"], default="block",
                    help="what to do with codes that appear twice with different values (default: block)")
+    p.add_argument("--lookup", help="ONS LSOA 2011→2021 best-fit lookup CSV, to convert a 2011-keyed table")
     p.set_defaults(func=_join)
 
     p = sub.add_parser("summarise", help="district summaries (MHCLG method) from an LSOA table")

@@ -149,7 +149,9 @@ def classify_values(
             yb = k - 1 - yb
     else:
         if scheme == "quantiles":
-            classifier = mapclassify.Quantiles(oriented, k=k)
+            with warnings.catch_warnings():  # ties: fewer classes than asked, which the legend shows
+                warnings.filterwarnings("ignore", message="Not enough unique values")
+                classifier = mapclassify.Quantiles(oriented, k=k)
         elif scheme == "equal_interval":
             classifier = mapclassify.EqualInterval(oriented, k=k)
         elif scheme == "natural_breaks":

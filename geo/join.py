@@ -33,6 +33,7 @@ class JoinReport:
     boundary_duplicates: list[str] = field(default_factory=list)
     blocked: bool = False
     messages: list[str] = field(default_factory=list)
+    conversion: dict | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -182,3 +183,79 @@ def unmatched_table(report: JoinReport) -> pd.DataFrame:
     rows = [("boundary without data", c) for c in report.boundaries_without_data]
     rows += [("data row without boundary", c) for c in report.data_without_boundary]
     return pd.DataFrame(rows, columns=["problem", "code"])
+
+
+def _value_columns(table: pd.DataFrame, code_column: str) -> tuple[pd.DataFrame, list[str], list[str], str | None]:
+    """Numbers parsed; columns split into counts (populations, counts) and rates (everything else numeric)."""
+    from geo.catalogue import find_population_column
+    from geo.io import parse_numbers
+    from geo.vintages import is_rank_like
+
+    frame = table.copy()
+    counts, rates = [], []
+    for col in frame.columns:
+        if col == code_column:
+            continue
+        text = frame[col].astype("string").str.strip()
+        numbers, marked = parse_numbers(text)
+        filled = text.fillna("") != ""
+        if filled.any() and (numbers.notna() | marked)[filled].mean() > 0.8 and not is_rank_like(str(col)):
+            frame[col] = numbers
+            name = str(col).lower()
+            (counts if any(w in name for w in ("population", "count", "number of", "pop_")) else rates).append(col)
+    weight = find_population_column([str(c) for c in frame.columns])
+    if weight not in counts:
+        weight = next((c for c in counts if "population" in str(c).lower()), None)
+    return frame, counts, rates, weight
+
+
+def join_across_vintages(
+    boundaries: gpd.GeoDataFrame,
+    table: pd.DataFrame,
+    boundary_code: str | None = None,
+    indicator_code: str | None = None,
+    lookup=None,
+    resolve_conflicts: str = "block",
+) -> tuple[gpd.GeoDataFrame, JoinReport]:
+    """join_indicators, after converting the table to the boundaries' code vintage where it needs it.
+
+    LSOA 2011-keyed tables against 2021 boundaries go through `lookup` (a geo.vintages.LsoaLookup);
+    retired district codes go to their successors. Population/count columns are summed where areas
+    merged, every other number is treated as a rate (weighted by population, never summed), ranks
+    and deciles are not converted. The conversion is added to the join report.
+    """
+    from geo.vintages import (
+        convert_districts,
+        convert_lsoa11_to_21,
+        describe_conversion,
+        output_code_name,
+        successor_map,
+    )
+
+    boundary_code = boundary_code or guess_code_column(boundaries)
+    b_codes, _ = normalise_codes(boundaries[boundary_code])
+    indicator_code = indicator_code or guess_code_column(table, against=b_codes)
+    t_codes, _ = normalise_codes(table[indicator_code])
+    b_set, t_set = set(b_codes), set(t_codes) - {""}
+    level, t_level = detect_level(b_codes), detect_level(t_codes)
+    unmatched = t_set - b_set
+    conversion, note = None, None
+    if unmatched and level == t_level == "LSOA" and detect_vintage(b_codes, level).startswith("LSOA 2021"):
+        if lookup is None:
+            note = (f"{len(unmatched):,} table codes are not among these LSOA 2021 boundaries: the table may be keyed "
+                    "by LSOA 2011 codes. Load a pack with the ONS LSOA 2011→2021 lookup (IoD2025) to convert it.")
+        elif len(unmatched & set(lookup.frame["lsoa11"])) > 0.5 * len(unmatched):
+            frame, counts, rates, weight = _value_columns(table, indicator_code)
+            table, conversion = convert_lsoa11_to_21(frame, indicator_code, lookup, counts, rates, weight)
+            indicator_code = output_code_name(indicator_code)
+    elif unmatched and level == t_level == "District" and unmatched & set(successor_map()):
+        frame, counts, rates, weight = _value_columns(table, indicator_code)
+        table, conversion = convert_districts(frame, indicator_code, counts, rates, weight)
+    joined, report = join_indicators(boundaries, table, boundary_code, indicator_code, resolve_conflicts)
+    if conversion is not None:
+        report.conversion = conversion.to_dict()
+        report.indicator_rows = conversion.rows_in
+        report.messages = describe_conversion(conversion) + report.messages
+    if note:
+        report.messages.append(note)
+    return joined, report

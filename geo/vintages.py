@@ -292,7 +292,7 @@ def _value_methods(counts: list[str], rates: list[str], weight: str | None, unit
     return lines
 
 
-def _output_code_name(code_column: str) -> str:
+def output_code_name(code_column: str) -> str:
     """'LSOA code (2011)' → 'LSOA code (2021)'; any other name → 'lsoa21'."""
     return code_column.replace("(2011)", "(2021)") if "(2011)" in code_column else "lsoa21"
 
@@ -380,7 +380,7 @@ def convert_lsoa11_to_21(
     if lookup.reclassified:
         messages.append(f"The lookup's change indicator contradicted its own pairs for {lookup.reclassified:,} "
                         "2011 code(s); they were treated as complex (X).")
-    out_code = _output_code_name(code_column)
+    out_code = output_code_name(code_column)
     out = _order(out, table, code_column, out_code)
     methods = _value_methods(counts, rates, weight, "LSOA", split)
     methods += [f"{c}: {why}" for c, why in blocked.items()]
