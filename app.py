@@ -161,16 +161,23 @@ def get_real_data() -> None:
                                help="Base address of a copy of the official hosts, e.g. an intranet mirror.")
         if st.button("Download and build", key="fetch_go"):
             bar = st.progress(0.0, text="Starting…")
+            shown = {"text": ""}
 
             def progress(stage: str, done: int, total: int | None) -> None:
                 fraction = min(done / total, 1.0) if total else 0.0
-                bar.progress(fraction, text=f"{stage}: " + (f"{fraction:.0%}" if total else f"{done:,}"))
+                text = f"{stage}: " + (f"{fraction:.0%}" if total else f"{done:,} features")
+                if text != shown["text"]:  # one update per percent or page, not per chunk
+                    shown["text"] = text
+                    bar.progress(fraction, text=text)
             try:
                 pack = fetch_release(release, mirror=mirror.strip() or None, progress=progress)
             except AtlasError as exc:
                 show_error(exc)
             else:
-                st.success(f"Built {pack.label}: choose it under Data.")
+                st.session_state["built_pack"] = pack.label
+                st.rerun()  # so the new pack appears under Data
+        if "built_pack" in st.session_state:
+            st.success(f"Built {st.session_state.pop('built_pack')}: choose it under Data.")
 
 
 # ------------------------------------------------------------------ choosing the data

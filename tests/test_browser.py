@@ -416,3 +416,37 @@ def test_panning_and_zooming_do_not_rerun_the_app(session, app_url):
     assert _eval(page, "document.querySelector('[data-test-script-state]').getAttribute('data-test-script-state')") \
         != "running"
     session.assert_clean()
+
+
+@pytest.fixture(scope="module")
+def empty_packs_app(tmp_path_factory):
+    packs = tmp_path_factory.mktemp("packs")
+    with running_app({"ATLAS_PACKS_DIR": str(packs)}, log_path=ARTIFACTS / "streamlit_packs.log") as url:
+        yield url, packs
+
+
+def test_get_real_data_button_builds_a_pack_from_a_mirror(session, empty_packs_app):
+    """The one button: download (from a loopback mirror of the official hosts), verify, build, then open."""
+    from tests.iod2025_fixture import serve_iod2019, shared_data_available
+    from tests.mirror import Mirror
+
+    if not shared_data_available():
+        pytest.skip("real open data not present (set ATLAS_SHARED_DATA)")
+    url, packs = empty_packs_app
+    page = session.page
+    open_app(session, url)
+    with Mirror() as mirror:
+        serve_iod2019(mirror)
+        sidebar(page).get_by_text("Get real England data").click()
+        sidebar(page).get_by_role("textbox", name="Mirror (optional)").fill(mirror.url)
+        sidebar(page).get_by_role("textbox", name="Mirror (optional)").press("Enter")
+        wait_idle(page)
+        sidebar(page).get_by_role("button", name="Download and build").click()
+        wait_for(lambda: sidebar(page).get_by_text("Built English Indices of Deprivation 2019").count() > 0, 240,
+                 "the pack to be built")
+    assert (packs / "iod2019" / "pack.json").is_file()
+    choose_radio(page, "English Indices of Deprivation 2019")
+    frame = map_frame(page, min_paths=317, max_paths=317, timeout=120)
+    assert frame.locator(".atlas-legend").count() == 1
+    screenshot(page, ARTIFACTS / "app_iod2019_districts.png", ROOT / "docs" / "screenshot_iod2019.png")
+    session.assert_clean()
