@@ -248,8 +248,9 @@ def show_report(report, read_messages: list[str], title: str = "How well it join
         f"- Areas without data: **{len(report.boundaries_without_data):,}**\n"
         f"- Data rows without an area: **{len(report.data_without_boundary):,}** of {report.indicator_rows:,}\n"
         f"- Duplicate codes: **{len(report.duplicates):,}**")
-    st.caption(f"Geography: **{md(report.level)}** · Vintage: **{md(report.vintage)}** · "
-               f"codes from {md(report.boundary_code)} ↔ {md(report.indicator_code)}")
+    st.caption(f"Geography: **{md(report.level)}** · Boundaries: **{md(report.vintage)}** · "
+               f"Table: **{md(report.indicator_vintage)}** · codes from {md(report.boundary_code)} ↔ "
+               f"{md(report.indicator_code)}")
     for msg in read_messages + report.messages:
         st.info(md(msg))
     if report.normalisations:

@@ -30,6 +30,7 @@ class JoinReport:
     boundary_code: str = ""
     indicator_code: str = ""
     indicator_level: str = ""
+    indicator_vintage: str = ""
     boundary_duplicates: list[str] = field(default_factory=list)
     blocked: bool = False
     messages: list[str] = field(default_factory=list)
@@ -151,6 +152,7 @@ def join_indicators(
         boundary_code=boundary_code,
         indicator_code=indicator_code,
         indicator_level=t_level,
+        indicator_vintage=detect_vintage(t_codes, t_level),
         boundary_duplicates=b_dups,
         blocked=blocked,
         messages=messages,
@@ -251,7 +253,13 @@ def join_across_vintages(
     elif unmatched and level == t_level == "District" and unmatched & set(successor_map()):
         frame, counts, rates, weight = _value_columns(table, indicator_code)
         table, conversion = convert_districts(frame, indicator_code, counts, rates, weight)
+    original_vintage = detect_vintage(t_codes, t_level)
+    if lookup is not None and t_level == "LSOA":
+        retired = t_set & (set(lookup.frame["lsoa11"]) - set(lookup.frame["lsoa21"]))
+        if retired:
+            original_vintage = f"LSOA 2011 ({len(retired):,} codes retired in 2021 present)"
     joined, report = join_indicators(boundaries, table, boundary_code, indicator_code, resolve_conflicts)
+    report.indicator_vintage = original_vintage
     if conversion is not None:
         report.conversion = conversion.to_dict()
         report.indicator_rows = conversion.rows_in

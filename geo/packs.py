@@ -142,7 +142,7 @@ def _check_scheme(url: str) -> None:
 
 
 def download_file(url: str, dest: Path, progress: Progress = _quiet, what: str = "", timeout: float = 30,
-                  attempts: int = 4) -> Path:
+                  attempts: int = 4, manual: str = "") -> Path:
     """Download to `dest`, resuming a `.part` file with HTTP Range after an interruption."""
     _check_scheme(url)
     part = dest.with_name(dest.name + ".part")
@@ -175,13 +175,14 @@ def download_file(url: str, dest: Path, progress: Progress = _quiet, what: str =
         except (urllib.error.URLError, http.client.HTTPException, socket.timeout, ConnectionError, OSError) as exc:
             last_error = exc
         time.sleep(min(2.0, 0.2 * (attempt + 1)))
+    by_hand = f" ({manual})" if manual else ""
     raise PackError(f"Could not download {what or dest.name} from {url}: {last_error}.",
-                    "Check the connection and run the same command again (it resumes), or download the file "
-                    "by hand and use `python -m geo data import --from DIR`.")
+                    "Check the connection and run the same command again (it resumes), or download the files "
+                    f"by hand{by_hand} into one folder and use `python -m geo data import --release ID --from DIR`.")
 
 
 def fetch_arcgis(url: str, folder: Path, progress: Progress = _quiet, what: str = "", page_size: int = 2000,
-                 timeout: float = 60) -> list[dict]:
+                 timeout: float = 60, manual: str = "") -> list[dict]:
     """All features of an ArcGIS FeatureServer layer as GeoJSON features, page by page (pages kept for resume)."""
     _check_scheme(url)
     folder.mkdir(parents=True, exist_ok=True)
@@ -192,7 +193,8 @@ def fetch_arcgis(url: str, folder: Path, progress: Progress = _quiet, what: str 
         if not page.exists():
             query = urllib.parse.urlencode({"where": "1=1", "outFields": "*", "f": "geojson", "outSR": 4326,
                                             "resultOffset": offset, "resultRecordCount": page_size})
-            download_file(f"{url}?{query}", page, what=f"{what} (from feature {offset:,})", timeout=timeout)
+            download_file(f"{url}?{query}", page, what=f"{what} (from feature {offset:,})", timeout=timeout,
+                          manual=manual)
         try:
             doc = json.loads(page.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
@@ -336,7 +338,8 @@ def fetch_release(release_id: str, root: Path | None = None, mirror: str | None 
     sources = []
     table_spec = release["table"]
     url = mirror_url(table_spec["url"], mirror)
-    table_path = download_file(url, cache / "file7.csv", progress, f"{release['short']} File 7")
+    table_path = download_file(url, cache / "file7.csv", progress, f"{release['short']} File 7",
+                               manual=table_spec["manual"])
     digest = sha256_of(table_path)
     if table_spec.get("sha256") and digest != table_spec["sha256"]:
         table_path.unlink()
@@ -354,7 +357,8 @@ def fetch_release(release_id: str, root: Path | None = None, mirror: str | None 
     for part in ("lsoa", "districts"):
         spec = release[part]
         features = fetch_arcgis(mirror_url(spec["url"], mirror), cache / part, progress,
-                                f"{release['short']} {part} boundaries", spec.get("page_size", 2000))
+                                f"{release['short']} {part} boundaries", spec.get("page_size", 2000),
+                                manual=spec["manual"])
         try:
             layers[part] = _layer_from(features, spec, f"{release['short']} {part}")
         except AtlasError as exc:
@@ -365,7 +369,7 @@ def fetch_release(release_id: str, root: Path | None = None, mirror: str | None 
     if "lookup" in release:
         spec = release["lookup"]
         rows = fetch_arcgis(mirror_url(spec["url"], mirror), cache / "lookup", progress,
-                            f"{release['short']} LSOA lookup", spec.get("page_size", 2000))
+                            f"{release['short']} LSOA lookup", spec.get("page_size", 2000), manual=spec["manual"])
         lookup = pd.DataFrame([f.get("properties") or {} for f in rows])
         missing = [c for c in spec["columns"] if c not in lookup.columns]
         if missing:

@@ -38,6 +38,7 @@ def test_iod2019_file7_against_2021_lsoas_is_converted_and_reported():
     joined, report = join_across_vintages(fx["lsoa21"], table, "LSOA21CD", lookup=lookup)
     conv = report.conversion
     assert report.boundary_rows == 33755 and report.vintage.startswith("LSOA 2021")
+    assert report.indicator_vintage.startswith("LSOA 2011") and "retired in 2021" in report.indicator_vintage
     assert conv["unchanged"] == 31810 and conv["merged_groups"] == 97 and conv["split_parents"] == 834
     assert report.matched == conv["rows_out"] == 31907
     assert len(report.boundaries_without_data) == 33755 - 31907  # split children and complex changes
