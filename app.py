@@ -5,9 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from pathlib import Path
-from typing import NamedTuple
 
 import geopandas as gpd
 import pandas as pd
@@ -20,7 +18,7 @@ from geo.change import CAVEAT, decile_transitions, district_change, lsoa_change
 from geo.classify import PALETTES, SCHEMES, classify_values
 from geo.errors import AtlasError, CRSProblem
 from geo.io import ReadNotes, list_layers, parse_numbers, read_boundaries, read_table
-from geo.join import JoinBlockedWithReport, join_across_vintages, join_indicators, unmatched_table
+from geo.join import JoinBlockedWithReport, guess_code_column, join_across_vintages, join_indicators, unmatched_table
 from geo.mapping import MapSpec, build_choropleth
 from geo.packs import fetch_release, list_packs, releases
 from geo.vintages import load_lsoa_lookup
@@ -32,10 +30,13 @@ from geo.views import (
     numeric_columns,
     prepare_table,
 )
+from ui.common import View, md, show_error
+from ui.eligibility import eligibility_view
 
 APP_DIR = Path(__file__).resolve().parent
 FOLDERS, UPLOAD = "Files in data folders", "Upload your own"
 CHANGE = "Change between releases"
+ELIGIBILITY = "Fund eligibility"
 RANK_MOVES = ("moved most towards less deprived", "moved most towards rank 1")
 BOUNDARY_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".parquet")
 TABLE_SUFFIXES = (".csv", ".xlsx", ".csv.gz")
@@ -44,16 +45,6 @@ DEMO_NOTE = "Illustrative demo data: fictional places and synthetic values, not 
 
 st.set_page_config(page_title="Neighbourhood Renewal Atlas", page_icon="🗺️", layout="wide")
 install_static(APP_DIR / "static")
-
-
-class View(NamedTuple):
-    """What one map shows: the rows, how to draw them, and the join report behind them (if its own)."""
-
-    layer: object
-    spec: MapSpec
-    higher_is_worse: bool
-    deciles: pd.Series | None = None
-    report: object = None
 
 
 # ------------------------------------------------------------------ cached loaders (keyed by content)
@@ -141,15 +132,6 @@ def files_in_folders(suffixes: tuple[str, ...]) -> list[Path]:
         if folder.is_dir():
             found += sorted(p for p in folder.rglob("*") if p.is_file() and p.name.lower().endswith(suffixes))
     return found
-
-
-def md(text: object) -> str:
-    """Escape a string (file names, headers) for Streamlit markdown, so it shows literally."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", str(text))
-
-
-def show_error(exc: AtlasError) -> None:
-    st.error(f"**{md(exc.message)}**\n\n{md(exc.hint)}")
 
 
 def get_real_data() -> None:
@@ -346,6 +328,8 @@ def main() -> None:
     views = (["Districts (England)"] if district_read else []) + ["Neighbourhoods (LSOAs)"]
     if iod:
         views.append(CHANGE)
+    if district_read and iod:
+        views.append(ELIGIBILITY)
     view = st.sidebar.radio("Map", views, key="view")
 
     map_col, side_col = st.columns([5, 2], gap="medium")
@@ -353,7 +337,11 @@ def main() -> None:
         labels = {m["id"]: m["label"] for m in ind.available_measures()}
         by_label = {label: mid for mid, label in labels.items()}
         measure = by_label[st.sidebar.selectbox("Measure", list(by_label), key="measure")]
-    if view == CHANGE:
+    if view == ELIGIBILITY:
+        districts_gdf = district_read[0]
+        code_col = guess_code_column(districts_gdf)
+        shown = eligibility_view(ind, districts_gdf, code_col, guess_name_column(districts_gdf), labels)
+    elif view == CHANGE:
         shown = change_layer(inputs, ind, joined, name_column, measure, labels[measure])
     elif view.startswith("Districts"):
         shown = district_layer(ind, table_key, measure, labels[measure], district_read[0])
@@ -364,20 +352,23 @@ def main() -> None:
         with side_col:
             show_report(report, lsoa_messages + table_messages)
         return
-    layer, spec, higher_is_worse, deciles, district_report = shown
+    layer, spec, higher_is_worse, deciles, district_report, fixed_classes, panel = shown
     allow_deciles = deciles is not None
     if inputs["demo"]:
         spec.caveat = DEMO_NOTE
         spec.subtitle = "Illustrative demo data · " + spec.subtitle
-    cls = classification_controls("national_deciles" if allow_deciles else "quantiles", allow_deciles)
     basemap = st.sidebar.toggle("Basemap (needs internet)", value=False, key="basemap")
-    try:
-        classification = classify_values(layer[spec.value_column], cls["scheme"], cls["k"], higher_is_worse,
-                                         deciles=deciles, breaks=cls["breaks"], palette=cls["palette"],
-                                         extremes=spec.extremes)
-    except ValueError as exc:
-        st.error(str(exc))
-        return
+    if fixed_classes is not None:
+        classification = fixed_classes
+    else:
+        cls = classification_controls("national_deciles" if allow_deciles else "quantiles", allow_deciles)
+        try:
+            classification = classify_values(layer[spec.value_column], cls["scheme"], cls["k"], higher_is_worse,
+                                             deciles=deciles, breaks=cls["breaks"], palette=cls["palette"],
+                                             extremes=spec.extremes)
+        except ValueError as exc:
+            st.error(str(exc))
+            return
     fmap = build_choropleth(layer, spec, classification, attribution=attribution, basemap=basemap)
     with map_col:
         st_folium(fmap, height=640, use_container_width=True, returned_objects=[], key="atlas_map")
@@ -386,7 +377,9 @@ def main() -> None:
                    f"{classification.no_data_count:,}")
         st.dataframe(legend, hide_index=True)
     with side_col:
-        if district_report is not None:
+        if panel is not None:
+            panel()
+        elif district_report is not None:
             tab_d, tab_l = st.tabs(["District join", "Neighbourhood join"])
             with tab_d:
                 show_report(district_report, district_read[1], "Districts: summaries to boundaries", key="d")

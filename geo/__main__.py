@@ -114,6 +114,49 @@ def _data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eligibility(args: argparse.Namespace) -> int:
+    from geo.catalogue import measures
+    from geo.eligibility import Formula, allocate, compare_with_reference, evaluate_rule, parse_rule
+    from geo.io import read_table
+    from geo.nrf import reference_codes
+    from geo.packs import list_packs, read_manifest
+    from geo.views import measure_frame, prepare_table
+
+    packs = {p.id: p for p in list_packs(Path(args.packs) if args.packs else None)}
+    source = Path(args.release)
+    if args.release in packs:
+        table_path = packs[args.release].path("table")
+    elif source.is_dir():
+        table_path = read_manifest(source).path("table")
+    else:
+        table_path = source
+    ind = prepare_table(read_table(table_path))
+    labels = {m["id"]: m["label"] for m in measures()}
+    frames = {m: measure_frame(ind, m) for m in labels if ind.column_for(m, "score") and ind.column_for(m, "rank")}
+    rule = parse_rule(Path(args.rule).read_text(encoding="utf-8"), tuple(frames))
+    names = {}
+    if ind.district_column and ind.district_name_column:
+        names = dict(zip(ind.frame[ind.district_column].astype("string").str.strip(), ind.frame[ind.district_name_column]))
+    table = evaluate_rule(rule, frames, ind.n_national(), names, labels).table
+    if not table["eligible"].any():
+        raise AtlasError(f"No district is eligible under '{rule.name}'.", "Loosen a threshold or change the rule.")
+    formula = Formula(args.pot, args.percent, not args.population_only, args.floor, args.ceiling)
+    table = allocate(table, frames.get("imd", next(iter(frames.values()))), formula, ind.n_national())
+    try:
+        table = compare_with_reference(table, reference_codes(table["district_code"].tolist()))
+        versus = table["status"].value_counts().to_dict()
+    except AtlasError:
+        versus = {}
+    out = table.rename(columns={"district_code": "code"})
+    out["reasons"] = out["reasons"].fillna("")
+    columns = ["code", "name", "eligible", "reasons", "allocation", "allocation_per_head"]
+    out[columns + [c for c in ("status",) if c in out]].to_csv(args.out, index=False, float_format="%.2f")
+    print(f"{int(table['eligible'].sum())} of {len(table)} districts eligible under '{rule.name}'; "
+          f"£{table['allocation'].sum():,.2f} allocated. " + (f"Against the NRF 88: {versus}." if versus else ""))
+    print(formula.describe())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m geo", description="Neighbourhood Renewal Atlas tools.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -159,6 +202,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--attribution", default="Contains public sector information licensed under the OGL v3.0.")
     p.add_argument("--out", required=True)
     p.set_defaults(func=_map)
+
+    p = sub.add_parser("eligibility", help="which districts a rule selects, why, and an allocation of a pot")
+    p.add_argument("--rule", required=True, help="rule file (TOML; see geo/reference/rules/)")
+    p.add_argument("--release", required=True, help="pack id (see `data list`), pack folder, or an IoD File 7 table")
+    p.add_argument("--packs", help="packs folder (default: $ATLAS_PACKS_DIR or ./packs)")
+    p.add_argument("--pot", type=float, default=900_000_000.0, help="£ to split (default 900,000,000)")
+    p.add_argument("--percent", type=float, default=10.0, help="LSOAs in the most deprived PERCENT%% count")
+    p.add_argument("--population-only", action="store_true", help="weight by population only, not population × score")
+    p.add_argument("--floor", type=float, default=0.0, help="minimum £ per eligible district")
+    p.add_argument("--ceiling", type=float, default=0.0, help="maximum £ per eligible district (0 = none)")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_eligibility)
 
     p = sub.add_parser("data", help="real England data packs: fetch, import, list")
     data = p.add_subparsers(dest="data_command", required=True)

@@ -72,3 +72,62 @@ def test_lsoa2011_table_is_converted_against_2021_pack_boundaries(monkeypatch, p
     assert not at.exception
     assert "31,907 of 33,755" in text_of(at)
     assert any("Converted 32,844 row" in i.value for i in at.info)
+
+
+NRF = "NRF-style: 50 most deprived on any IMD district measure"
+
+
+def test_eligibility_nrf_preset_what_if_and_release_switch(monkeypatch, packs_root):
+    at = app(monkeypatch, packs_root)
+    at.sidebar.radio(key="source").set_value(IOD2019).run()
+    at.sidebar.radio(key="view").set_value("Fund eligibility").run()
+    assert not at.exception and not at.error
+    assert at.sidebar.selectbox(key="rule_choice").value == NRF
+    text = text_of(at)
+    assert "Eligible districts: **74 of 317**" in text
+    assert "stays eligible **62**" in text and "newly eligible **12**" in text and "no longer eligible **22**" in text
+    table = at.dataframe[-1].value
+    assert table["eligible"].sum() == 74 and table.loc[table["eligible"], "reasons"].str.len().min() > 10
+    link = at.query_params["rule"]
+    # What if: the 40 most deprived instead of 50.
+    at.sidebar.slider(key=f"n_{NRF}_0").set_value(40).run()
+    assert "Eligible districts: **74 of 317**" not in text_of(at) and at.query_params["rule"] != link
+    # The same rule on the next release: districts of 2024, the NRF 88 placed through successor codes.
+    at.sidebar.radio(key="source").set_value(IOD2025).run()
+    assert not at.exception and not at.error
+    assert "of 296**" in text_of(at)
+
+
+def test_eligibility_allocation_reconciles(monkeypatch, packs_root):
+    at = app(monkeypatch, packs_root)
+    at.sidebar.radio(key="source").set_value(IOD2019).run()
+    at.sidebar.radio(key="view").set_value("Fund eligibility").run()
+    at.toggle(key="allocate").set_value(True).run()
+    at.number_input(key="floor").set_value(2_000_000.0).run()
+    assert not at.exception and not at.error
+    table = at.dataframe[-1].value
+    assert round(table["allocation"].sum(), 2) == 900_000_000.00
+    assert table.loc[table["eligible"], "allocation"].min() >= 2_000_000
+    assert "Total: **£900,000,000.00**" in text_of(at)
+
+
+def test_rule_from_a_link_is_restored_and_a_damaged_link_falls_back(monkeypatch, packs_root):
+    from geo.eligibility import parse_rule
+    from ui.eligibility import encode_rule
+
+    custom = parse_rule("name = 'Top 10 by extent'\n[[condition]]\nkind = 'top_n'\nmeasures = ['extent']\nn = 10")
+    monkeypatch.setenv("ATLAS_PACKS_DIR", str(packs_root))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.query_params["rule"] = encode_rule(custom)
+    at.run()
+    at.sidebar.radio(key="source").set_value(IOD2019).run()
+    at.sidebar.radio(key="view").set_value("Fund eligibility").run()
+    assert at.sidebar.selectbox(key="rule_choice").value == "From the link"
+    assert "Eligible districts: **10 of 317**" in text_of(at)
+    broken = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    broken.query_params["rule"] = "not-a-rule"
+    broken.run()
+    broken.sidebar.radio(key="source").set_value(IOD2019).run()
+    broken.sidebar.radio(key="view").set_value("Fund eligibility").run()
+    assert not broken.exception and any("damaged" in w.value for w in broken.warning)
+    assert broken.sidebar.selectbox(key="rule_choice").value == NRF

@@ -1,0 +1,332 @@
+"""Fund eligibility: rules as data, evaluated on a release's LSOAs, and a pot split by a stated formula.
+
+A rule is a small TOML document:
+
+    name = "NRF-style (IoD)"
+    combine = "any"                 # "any" (OR) or "all" (AND) of the conditions
+    [[condition]]
+    kind = "top_n"                  # in the N most deprived districts on any of these measures
+    domain = "imd"                  # the IoD measure the district summaries are computed from
+    measures = ["average_score", "average_rank", "extent", "local_concentration"]
+    n = 50
+
+Condition kinds: `top_n` (n, measures), `share_in_most_deprived` (percent, at_least: share of the
+district's LSOAs in the most deprived `percent`% nationally), `score_at_least` (at_least: the
+population-weighted average score), `count_in_most_deprived` (percent, at_least: number of LSOAs).
+Each takes an optional `domain` (default the rule's, else "imd").
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from decimal import ROUND_FLOOR, Decimal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geo.catalogue import summaries
+from geo.errors import AtlasError
+from geo.summaries import rank_summaries, summarise_districts
+
+KINDS = ("top_n", "share_in_most_deprived", "score_at_least", "count_in_most_deprived")
+PRESETS = Path(__file__).resolve().parent / "reference" / "rules"
+
+
+@dataclass(frozen=True)
+class Condition:
+    kind: str
+    domain: str = "imd"
+    measures: tuple[str, ...] = ()
+    n: int = 0
+    percent: float = 10.0
+    at_least: float = 0.0
+
+    def describe(self, labels: dict[str, str]) -> str:
+        """The condition in words."""
+        dom = labels.get(self.domain, self.domain)
+        if self.kind == "top_n":
+            names = " or ".join(_lower_first(_SUMMARY_LABELS.get(m, m)) for m in self.measures)
+            return f"among the {self.n} most deprived districts on {dom} {names}"
+        if self.kind == "share_in_most_deprived":
+            return f"at least {self.at_least:.0%} of its LSOAs in the most deprived {self.percent:g}% nationally ({dom})"
+        if self.kind == "score_at_least":
+            return f"{dom} population-weighted average score at least {self.at_least:g}"
+        return f"at least {self.at_least:g} LSOAs in the most deprived {self.percent:g}% nationally ({dom})"
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    conditions: tuple[Condition, ...]
+    combine: str = "any"
+    description: str = ""
+
+    def describe(self, labels: dict[str, str]) -> str:
+        joiner = " OR " if self.combine == "any" else " AND "
+        return joiner.join(c.describe(labels) for c in self.conditions)
+
+    def to_toml(self) -> str:
+        """The rule as a small TOML file (what `parse_rule` reads)."""
+        lines = [f"name = {_toml_str(self.name)}", f"combine = {_toml_str(self.combine)}"]
+        if self.description:
+            lines.append(f"description = {_toml_str(self.description)}")
+        for c in self.conditions:
+            lines += ["", "[[condition]]", f"kind = {_toml_str(c.kind)}", f"domain = {_toml_str(c.domain)}"]
+            if c.kind == "top_n":
+                lines += [f"measures = [{', '.join(_toml_str(m) for m in c.measures)}]", f"n = {c.n}"]
+            else:
+                if c.kind != "score_at_least":
+                    lines.append(f"percent = {c.percent:g}")
+                lines.append(f"at_least = {c.at_least:g}")
+        return "\n".join(lines) + "\n"
+
+
+_SUMMARY_LABELS = {s["id"]: s["label"] for s in summaries()}
+
+
+def _lower_first(text: str) -> str:
+    """'Share of LSOAs …' → 'share of LSOAs …' (acronyms kept)."""
+    return text[:1].lower() + text[1:]
+
+
+def _toml_str(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def parse_rule(text: str, known_domains: tuple[str, ...] = ()) -> Rule:
+    """Read and check a rule; every problem is an AtlasError saying what is wrong and what to do."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise AtlasError(f"The rule is not valid TOML: {exc}.", "Compare it with a preset rule file.") from exc
+    combine = doc.get("combine", "any")
+    if combine not in ("any", "all"):
+        raise AtlasError(f"combine = {combine!r} is not understood.", "Use \"any\" (OR) or \"all\" (AND).")
+    raw = doc.get("condition") or []
+    if not isinstance(raw, list) or not raw:
+        raise AtlasError("The rule has no [[condition]].", "Add at least one condition (see the presets).")
+    default_domain = str(doc.get("domain", "imd"))
+    conditions = []
+    summary_ids = set(_SUMMARY_LABELS)
+    for i, c in enumerate(raw, 1):
+        kind = c.get("kind")
+        if kind not in KINDS:
+            raise AtlasError(f"Condition {i}: unknown kind {kind!r}.", f"Kinds: {', '.join(KINDS)}.")
+        domain = str(c.get("domain", default_domain))
+        if known_domains and domain not in known_domains:
+            raise AtlasError(f"Condition {i}: the measure {domain!r} is not in this release.",
+                             f"Measures available: {', '.join(known_domains)}.")
+        try:
+            cond = Condition(kind, domain, tuple(c.get("measures", ())), int(c.get("n", 0)),
+                             float(c.get("percent", 10)), float(c.get("at_least", 0)))
+        except (TypeError, ValueError) as exc:
+            raise AtlasError(f"Condition {i}: a number is not a number ({exc}).", "Check n, percent and at_least.") \
+                from exc
+        if kind == "top_n":
+            unknown = [m for m in cond.measures if m not in summary_ids]
+            if not cond.measures or unknown:
+                raise AtlasError(f"Condition {i}: unknown district measure(s) {unknown or '(none given)'}.",
+                                 f"Use any of: {', '.join(sorted(summary_ids))}.")
+            if cond.n < 1:
+                raise AtlasError(f"Condition {i}: n = {cond.n} selects nobody.", "Use n of 1 or more.")
+        if kind in ("share_in_most_deprived", "count_in_most_deprived") and not 0 < cond.percent <= 100:
+            raise AtlasError(f"Condition {i}: percent = {cond.percent:g} is impossible.", "Use a percent in (0, 100].")
+        if kind == "share_in_most_deprived" and not 0 <= cond.at_least <= 1:
+            raise AtlasError(f"Condition {i}: a share of {cond.at_least:g} is impossible.",
+                             "Give the share as a fraction between 0 and 1 (0.2 = 20%).")
+        if kind == "count_in_most_deprived" and cond.at_least < 0:
+            raise AtlasError(f"Condition {i}: a negative count is impossible.", "Use 0 or more.")
+        conditions.append(cond)
+    return Rule(str(doc.get("name", "Unnamed rule")), tuple(conditions), combine, str(doc.get("description", "")))
+
+
+def presets() -> dict[str, Rule]:
+    """The preset rules shipped in geo/reference/rules/*.toml, by name."""
+    out = {}
+    for path in sorted(PRESETS.glob("*.toml")):
+        rule = parse_rule(path.read_text(encoding="utf-8"))
+        out[rule.name] = rule
+    return out
+
+
+# ------------------------------------------------------------------ evaluation
+
+@dataclass
+class Eligibility:
+    """Per district: each condition's outcome and reasons, eligibility, and the figures behind them."""
+
+    table: pd.DataFrame
+    rule: Rule
+    domains: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def eligible_codes(self) -> list[str]:
+        return sorted(self.table.loc[self.table["eligible"], "district_code"])
+
+
+def district_figures(lsoas: pd.DataFrame, n_national: int) -> pd.DataFrame:
+    """MHCLG summaries and ranks, plus LSOA counts by national percentile, for one domain.
+
+    `lsoas` has columns district, score, rank, population (one row per LSOA of the release).
+    """
+    out = rank_summaries(summarise_districts(lsoas, "district", "score", "rank", "population", n_national))
+    return out.set_index("district_code")
+
+
+def _percentile_counts(lsoas: pd.DataFrame, percent: float, n_national: int) -> pd.DataFrame:
+    inside = pd.to_numeric(lsoas["rank"], errors="coerce") <= n_national * percent / 100.0
+    g = inside.groupby(lsoas["district"].astype("string").str.strip())
+    return pd.DataFrame({"count": g.sum(), "share": g.mean()})
+
+
+def evaluate_rule(rule: Rule, lsoas_by_domain: dict[str, pd.DataFrame], n_national: int,
+                  names: dict[str, str] | None = None, labels: dict[str, str] | None = None) -> Eligibility:
+    """Which districts a rule selects, and why, from each domain's LSOA frame (district, score, rank, population)."""
+    labels = labels or {}
+    missing = sorted({c.domain for c in rule.conditions} - set(lsoas_by_domain))
+    if missing:
+        raise AtlasError(f"The rule uses {', '.join(missing)}, which this release does not have.",
+                         f"Measures available: {', '.join(lsoas_by_domain)}.")
+    figures = {d: district_figures(lsoas_by_domain[d], n_national) for d in {c.domain for c in rule.conditions}}
+    codes = sorted(set().union(*(f.index for f in figures.values())))
+    result = pd.DataFrame({"district_code": codes})
+    names = names or {}
+    result["name"] = [str(names.get(code, code)) for code in codes]
+    reasons: list[list[str]] = [[] for _ in codes]
+    met_columns = []
+    for i, cond in enumerate(rule.conditions, 1):
+        fig = figures[cond.domain].reindex(codes)
+        dom = labels.get(cond.domain, cond.domain)
+        total = len(fig)
+        if cond.kind == "top_n":
+            met = np.zeros(len(codes), dtype=bool)
+            for measure in cond.measures:
+                ranks = fig[f"{measure}_rank"].astype("Float64")
+                hit = (ranks <= cond.n).fillna(False).to_numpy(dtype=bool)
+                for j in np.flatnonzero(hit):
+                    reasons[j].append(f"{dom} {_lower_first(_SUMMARY_LABELS[measure])}: {int(ranks.iloc[j])} of {total} "
+                                      f"(value {fig[measure].iloc[j]:.3f}; top {cond.n})")
+                met |= hit
+        elif cond.kind == "score_at_least":
+            values = fig["average_score"]
+            met = (values >= cond.at_least).fillna(False).to_numpy(dtype=bool)
+            for j in np.flatnonzero(met):
+                reasons[j].append(f"{dom} average score {values.iloc[j]:.3f} ≥ {cond.at_least:g}")
+        else:
+            counts = _percentile_counts(lsoas_by_domain[cond.domain], cond.percent, n_national).reindex(codes)
+            if cond.kind == "share_in_most_deprived":
+                values = counts["share"]
+                met = (values >= cond.at_least).fillna(False).to_numpy(dtype=bool)
+                for j in np.flatnonzero(met):
+                    reasons[j].append(f"{values.iloc[j]:.1%} of LSOAs in the most deprived {cond.percent:g}% ({dom}) "
+                                      f"≥ {cond.at_least:.0%}")
+            else:
+                values = counts["count"]
+                met = (values >= cond.at_least).fillna(False).to_numpy(dtype=bool)
+                for j in np.flatnonzero(met):
+                    reasons[j].append(f"{int(values.iloc[j])} LSOAs in the most deprived {cond.percent:g}% ({dom}) "
+                                      f"≥ {cond.at_least:g}")
+        result[f"condition_{i}"] = met
+        met_columns.append(f"condition_{i}")
+    combined = result[met_columns].any(axis=1) if rule.combine == "any" else result[met_columns].all(axis=1)
+    result["eligible"] = combined.astype(bool)
+    result["reasons"] = ["; ".join(r) if e else "" for r, e in zip(reasons, result["eligible"])]
+    first = next(iter(figures.values())).reindex(codes)
+    result["population"] = first["population"].to_numpy()
+    result["lsoa_count"] = first["lsoa_count"].to_numpy()
+    return Eligibility(result, rule, figures)
+
+
+def compare_with_reference(result: pd.DataFrame, reference: dict[str, list[str]]) -> pd.DataFrame:
+    """Add `reference` (NRF 2001 names the district stands for) and `status` against it."""
+    out = result.copy()
+    out["reference"] = out["district_code"].map(lambda c: ", ".join(reference.get(c, [])))
+    in_ref = out["district_code"].isin(list(reference))
+    out["status"] = np.select(
+        [out["eligible"] & in_ref, out["eligible"] & ~in_ref, ~out["eligible"] & in_ref],
+        ["stays eligible", "newly eligible", "no longer eligible"], "not eligible")
+    return out
+
+
+# ------------------------------------------------------------------ allocation
+
+@dataclass(frozen=True)
+class Formula:
+    """Split a pot by population in the most deprived LSOAs, weighted by how deprived they are."""
+
+    pot: float = 900_000_000.0
+    percent: float = 10.0          # LSOAs in the most deprived `percent`% nationally count
+    weight_by_score: bool = True   # each such LSOA's population × its score (else population only)
+    floor: float = 0.0             # minimum £ per eligible district
+    ceiling: float = 0.0           # maximum £ per eligible district (0 = none)
+
+    def describe(self) -> str:
+        what = "population × IMD score" if self.weight_by_score else "population"
+        words = (f"£{self.pot:,.0f} split across eligible districts in proportion to the {what} of their LSOAs in the "
+                 f"most deprived {self.percent:g}% nationally")
+        if self.floor:
+            words += f"; every eligible district gets at least £{self.floor:,.0f}"
+        if self.ceiling:
+            words += f"; none gets more than £{self.ceiling:,.0f}"
+        return words + "; amounts rounded to the penny so that they add up exactly to the pot."
+
+
+def allocate(result: pd.DataFrame, lsoas: pd.DataFrame, formula: Formula, n_national: int) -> pd.DataFrame:
+    """Add `allocation` (£, to the penny) and `allocation_per_head` for eligible districts; totals equal the pot."""
+    out = result.copy()
+    eligible = out.loc[out["eligible"], "district_code"].tolist()
+    if not eligible:
+        raise AtlasError("No district is eligible under this rule, so there is nothing to allocate.",
+                         "Loosen a threshold or change the rule.")
+    rank = pd.to_numeric(lsoas["rank"], errors="coerce")
+    inside = rank <= n_national * formula.percent / 100.0
+    weight = pd.to_numeric(lsoas["population"], errors="coerce") * (
+        pd.to_numeric(lsoas["score"], errors="coerce") if formula.weight_by_score else 1.0)
+    basis = weight.where(inside, 0.0).groupby(lsoas["district"].astype("string").str.strip()).sum()
+    basis = basis.reindex(eligible).fillna(0.0)
+    if basis.sum() <= 0:
+        basis = pd.Series(1.0, index=eligible)  # none has such LSOAs: equal shares, said in the formula's words
+    pence = _split_pence(int(round(formula.pot * 100)), basis.to_numpy(float), formula, len(eligible))
+    amounts = pd.Series(pence / 100.0, index=eligible)
+    out["allocation"] = out["district_code"].map(amounts).fillna(0.0)
+    out["allocation_per_head"] = np.where(out["allocation"] > 0, out["allocation"] / out["population"], 0.0)
+    return out
+
+
+def _split_pence(total: int, basis: np.ndarray, formula: Formula, k: int) -> np.ndarray:
+    """Integer pence proportional to basis, within floor/ceiling (water-filling), largest remainders last."""
+    floor = int(round(formula.floor * 100))
+    ceiling = int(round(formula.ceiling * 100)) if formula.ceiling else None
+    if floor * k > total:
+        raise AtlasError(f"A floor of £{formula.floor:,.0f} for {k} districts is more than the pot.",
+                         "Lower the floor or raise the pot.")
+    if ceiling is not None and ceiling * k < total:
+        raise AtlasError(f"A ceiling of £{formula.ceiling:,.0f} for {k} districts cannot spend the pot.",
+                         "Raise the ceiling or lower the pot.")
+    amounts = np.zeros(k, dtype=object)
+    fixed = np.zeros(k, dtype=bool)
+    for _ in range(k + 1):
+        free = ~fixed
+        remaining = total - sum(int(a) for a in amounts[fixed])
+        share = basis[free] / basis[free].sum() if basis[free].sum() > 0 else np.full(free.sum(), 1 / free.sum())
+        ideal = share * remaining
+        low = ideal < floor
+        high = ideal > ceiling if ceiling is not None else np.zeros_like(low)
+        if not low.any() and not high.any():
+            exact = [Decimal(str(x)) for x in ideal]
+            whole = [int(x.to_integral_value(ROUND_FLOOR)) for x in exact]
+            leftover = remaining - sum(whole)
+            order = np.argsort([-(x - w) for x, w in zip(exact, whole)], kind="stable")
+            for j in order[:leftover]:
+                whole[j] += 1
+            amounts[np.flatnonzero(free)] = whole
+            return np.array([int(a) for a in amounts], dtype=np.int64)
+        idx = np.flatnonzero(free)
+        amounts[idx[low]] = floor
+        if ceiling is not None:
+            amounts[idx[high]] = ceiling
+        fixed[idx[low | high]] = True
+    raise AtlasError("The floor and ceiling cannot both be met.", "Widen the range between them.")
+

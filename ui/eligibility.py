@@ -1,0 +1,209 @@
+"""The fund eligibility view: a rule (preset, file or URL) with what-if thresholds, the NRF 88 as reference,
+and an allocation of a pot. The logic is geo.eligibility and geo.nrf; this only wires widgets."""
+
+from __future__ import annotations
+
+import base64
+import time
+import zlib
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from geo.classify import Classification
+from geo.eligibility import Formula, Rule, allocate, compare_with_reference, evaluate_rule, parse_rule, presets
+from geo.errors import AtlasError
+from geo.mapping import MapSpec
+from geo.nrf import reference_codes
+from geo.views import measure_frame
+from ui.common import View, md, show_error
+
+STATUS = ["not eligible", "no longer eligible", "newly eligible", "stays eligible"]
+STATUS_COLOURS = ["#f2f2f2", "#b39ddb", "#f28e2b", "#1f4e9c"]  # light to dark; distinct in colour-blind views
+
+
+def encode_rule(rule: Rule) -> str:
+    """A rule as a short URL-safe string (zlib + base64) for st.query_params."""
+    return base64.urlsafe_b64encode(zlib.compress(rule.to_toml().encode(), 9)).decode().rstrip("=")
+
+
+def decode_rule(text: str, domains: tuple[str, ...]) -> Rule:
+    try:
+        raw = zlib.decompress(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)), bufsize=1 << 16)
+        if len(raw) > 20_000:
+            raise ValueError("too long")
+        return parse_rule(raw.decode("utf-8"), domains)
+    except AtlasError:
+        raise
+    except Exception as exc:  # any damage to the link
+        raise AtlasError("The rule in this link is damaged.", "Using a preset instead; share the link again.") from exc
+
+
+def _starting_rule(domains: tuple[str, ...]) -> Rule:
+    """The rule from the URL, an uploaded file or the chosen preset (in that order)."""
+    rules = presets()
+    upload = st.sidebar.file_uploader("Open a rule file (.toml)", type=["toml"], key="rule_file")
+    if upload is not None:
+        try:
+            return parse_rule(upload.getvalue().decode("utf-8", errors="replace"), domains)
+        except AtlasError as exc:
+            show_error(exc)
+    if "rule" in st.query_params and not st.session_state.get("rule_from_url_used"):
+        st.session_state["rule_from_url_used"] = True
+        try:
+            rule = decode_rule(st.query_params["rule"], domains)
+            st.session_state["rule_from_url"] = rule
+        except AtlasError as exc:
+            st.warning(f"{md(exc.message)} {md(exc.hint)}")
+    if "rule_from_url" in st.session_state:
+        options = ["From the link", *rules]
+        choice = st.sidebar.selectbox("Rule", options, key="rule_choice")
+        if choice == "From the link":
+            return st.session_state["rule_from_url"]
+        return rules[choice]
+    return rules[st.sidebar.selectbox("Rule", list(rules), key="rule_choice")]
+
+
+def _what_if(rule: Rule, n_districts: int) -> Rule:
+    """Sliders and inputs for each condition's thresholds; returns the rule as set."""
+    st.sidebar.caption("What if — thresholds")
+    combine = st.sidebar.radio("Combine conditions", ["any", "all"], index=["any", "all"].index(rule.combine),
+                               horizontal=True, key=f"combine_{rule.name}",
+                               format_func={"any": "any (OR)", "all": "all (AND)"}.get)
+    conditions = []
+    for i, c in enumerate(rule.conditions):
+        key = f"{rule.name}_{i}"
+        if c.kind == "top_n":
+            n = st.sidebar.slider(f"{i + 1}. Most deprived N districts", 1, max(n_districts, c.n), c.n, key=f"n_{key}")
+            conditions.append(replace(c, n=n))
+        elif c.kind == "share_in_most_deprived":
+            share = st.sidebar.slider(f"{i + 1}. Share of LSOAs in most deprived {c.percent:g}% at least", 0.0, 1.0,
+                                      float(c.at_least), 0.01, key=f"s_{key}")
+            conditions.append(replace(c, at_least=share))
+        elif c.kind == "score_at_least":
+            score = st.sidebar.number_input(f"{i + 1}. Average score at least", 0.0, 100.0, float(c.at_least), 0.5,
+                                            key=f"a_{key}")
+            conditions.append(replace(c, at_least=score))
+        else:
+            count = st.sidebar.number_input(f"{i + 1}. LSOAs in most deprived {c.percent:g}% at least", 0, 10_000,
+                                            int(c.at_least), 1, key=f"c_{key}")
+            conditions.append(replace(c, at_least=float(count)))
+    return replace(rule, combine=combine, conditions=tuple(conditions))
+
+
+def _classification(table: pd.DataFrame, with_reference: bool) -> Classification:
+    labels = STATUS if with_reference else ["not eligible", "eligible"]
+    colours = STATUS_COLOURS if with_reference else [STATUS_COLOURS[0], STATUS_COLOURS[3]]
+    status = table["status"] if with_reference else np.where(table["eligible"], "eligible", "not eligible")
+    classes = np.array([labels.index(s) if s in labels else -1 for s in status])
+    counts = [int((classes == k).sum()) for k in range(len(labels))]
+    nan = [float("nan")] * len(labels)
+    return Classification(classes, list(labels), nan, nan, counts, list(colours), "categories",
+                          int((classes == -1).sum()))
+
+
+def eligibility_view(ind, districts_gdf, district_code_col: str, district_name_col: str | None,
+                     measure_labels: dict[str, str]) -> View | None:
+    """Evaluate a rule on this release's LSOAs and map eligibility (and, on request, an allocation)."""
+    domains = tuple(measure_labels)
+    frames = {d: measure_frame(ind, d) for d in domains}
+    frames = {d: f for d, f in frames.items() if not f[["score", "rank", "population"]].isna().all().any()}
+    if not frames or ind.district_column is None:
+        st.info("Eligibility needs LSOA scores, ranks, populations and district codes (IoD File 7).")
+        return None
+    try:
+        rule = _what_if(_starting_rule(tuple(frames)), len(districts_gdf))
+    except AtlasError as exc:
+        show_error(exc)
+        return None
+    names = {}
+    if ind.district_name_column:
+        names = dict(zip(ind.frame[ind.district_column].astype("string").str.strip(), ind.frame[ind.district_name_column]))
+    start = time.perf_counter()
+    try:
+        result = evaluate_rule(rule, frames, ind.n_national(), names, measure_labels)
+    except AtlasError as exc:
+        show_error(exc)
+        return None
+    table = result.table
+    reference_note = ""
+    try:
+        reference = reference_codes(table["district_code"].tolist())
+    except AtlasError as exc:
+        reference = None
+        reference_note = ("the 88 authorities of 2001 are real districts and this release's are not English district "
+                          "codes of 2019 or later" if "88 of the 88" in exc.message else exc.message)
+    if reference is not None:
+        table = compare_with_reference(table, reference)
+    elapsed = (time.perf_counter() - start) * 1000
+    st.query_params["rule"] = encode_rule(rule)
+
+    with st.sidebar.expander("Split a pot"):
+        split = st.toggle("Allocate", value=False, key="allocate")
+        pot = st.number_input("Pot (£)", 0.0, 1e11, 900_000_000.0, 1_000_000.0, key="pot", format="%.0f")
+        percent = st.slider("Count LSOAs in the most deprived (%)", 1, 50, 10, key="alloc_percent")
+        by_score = st.toggle("Weight by IMD score", value=True, key="alloc_score")
+        floor = st.number_input("Floor per district (£)", 0.0, 1e10, 0.0, 100_000.0, key="floor", format="%.0f")
+        ceiling = st.number_input("Ceiling per district (£, 0 = none)", 0.0, 1e11, 0.0, 1_000_000.0, key="ceiling",
+                                  format="%.0f")
+    formula = Formula(pot, float(percent), by_score, floor, ceiling)
+    if split:
+        try:
+            table = allocate(table, frames.get("imd", next(iter(frames.values()))), formula, ind.n_national())
+        except AtlasError as exc:
+            show_error(exc)
+            split = False
+
+    boundaries = districts_gdf.copy()
+    boundaries["_join"] = boundaries[district_code_col].astype("string").str.strip().str.upper()
+    layer = boundaries.merge(table, left_on="_join", right_on="district_code", how="left")
+    layer["eligible"] = layer["eligible"].fillna(False).astype(bool)
+    if reference is not None:
+        layer["status"] = layer["status"].fillna("not eligible")
+    tips = [("Eligible", "eligible_text"), ("Why", "reasons")]
+    layer["eligible_text"] = np.where(layer["eligible"], "yes", "no")
+    if reference is not None:
+        tips.insert(1, ("Against NRF 2001", "status"))
+        tips.append(("NRF 2001 authorities", "reference"))
+    if split:
+        tips += [("Allocation (£)", "allocation"), ("£ per head", "allocation_per_head")]
+    spec = MapSpec("eligible_text", "Eligibility", district_name_col, district_code_col, tooltip_columns=tuple(tips),
+                   title=rule.name, subtitle=f"{int(table['eligible'].sum())} of {len(table)} districts eligible",
+                   caveat="Ranks are relative to the release; a district's eligibility can change between releases "
+                          "without any absolute change in deprivation.", darker_means="eligible")
+
+    def panel() -> None:
+        _panel(rule, table, reference is not None, reference_note, split, formula, elapsed, measure_labels)
+
+    return View(layer, spec, True, classification=_classification(layer, reference is not None), panel=panel)
+
+
+def _panel(rule: Rule, table: pd.DataFrame, with_reference: bool, reference_note: str, split: bool,
+           formula: Formula, elapsed_ms: float, labels: dict[str, str]) -> None:
+    eligible = table[table["eligible"]]
+    st.subheader("Who qualifies")
+    st.markdown(f"**{md(rule.name)}** — {md(rule.describe(labels))}.")
+    covered = eligible["population"].sum() / table["population"].sum() if table["population"].sum() else 0
+    st.markdown(f"- Eligible districts: **{len(eligible):,} of {len(table):,}**\n"
+                f"- Population covered: **{eligible['population'].sum():,.0f}** ({covered:.1%})")
+    if with_reference:
+        counts = table["status"].value_counts()
+        st.markdown(f"- Against the 88 NRF authorities of 2001: stays eligible **{counts.get('stays eligible', 0)}**, "
+                    f"newly eligible **{counts.get('newly eligible', 0)}**, no longer eligible "
+                    f"**{counts.get('no longer eligible', 0)}**")
+    elif reference_note:
+        st.caption(f"No comparison with the NRF 88: {md(reference_note)}")
+    st.caption(f"Re-evaluated in {elapsed_ms:.0f} ms.")
+    if split:
+        st.markdown(f"**Allocation:** {md(formula.describe())} Total: **£{table['allocation'].sum():,.2f}**.")
+    columns = ["district_code", "name", "eligible", "reasons"] + (["status", "reference"] if with_reference else []) + \
+        (["allocation", "allocation_per_head"] if split else []) + ["population", "lsoa_count"]
+    shown = table[columns].sort_values(["eligible", "district_code"], ascending=[False, True])
+    st.dataframe(shown, hide_index=True, height=320)
+    st.download_button("Download eligibility (CSV)", lambda: shown.to_csv(index=False).encode(), "eligibility.csv",
+                       "text/csv", key="elig_csv")
+    st.download_button("Save this rule (.toml)", rule.to_toml().encode(), "rule.toml", "application/toml",
+                       key="rule_toml")
+    st.caption("The page address now carries this rule: copy it to share the view.")
