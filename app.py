@@ -373,7 +373,7 @@ def main() -> None:
     with map_col:
         st_folium(fmap, height=640, use_container_width=True, returned_objects=[], key="atlas_map")
         legend = pd.DataFrame({"Class": classification.labels[::-1], "Areas": classification.counts[::-1]})
-        st.caption("Legend as a table (most deprived first); areas without data: "
+        st.caption("Legend as a table (darkest first); areas without data: "
                    f"{classification.no_data_count:,}")
         st.dataframe(legend, hide_index=True)
     with side_col:

@@ -119,6 +119,7 @@ _CSS = """
 .atlas-title{background:rgba(255,255,255,.92);padding:4px 8px;border-radius:4px;font:600 15px system-ui,sans-serif;color:#111}
 .atlas-title small{display:block;font-weight:400;font-size:12px;color:#333}
 .atlas-tip strong{font-size:14px}
+.leaflet-tooltip{white-space:normal;max-width:380px}
 """
 
 _SCRIPT = Template("""

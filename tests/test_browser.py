@@ -450,3 +450,45 @@ def test_get_real_data_button_builds_a_pack_from_a_mirror(session, empty_packs_a
     assert frame.locator(".atlas-legend").count() == 1
     screenshot(page, ARTIFACTS / "app_iod2019_districts.png", ROOT / "docs" / "screenshot_iod2019.png")
     session.assert_clean()
+
+
+@pytest.fixture(scope="module")
+def iod2019_app(tmp_path_factory):
+    from geo.packs import fetch_release
+    from tests.iod2025_fixture import serve_iod2019, shared_data_available
+    from tests.mirror import Mirror
+
+    if not shared_data_available():
+        pytest.skip("real open data not present (set ATLAS_SHARED_DATA)")
+    packs = tmp_path_factory.mktemp("packs2019")
+    with Mirror() as mirror:
+        serve_iod2019(mirror)
+        fetch_release("iod2019", packs, mirror=mirror.url)
+    with running_app({"ATLAS_PACKS_DIR": str(packs)}, log_path=ARTIFACTS / "streamlit_iod2019.log") as url:
+        yield url
+
+
+def test_eligibility_map_from_a_shared_link(session, iod2019_app):
+    """A link carrying a rule opens the eligibility map with that rule; statuses against the NRF 88 are drawn."""
+    from geo.eligibility import parse_rule
+    from ui.eligibility import encode_rule
+
+    rule = parse_rule("name = 'Top 60 by average score'\n[[condition]]\nkind = 'top_n'\n"
+                      "measures = ['average_score']\nn = 60")
+    page = session.page
+    open_app(session, f"{iod2019_app}/?rule={encode_rule(rule)}")
+    choose_radio(page, "English Indices of Deprivation 2019")
+    map_frame(page, min_paths=317, max_paths=317, timeout=120)
+    choose_radio(page, "Fund eligibility")
+    frame = map_frame(page, min_paths=317, max_paths=317, timeout=120)
+    wait_for(lambda: "Top 60 by average score" in _eval(frame, "document.querySelector('.atlas-title')?.innerText", ""),
+             30, "the map titled with the linked rule")
+    legend = frame.locator(".atlas-legend").inner_text()
+    assert "stays eligible" in legend and "newly eligible" in legend and "no longer eligible" in legend, legend
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    assert "Eligible districts: 60 of 317" in body, body
+    _, text = hover_area(page, frame, "E08000012")  # Liverpool
+    assert "Eligibility: yes" in text and "stays eligible" in text and "Why:" in text, text
+    assert "rule=" in page.url
+    screenshot(page, ARTIFACTS / "app_eligibility.png")
+    session.assert_clean()

@@ -162,10 +162,10 @@ def eligibility_view(ind, districts_gdf, district_code_col: str, district_name_c
     layer["eligible"] = layer["eligible"].fillna(False).astype(bool)
     if reference is not None:
         layer["status"] = layer["status"].fillna("not eligible")
-    tips = [("Eligible", "eligible_text"), ("Why", "reasons")]
+    tips = [("Why", "reasons")]
     layer["eligible_text"] = np.where(layer["eligible"], "yes", "no")
     if reference is not None:
-        tips.insert(1, ("Against NRF 2001", "status"))
+        tips.insert(0, ("Against NRF 2001", "status"))
         tips.append(("NRF 2001 authorities", "reference"))
     if split:
         tips += [("Allocation (£)", "allocation"), ("£ per head", "allocation_per_head")]
