@@ -92,6 +92,7 @@ def test_eligibility_nrf_preset_what_if_and_release_switch(monkeypatch, packs_ro
     # What if: the 40 most deprived instead of 50.
     at.sidebar.slider(key=f"n_{NRF}_0").set_value(40).run()
     assert "Eligible districts: **74 of 317**" not in text_of(at) and at.query_params["rule"] != link
+    assert "50 most deprived on any IMD district measure \\(what\\-if\\)**" in text_of(at)
     # The same rule on the next release: districts of 2024, the NRF 88 placed through successor codes.
     at.sidebar.radio(key="source").set_value(IOD2025).run()
     assert not at.exception and not at.error

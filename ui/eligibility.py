@@ -90,7 +90,11 @@ def _what_if(rule: Rule, n_districts: int) -> Rule:
             count = st.sidebar.number_input(f"{i + 1}. LSOAs in most deprived {c.percent:g}% at least", 0, 10_000,
                                             int(c.at_least), 1, key=f"c_{key}")
             conditions.append(replace(c, at_least=float(count)))
-    return replace(rule, combine=combine, conditions=tuple(conditions))
+    name = st.sidebar.text_input("Rule name (for saving and sharing)", rule.name, key=f"name_{rule.name}").strip()
+    edited = replace(rule, combine=combine, conditions=tuple(conditions))
+    if edited != rule and name == rule.name:
+        name += " (what-if)"  # a changed rule never passes under the preset's name
+    return replace(edited, name=name or "Unnamed rule")
 
 
 def _classification(table: pd.DataFrame, with_reference: bool) -> Classification:
