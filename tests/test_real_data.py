@@ -13,6 +13,7 @@ from geo.io import ReadNotes, read_boundaries, read_table
 from geo.join import join_indicators
 from geo.views import district_summaries, prepare_table
 from tests.cases import REPO, SHARED
+from tests.iod2025_fixture import SNAKE_TO_FILE7
 
 pytestmark = pytest.mark.skipif(not (SHARED / "indicators" / "iod2019").is_dir(),
                                 reason=f"real open data not present at {SHARED} (set ATLAS_SHARED_DATA)")
@@ -33,18 +34,6 @@ PUBLISHED = {
     "E09000030": (27.913, 0.0139, 0.3057),  # Tower Hamlets
     "E07000026": (22.938, 0.1167, 0.1985),  # Allerdale
 }
-SNAKE_TO_FILE7 = {
-    "lsoa11cd": "LSOA code (2011)", "lsoa11nm": "LSOA name (2011)",
-    "lad19cd": "Local Authority District code (2019)", "lad19nm": "Local Authority District name (2019)",
-    "imd_score": "Index of Multiple Deprivation (IMD) Score",
-    "imd_rank": "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)",
-    "imd_decile": "Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of LSOAs)",
-    "income_score": "Income Score (rate)", "income_rank": "Income Rank (where 1 is most deprived)",
-    "income_decile": "Income Decile (where 1 is most deprived 10% of LSOAs)",
-    "pop_total_mid2015": "Total population: mid 2015 (excluding prisoners)",
-}
-
-
 @pytest.fixture(scope="module")
 def file7(tmp_path_factory):
     """A File 7-shaped CSV (official headers, UTF-8 BOM, ranks with thousands separators)."""
