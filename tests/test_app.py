@@ -104,3 +104,19 @@ def test_missing_crs_asks_instead_of_guessing(monkeypatch, folder):
 def test_bng_labelled_as_wgs84_is_refused_with_advice(monkeypatch, folder):
     at = open_folder_files(monkeypatch, folder, "bng_as_wgs84.geojson")
     assert any("British National Grid" in e.value and "Assign projection" in e.value for e in at.error)
+
+
+def test_eligibility_on_the_demo_empty_result_and_allocation_map():
+    at = run_app()
+    at.sidebar.radio(key="view").set_value("Fund eligibility").run()
+    assert not at.exception and "Eligible districts: **12 of 12**" in text_of(at)
+    assert any("not English district codes" in c.value for c in at.caption)  # no NRF comparison for fiction
+    at.toggle(key="allocate").set_value(True).run()
+    at.sidebar.radio(key="colour_by").set_value("£ per head").run()
+    assert not at.exception and "(most per head)" in at.dataframe[0].value["Class"].iloc[0]
+    rule = "A fifth of LSOAs in the most deprived 10%"
+    at.sidebar.selectbox(key="rule_choice").set_value(rule).run()
+    at.sidebar.slider(key=f"s_{rule}_0").set_value(1.0).run()
+    assert not at.exception
+    assert any("No district meets" in w.value for w in at.warning)
+    assert any("nothing to allocate" in e.value for e in at.error)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from geo.classify import Classification
+from geo.classify import Classification, classify_values
 from geo.eligibility import Formula, Rule, allocate, compare_with_reference, evaluate_rule, parse_rule, presets
 from geo.errors import AtlasError
 from geo.mapping import MapSpec
@@ -181,6 +181,17 @@ def eligibility_view(ind, districts_gdf, district_code_col: str, district_name_c
     def panel() -> None:
         _panel(rule, table, reference is not None, reference_note, split, formula, elapsed, measure_labels)
 
+    if not table["eligible"].any():
+        st.warning(f"No district meets “{md(rule.name)}” in this release: loosen a threshold, switch 'Combine "
+                   "conditions' to any (OR), or choose another rule.")
+    if split and st.sidebar.radio("Colour the map by", ["eligibility", "£ per head"], horizontal=True,
+                                  key="colour_by") == "£ per head":
+        layer["allocation_per_head"] = layer["allocation_per_head"].where(layer["eligible"])
+        spec = replace(spec, value_column="allocation_per_head", value_label="Allocation, £ per head",
+                       darker_means="more £ per head", extremes=("least per head", "most per head"))
+        classes = classify_values(layer["allocation_per_head"].where(layer["allocation_per_head"] > 0), "quantiles", 5,
+                                  extremes=spec.extremes)
+        return View(layer, spec, True, classification=classes, panel=panel)
     return View(layer, spec, True, classification=_classification(layer, reference is not None), panel=panel)
 
 
