@@ -157,6 +157,39 @@ def _eligibility(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress(args: argparse.Namespace) -> int:
+    from geo.io import read_table
+    from geo.progress import (
+        area_progress,
+        headline,
+        indicator_meta,
+        measure_progress,
+        parse_target,
+        read_series,
+        resolve_group,
+    )
+
+    series = read_series(read_table(args.series))
+    target = parse_target(Path(args.target).read_text(encoding="utf-8"), tuple(series["indicator"].unique()))
+    meta_files = tuple(Path(m) for m in args.meta) + (Path(args.series).with_suffix(".toml"),)
+    meta = indicator_meta(target.indicator, meta_files)
+    group = resolve_group(target.group, sorted(series["code"].unique()))
+    summary, words = measure_progress(series, target, group, meta)
+    areas = area_progress(series, target, group, summary)
+    out = areas[["code", "name", "period", "value", "in_group", "group_value", "rest_value", "gap", "status"]]
+    out.to_csv(args.out, index=False, float_format="%.6g")
+    last = summary.iloc[-1]
+    print(f"{target.name}: {last['period']}: group {meta.show(last['group_value'])}, rest {meta.show(last['rest_value'])}, "
+          f"gap {meta.points(last['gap'])} — {last['status']}.")
+    print(words)
+    for code in args.headline or []:
+        rows = areas[areas["code"] == code.strip().upper()]
+        if rows.empty:
+            raise AtlasError(f"No area {code} in the series.", "Give a code from the series.")
+        print(headline(str(rows["name"].iloc[0]), target, meta, rows))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m geo", description="Neighbourhood Renewal Atlas tools.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -214,6 +247,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ceiling", type=float, default=0.0, help="maximum £ per eligible district (0 = none)")
     p.add_argument("--out", required=True)
     p.set_defaults(func=_eligibility)
+
+    p = sub.add_parser("progress", help="a target's progress: group vs the rest, per period and per area")
+    p.add_argument("--target", required=True, help="target file (TOML; see geo/reference/targets/)")
+    p.add_argument("--series", required=True, help="indicator series, long (code, period, value …) or wide (CSV/XLSX)")
+    p.add_argument("--meta", nargs="*", default=[], help="TOML files describing the indicators (labels, units)")
+    p.add_argument("--headline", nargs="*", help="area codes to print a generated headline for")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_progress)
 
     p = sub.add_parser("data", help="real England data packs: fetch, import, list")
     data = p.add_subparsers(dest="data_command", required=True)

@@ -1,0 +1,355 @@
+"""Target progress: indicator series over time, targets as data, a target group against the rest.
+
+A series is long: one row per area, indicator and period (`code, name, indicator, period, value`,
+optionally `numerator, denominator, lower, upper`); wide tables (one column per period, e.g.
+`imd2004_score … imd2019_score`) are turned long. Suppression markers stay "suppressed", never 0.
+
+A target is a small TOML document:
+
+    name = "Narrow the gap on employment"
+    indicator = "employment_rate"
+    group = "nrf88"                 # or "codes:E06000001,E08000012", "decile:1-2", "rule"
+    baseline = "2001"
+    kind = "gap_reduction"          # or "level"
+    by = "2010"
+    amount = 1.0                    # points by which the gap narrows (gap_reduction)
+    # value = 70.0                  # the level to reach (level)
+    higher_is_better = true
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geo.codes import normalise_codes
+from geo.errors import AtlasError
+from geo.io import parse_numbers
+
+STATUSES = ("achieved", "on track", "off track", "not enough data")
+SMALL_DENOMINATOR = 100
+TARGETS = Path(__file__).resolve().parent / "reference" / "targets"
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:[/-](\d{2,4}))?(?!\d)")
+
+
+# ------------------------------------------------------------------ series
+
+def read_series(table: pd.DataFrame) -> pd.DataFrame:
+    """Long series from a long or wide table; numbers parsed, suppression markers flagged."""
+    lower = {str(c).strip().lower(): c for c in table.columns}
+    code_col = next((lower[k] for k in ("code", "areacd", "area_code", "ltla21_code", "lad19cd", "lsoa11cd")
+                     if k in lower), None)
+    if code_col is None:
+        from geo.join import guess_code_column
+
+        code_col = guess_code_column(table)
+    name_col = next((lower[k] for k in lower if k in ("name", "areanm") or k.endswith(("_name", "nm"))), None)
+    if "period" in lower and "value" in lower:
+        out = pd.DataFrame({
+            "code": normalise_codes(table[code_col])[0],
+            "name": table[name_col].astype("string") if name_col else pd.NA,
+            "indicator": table[lower["indicator"]].astype("string").str.strip() if "indicator" in lower else "value",
+            "period": table[lower["period"]].astype("string").str.strip(),
+        })
+        for field in ("value", "numerator", "denominator", "lower", "upper"):
+            if field in lower:
+                numbers, marked = parse_numbers(table[lower[field]])
+                out[field] = numbers.to_numpy()
+                if field == "value":
+                    out["suppressed"] = marked.to_numpy()
+            else:
+                out[field] = np.nan
+        if "suppressed" not in out:
+            out["suppressed"] = False
+    else:
+        rows = []
+        for col in table.columns:
+            match = _YEAR.search(str(col))
+            if not match or col in (code_col, name_col):
+                continue
+            indicator = (str(col)[:match.start()] + str(col)[match.end():]).strip(" _-") or "value"
+            numbers, marked = parse_numbers(table[col])
+            rows.append(pd.DataFrame({"code": normalise_codes(table[code_col])[0],
+                                      "name": table[name_col].astype("string") if name_col else pd.NA,
+                                      "indicator": indicator, "period": match.group(0),
+                                      "value": numbers.to_numpy(), "suppressed": marked.to_numpy()}))
+        if not rows:
+            raise AtlasError("The table has neither period/value columns nor one column per period (e.g. 'imd2004_score').",
+                             "Give a long table (code, period, value) or a wide one with a year in each value column.")
+        out = pd.concat(rows, ignore_index=True)
+        for field in ("numerator", "denominator", "lower", "upper"):
+            out[field] = np.nan
+    out = out[out["code"] != ""]
+    dup = out.duplicated(["code", "indicator", "period"], keep=False)
+    if dup.any():
+        raise AtlasError(f"{int(dup.sum()):,} rows repeat the same area, indicator and period.",
+                         "Keep one value per area and period.")
+    return out.sort_values(["indicator", "code", "period"]).reset_index(drop=True)
+
+
+# ------------------------------------------------------------------ targets
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    indicator: str
+    group: str
+    baseline: str
+    by: str
+    kind: str = "gap_reduction"
+    amount: float = 0.0
+    value: float = float("nan")
+    higher_is_better: bool = True
+    description: str = ""
+
+    def rule_in_words(self, baseline_gap: float, target_gap: float, meta: IndicatorMeta | None = None) -> str:
+        """How the status is decided, in words (shown beside every status)."""
+        meta = meta or IndicatorMeta(self.indicator, self.indicator)
+        if self.kind == "level":
+            better = "at least" if self.higher_is_better else "at most"
+            return (f"Achieved when the group's value is {better} {meta.show(self.value)}; on track when it is at or "
+                    f"better than the straight line from its {self.baseline} value to {meta.show(self.value)} in "
+                    f"{self.by}; off track otherwise; not enough data when the group has no value for the period.")
+        return (f"The gap is how far the group is behind the rest. Achieved when the gap is at most "
+                f"{meta.points(target_gap)} (the {self.baseline} gap of {meta.points(baseline_gap)} narrowed by "
+                f"{meta.points(self.amount)}); on track when the gap is at or below the straight line from "
+                f"{meta.points(baseline_gap)} in {self.baseline} to {meta.points(target_gap)} in {self.by}; off track "
+                "otherwise; not enough data when the group or the rest has no value for the period.")
+
+
+def parse_target(text: str, indicators: tuple[str, ...] = ()) -> Target:
+    """Read and check a target; problems are AtlasErrors saying what to do."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise AtlasError(f"The target is not valid TOML: {exc}.", "Compare it with a preset target file.") from exc
+    missing = [k for k in ("indicator", "group", "baseline", "by") if k not in doc]
+    if missing:
+        raise AtlasError(f"The target has no {', '.join(missing)}.", "See geo/reference/targets/ for examples.")
+    kind = doc.get("kind", "gap_reduction")
+    if kind not in ("gap_reduction", "level"):
+        raise AtlasError(f"kind = {kind!r} is not understood.", "Use \"gap_reduction\" or \"level\".")
+    if kind == "level" and "value" not in doc:
+        raise AtlasError("A level target needs a value to reach.", "Add value = … to the target.")
+    if indicators and doc["indicator"] not in indicators:
+        raise AtlasError(f"The series has no indicator {doc['indicator']!r}.", f"Indicators: {', '.join(indicators)}.")
+    try:
+        target = Target(str(doc.get("name", "Unnamed target")), str(doc["indicator"]), str(doc["group"]),
+                        str(doc["baseline"]), str(doc["by"]), kind, float(doc.get("amount", 0.0)),
+                        float(doc.get("value", float("nan"))), bool(doc.get("higher_is_better", True)),
+                        str(doc.get("description", "")))
+    except (TypeError, ValueError) as exc:
+        raise AtlasError(f"A number in the target is not a number ({exc}).", "Check amount and value.") from exc
+    if _year(target.by) <= _year(target.baseline):
+        raise AtlasError(f"The target date {target.by} is not after the baseline {target.baseline}.",
+                         "Set by later than baseline.")
+    return target
+
+
+def presets() -> dict[str, Target]:
+    """Preset targets shipped in geo/reference/targets/*.toml, by name."""
+    return {t.name: t for t in (parse_target(p.read_text(encoding="utf-8")) for p in sorted(TARGETS.glob("*.toml")))}
+
+
+def _year(period: str) -> float:
+    match = _YEAR.search(str(period))
+    if not match:
+        raise AtlasError(f"Cannot tell the year of period {period!r}.", "Periods should contain a year, e.g. 2004.")
+    return float(match.group(1))
+
+
+def resolve_group(spec: str, codes: list[str], deciles: dict[str, float] | None = None,
+                  rule_codes: list[str] | None = None) -> set[str]:
+    """The area codes of a target group: nrf88, codes:…, decile:a-b, or rule (an eligibility result)."""
+    if spec == "nrf88":
+        from geo.nrf import reference_codes
+
+        return set(reference_codes(codes))
+    if spec.startswith("codes:"):
+        wanted = set(normalise_codes(pd.Series(spec[6:].split(",")))[0]) - {""}
+        unknown = wanted - set(codes)
+        if unknown:
+            raise AtlasError(f"{len(unknown)} chosen area(s) are not in the series: {', '.join(sorted(unknown)[:5])}.",
+                             "Pick areas from the series.")
+        return wanted
+    if spec.startswith("decile:"):
+        if not deciles:
+            raise AtlasError("A decile group needs the areas' IoD deciles.", "Use an LSOA series with an IoD release loaded.")
+        lo, _, hi = spec[7:].partition("-")
+        lo_f, hi_f = float(lo), float(hi or lo)
+        return {c for c in codes if lo_f <= deciles.get(c, np.nan) <= hi_f}
+    if spec == "rule":
+        if rule_codes is None:
+            raise AtlasError("This target's group is an eligibility result, but no rule has been evaluated.",
+                             "Open Fund eligibility first, or choose another group.")
+        return set(rule_codes)
+    raise AtlasError(f"Unknown group {spec!r}.", "Use nrf88, codes:E06000001,…, decile:1-2 or rule.")
+
+
+# ------------------------------------------------------------------ measures
+
+def _pooled(rows: pd.DataFrame) -> tuple[float, str]:
+    """A group's value: pooled numerator/denominator where counts exist (population-weighted), else the mean."""
+    counted = rows.dropna(subset=["numerator", "denominator", "value"])
+    if len(counted) and len(counted) == rows["value"].notna().sum() and counted["denominator"].sum() > 0:
+        scale = float(np.nanmedian(counted["value"] / (counted["numerator"] / counted["denominator"])))
+        return float(counted["numerator"].sum() / counted["denominator"].sum() * scale), "pooled counts"
+    values = rows["value"].dropna()
+    return (float(values.mean()) if len(values) else float("nan")), "unweighted mean of areas"
+
+
+def measure_progress(series: pd.DataFrame, target: Target, group: set[str],
+                     meta: IndicatorMeta | None = None) -> tuple[pd.DataFrame, str]:
+    """Per period: group and rest values, gaps, change since baseline, trajectory and status; plus the rule in words."""
+    data = series[series["indicator"] == target.indicator]
+    if data.empty:
+        raise AtlasError(f"The series has no indicator {target.indicator!r}.",
+                         f"Indicators: {', '.join(sorted(series['indicator'].unique()))}.")
+    if not group:
+        raise AtlasError("The target group is empty.", "Choose a group with at least one area in the series.")
+    rest_codes = set(data["code"]) - group
+    if not rest_codes:
+        raise AtlasError("Every area is in the group, so there is no rest to compare with.", "Choose a smaller group.")
+    rows = []
+    for period, at in data.groupby("period", sort=False):
+        g, method = _pooled(at[at["code"].isin(group)])
+        r, _ = _pooled(at[at["code"].isin(rest_codes)])
+        rows.append({"period": period, "year": _year(period), "group_value": g, "rest_value": r, "method": method})
+    out = pd.DataFrame(rows).sort_values("year").reset_index(drop=True)
+    sign = 1.0 if target.higher_is_better else -1.0
+    out["gap"] = sign * (out["rest_value"] - out["group_value"])  # > 0: the group is behind
+    out["relative_gap"] = out["gap"] / out["rest_value"].abs()
+    base = out[out["period"] == target.baseline]
+    if base.empty or base[["group_value", "rest_value"]].isna().any(axis=None):
+        raise AtlasError(f"The series has no values for the baseline {target.baseline}.",
+                         f"Periods: {', '.join(out['period'])}.")
+    b_gap, b_group = float(base["gap"].iloc[0]), float(base["group_value"].iloc[0])
+    b_year, t_year = _year(target.baseline), _year(target.by)
+    out["group_change"] = out["group_value"] - b_group
+    out["gap_change"] = out["gap"] - b_gap
+    frac = ((out["year"] - b_year) / (t_year - b_year)).clip(lower=0)
+    if target.kind == "gap_reduction":
+        goal = b_gap - target.amount
+        out["trajectory"] = b_gap + (goal - b_gap) * frac
+        achieved = out["gap"] <= goal + 1e-9
+        on_track = out["gap"] <= out["trajectory"] + 1e-9
+    else:
+        goal = target.value
+        out["trajectory"] = b_group + (goal - b_group) * frac
+        achieved = sign * (out["group_value"] - goal) >= -1e-9
+        on_track = sign * (out["group_value"] - out["trajectory"]) >= -1e-9
+    missing = out[["group_value", "rest_value"]].isna().any(axis=1)
+    out["status"] = np.select([missing, achieved, on_track], ["not enough data", "achieved", "on track"], "off track")
+    out.loc[out["year"] <= b_year, "status"] = np.where(missing[out["year"] <= b_year], "not enough data", "baseline")
+    return out, target.rule_in_words(b_gap, goal if target.kind == "gap_reduction" else b_gap, meta)
+
+
+def area_progress(series: pd.DataFrame, target: Target, group: set[str], progress: pd.DataFrame) -> pd.DataFrame:
+    """Per area and period: the area's value, its gap to the rest, and a status by the target's own rule."""
+    data = series[series["indicator"] == target.indicator].copy()
+    rest = progress.set_index("period")
+    sign = 1.0 if target.higher_is_better else -1.0
+    data["rest_value"] = data["period"].map(rest["rest_value"])
+    data["group_value"] = data["period"].map(rest["group_value"])
+    data["gap"] = sign * (data["rest_value"] - data["value"])
+    data["in_group"] = data["code"].isin(group)
+    base = data[data["period"] == target.baseline].set_index("code")
+    b_year, t_year = _year(target.baseline), _year(target.by)
+    frac = ((data["period"].map(_year) - b_year) / (t_year - b_year)).clip(lower=0)
+    if target.kind == "gap_reduction":
+        b_gap = data["code"].map(base["gap"])
+        trajectory = b_gap - target.amount * frac
+        achieved = data["gap"] <= b_gap - target.amount + 1e-9
+        on_track = data["gap"] <= trajectory + 1e-9
+    else:
+        b_val = data["code"].map(base["value"])
+        trajectory = b_val + (target.value - b_val) * frac
+        achieved = sign * (data["value"] - target.value) >= -1e-9
+        on_track = sign * (data["value"] - trajectory) >= -1e-9
+    small = data["denominator"].notna() & (data["denominator"] < SMALL_DENOMINATOR)
+    wide = data["lower"].notna() & data["upper"].notna() & ((data["upper"] - data["lower"]) > data["gap"].abs() * 2)
+    missing = data["value"].isna() | trajectory.isna()
+    data["status"] = np.select([data["suppressed"].astype(bool), missing, small | wide, achieved, on_track],
+                               ["suppressed", "not enough data", "small numbers — not rated", "achieved", "on track"],
+                               "off track")
+    data.loc[data["period"].map(_year) <= b_year, "status"] = "baseline"
+    return data
+
+
+@dataclass(frozen=True)
+class IndicatorMeta:
+    """How to name and show an indicator: label, unit, display scale, direction, and a sentence form."""
+
+    id: str
+    label: str
+    unit: str = ""
+    scale: float = 1.0
+    higher_is_better: bool = True
+    phrase: str = ""
+    relative_ranks: bool = False
+    source: str = ""
+
+    def show(self, value: float, signed: bool = False) -> str:
+        """A value as people read it: scaled, with its unit ('36%', '71.2')."""
+        x = value * self.scale
+        sign = ("+" if x > 0 else "−" if x < 0 else "") if signed else ("−" if x < 0 else "")
+        return f"{sign}{_num(abs(x))}{self.unit}"
+
+    def points(self, value: float) -> str:
+        """A difference: percentage points for % indicators, else the unit."""
+        x = abs(value * self.scale)
+        return f"{_num(x)} points" if self.unit == "%" else f"{_num(x)}{self.unit}"
+
+
+def indicator_meta(indicator: str, extra: tuple[Path, ...] = ()) -> IndicatorMeta:
+    """Metadata for an indicator from geo/reference/series.toml and any extra TOML files, else plain defaults."""
+    for path in (Path(__file__).resolve().parent / "reference" / "series.toml", *extra):
+        if not Path(path).is_file():
+            continue
+        with open(path, "rb") as fh:
+            for entry in tomllib.load(fh).get("indicator", []):
+                if entry.get("id") == indicator:
+                    return IndicatorMeta(indicator, str(entry.get("label", indicator)), str(entry.get("unit", "")),
+                                         float(entry.get("scale", 1)), bool(entry.get("higher_is_better", True)),
+                                         str(entry.get("phrase", "")), bool(entry.get("relative_ranks", False)),
+                                         str(entry.get("source", "")))
+    return IndicatorMeta(indicator, indicator)
+
+
+def headline(name: str, target: Target, meta: IndicatorMeta, area: pd.DataFrame) -> str:
+    """One plain-English sentence for an area under a target, generated from the numbers only."""
+    rows = area.dropna(subset=["value"]).copy()
+    rows["year"] = rows["period"].map(_year)
+    rows = rows.sort_values("year")
+    if rows.empty:
+        return f"{name}: no {meta.label.lower()} values in the series."
+    last = rows.iloc[-1]
+    if meta.phrase:
+        text = f"{name}: {meta.phrase.replace('{value}', meta.show(last['value']))} in {last['period']}"
+    else:
+        text = f"{name}: {meta.label} {meta.show(last['value'])} in {last['period']}"
+    base = rows[rows["period"] == target.baseline]
+    if not base.empty:
+        b = base.iloc[0]
+        moved = last["value"] - b["value"]
+        text += f" ({'up' if moved > 0 else 'down' if moved < 0 else 'unchanged'}"
+        text += f" {meta.points(moved)} since {target.baseline})" if moved else f" since {target.baseline})"
+        if pd.notna(b["gap"]) and pd.notna(last["gap"]):
+            change = last["gap"] - b["gap"]
+            verb = "narrowed" if change < 0 else "widened" if change > 0 else "did not change"
+            if b["gap"] > 0 and last["gap"] <= 0:
+                verb = "closed"
+            amount = f" by {meta.points(change)}" if change and verb != "closed" else ""
+            text += (f"; its gap to the rest of England {verb}{amount} "
+                     f"(from {meta.points(b['gap'])} to {meta.points(last['gap'])}"
+                     f"{' ahead' if last['gap'] < 0 else ''})")
+    return text + "."
+
+
+def _num(x: float) -> str:
+    return f"{x:,.1f}" if abs(x) < 100 else f"{x:,.0f}"
