@@ -32,11 +32,14 @@ from geo.views import (
 )
 from ui.common import View, md, show_error
 from ui.eligibility import eligibility_view
+from ui.progress import progress_view
 
 APP_DIR = Path(__file__).resolve().parent
 FOLDERS, UPLOAD = "Files in data folders", "Upload your own"
 CHANGE = "Change between releases"
 ELIGIBILITY = "Fund eligibility"
+PROGRESS = "Target progress"
+SERIES_DEMO = APP_DIR / "indicators" / "demo_floor_targets.csv"
 RANK_MOVES = ("moved most towards less deprived", "moved most towards rank 1")
 BOUNDARY_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".parquet")
 TABLE_SUFFIXES = (".csv", ".xlsx", ".csv.gz")
@@ -330,6 +333,7 @@ def main() -> None:
         views.append(CHANGE)
     if district_read and iod:
         views.append(ELIGIBILITY)
+    views.append(PROGRESS)
     view = st.sidebar.radio("Map", views, key="view")
 
     map_col, side_col = st.columns([5, 2], gap="medium")
@@ -337,7 +341,20 @@ def main() -> None:
         labels = {m["id"]: m["label"] for m in ind.available_measures()}
         by_label = {label: mid for mid, label in labels.items()}
         measure = by_label[st.sidebar.selectbox("Measure", list(by_label), key="measure")]
-    if view == ELIGIBILITY:
+    if view == PROGRESS:
+        layers = {"neighbourhood boundaries": (joined, report.boundary_code)}
+        if district_read:
+            layers["district boundaries"] = (district_read[0], guess_code_column(district_read[0]))
+        for path in files_in_folders(BOUNDARY_SUFFIXES):
+            if path.stat().st_size < 5_000_000 and path.name not in (inputs["lsoa"][1], (inputs.get("district") or ("", ""))[1]):
+                try:
+                    gdf, _ = load_boundaries(file_bytes(path), path.name, None, None)
+                    layers[f"{path.parent.name}/{path.name}"] = (gdf, guess_code_column(gdf))
+                except AtlasError:
+                    continue
+        series = [SERIES_DEMO] + [p for p in files_in_folders(TABLE_SUFFIXES) if p != SERIES_DEMO]
+        shown = progress_view(series, file_bytes, layers, st.session_state.get("eligible_codes"))
+    elif view == ELIGIBILITY:
         districts_gdf = district_read[0]
         code_col = guess_code_column(districts_gdf)
         shown = eligibility_view(ind, districts_gdf, code_col, guess_name_column(districts_gdf), labels)

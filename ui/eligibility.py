@@ -142,6 +142,7 @@ def eligibility_view(ind, districts_gdf, district_code_col: str, district_name_c
     if reference is not None:
         table = compare_with_reference(table, reference)
     elapsed = (time.perf_counter() - start) * 1000
+    st.session_state["eligible_codes"] = result.eligible_codes  # a target group can be this result
     st.query_params["rule"] = encode_rule(rule)
 
     with st.sidebar.expander("Split a pot"):
