@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import json
 import os
 from pathlib import Path
@@ -568,4 +569,9 @@ def lsoa_layer(ind, joined, report, name_col: str | None, iod: bool, measure: st
     return View(layer, spec, worse)
 
 
-main()
+try:
+    main()
+except Exception as exc:  # noqa: BLE001 — the last resort: a message on the projector, the details in the log
+    logging.getLogger("atlas").exception("view failed")
+    st.error(f"Something went wrong drawing this view ({type(exc).__name__}). The details are in the server log. "
+             "Try another view or measure, or reload the page.")

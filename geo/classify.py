@@ -174,9 +174,15 @@ def classify_values(
         upper.append(float(in_c.max()) if in_c.size else float("nan"))
         counts.append(int(in_c.size))
     labels = []
-    for c in range(k):
-        lo, hi = lower[c], upper[c]
-        labels.append(f"{_fmt(lo)} – {_fmt(hi)}" if np.isfinite(lo) else "(empty class)")
+    if scheme == "user_defined":  # the breaks themselves, so the legend reads the same for any data
+        edges = [float(b) for b in upper_bins]
+        labels = [f"up to {_fmt(edges[0])}"] + [f"{_fmt(a)} – {_fmt(b)}" for a, b in zip(edges, edges[1:])]
+        if not higher_is_worse:
+            labels = labels[::-1]
+    else:
+        for c in range(k):
+            lo, hi = lower[c], upper[c]
+            labels.append(f"{_fmt(lo)} – {_fmt(hi)}" if np.isfinite(lo) else "(empty class)")
     if k:
         labels[-1] += f" ({extremes[1]})"
         labels[0] += f" ({extremes[0]})" if k > 1 else ""

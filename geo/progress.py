@@ -244,7 +244,8 @@ def measure_progress(series: pd.DataFrame, target: Target, group: set[str],
         achieved = sign * (out["group_value"] - goal) >= -1e-9
         on_track = sign * (out["group_value"] - out["trajectory"]) >= -1e-9
     missing = out[["group_value", "rest_value"]].isna().any(axis=1)
-    out["status"] = np.select([missing, achieved, on_track], ["not enough data", "achieved", "on track"], "off track")
+    out["status"] = np.select([_flags(missing), _flags(achieved), _flags(on_track)],
+                              ["not enough data", "achieved", "on track"], "off track")
     out.loc[out["year"] <= b_year, "status"] = np.where(missing[out["year"] <= b_year], "not enough data", "baseline")
     return out, target.rule_in_words(b_gap, goal if target.kind == "gap_reduction" else b_gap, meta)
 
@@ -274,9 +275,9 @@ def area_progress(series: pd.DataFrame, target: Target, group: set[str], progres
     small = data["denominator"].notna() & (data["denominator"] < SMALL_DENOMINATOR)
     wide = data["lower"].notna() & data["upper"].notna() & ((data["upper"] - data["lower"]) > data["gap"].abs() * 2)
     missing = data["value"].isna() | trajectory.isna()
-    data["status"] = np.select([data["suppressed"].astype(bool), missing, small | wide, achieved, on_track],
-                               ["suppressed", "not enough data", "small numbers — not rated", "achieved", "on track"],
-                               "off track")
+    conditions = [_flags(c) for c in (data["suppressed"], missing, small | wide, achieved, on_track)]
+    data["status"] = np.select(conditions, ["suppressed", "not enough data", "small numbers — not rated", "achieved",
+                                            "on track"], "off track")
     data.loc[data["period"].map(_year) <= b_year, "status"] = "baseline"
     return data
 
@@ -349,6 +350,11 @@ def headline(name: str, target: Target, meta: IndicatorMeta, area: pd.DataFrame)
                      f"(from {meta.points(b['gap'])} to {meta.points(last['gap'])}"
                      f"{' ahead' if last['gap'] < 0 else ''})")
     return text + "."
+
+
+def _flags(condition: pd.Series) -> np.ndarray:
+    """A condition as plain booleans (missing counts as not met)."""
+    return pd.Series(condition).astype("boolean").fillna(False).to_numpy(dtype=bool)
 
 
 def _num(x: float) -> str:

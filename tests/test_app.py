@@ -120,3 +120,36 @@ def test_eligibility_on_the_demo_empty_result_and_allocation_map():
     assert not at.exception
     assert any("No district meets" in w.value for w in at.warning)
     assert any("nothing to allocate" in e.value for e in at.error)
+
+
+def test_target_progress_on_the_demo_series():
+    at = run_app()
+    at.sidebar.radio(key="view").set_value("Target progress").run()
+    assert not at.exception and not at.error
+    text = text_of(at)
+    assert "group **66.7%**, rest of England **72.0%**, gap **5.3 points**" in text
+    assert "Wexley Fold: Employment rate" in text and "narrowed by" in text
+    assert "straight line" in " ".join(c.value for c in at.caption)
+    assert "target" in at.query_params
+    at.sidebar.selectbox(key="target_choice").set_value(
+        "Demo: bring the most deprived districts' crime rate to 80 per 1,000 by 2010").run()
+    assert not at.exception and "crime" in text_of(at).lower()
+    at.sidebar.radio(key="progress_map").set_value("value (breaks locked across periods)").run()
+    first = at.dataframe[0].value["Class"].tolist()
+    at.sidebar.select_slider(key="period_demo_floor_targets.csv").set_value("2001").run()
+    assert not at.exception and at.dataframe[0].value["Class"].tolist() == first  # same breaks, another period
+
+
+@pytest.mark.skipif(not (cases.SHARED / "indicators" / "imd_lad21_2004_2019.csv").is_file(), reason="no shared data")
+def test_target_progress_on_the_imd_history_for_the_nrf_88(monkeypatch):
+    monkeypatch.setenv("ATLAS_DATA_DIRS", f"{cases.SHARED / 'indicators'}:{cases.SHARED / 'boundaries'}")
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.sidebar.radio(key="view").set_value("Target progress").run()
+    box = at.sidebar.selectbox(key="series_choice")
+    box.select_index(next(i for i, o in enumerate(box.options) if o.endswith("imd_lad21_2004_2019.csv"))).run()
+    assert not at.exception and not at.error
+    text = text_of(at)
+    assert "Group: 84 areas" in text and "gap **16.1 points**" in text
+    legend = at.dataframe[0].value
+    assert legend.set_index("Class").loc["achieved", "Areas"] > 0
+    assert legend["Areas"].sum() == 309  # every 2021 district drawn, from the matching boundary file
