@@ -296,8 +296,9 @@ def main() -> None:
     inputs = choose_inputs()
     if inputs is None:
         return
+    banner = st.empty()
     if inputs["demo"]:
-        st.warning(DEMO_NOTE, icon="ℹ️")
+        banner.warning(DEMO_NOTE, icon="ℹ️")
     attribution = inputs.get("attribution") or load_catalogue()["defaults"]["attribution"]
 
     try:
@@ -370,11 +371,16 @@ def main() -> None:
         with side_col:
             show_report(report, lsoa_messages + table_messages)
         return
-    layer, spec, higher_is_worse, deciles, district_report, fixed_classes, panel = shown
+    layer, spec, higher_is_worse, deciles = shown.layer, shown.spec, shown.higher_is_worse, shown.deciles
+    district_report, fixed_classes, panel = shown.report, shown.classification, shown.panel
     allow_deciles = deciles is not None
-    if inputs["demo"]:
+    illustrative = inputs["demo"] if shown.illustrative is None else shown.illustrative
+    if illustrative:
+        banner.warning(DEMO_NOTE, icon="ℹ️")
         spec.caveat = DEMO_NOTE
         spec.subtitle = "Illustrative demo data · " + spec.subtitle
+    else:
+        banner.empty()
     basemap = st.sidebar.toggle("Basemap (needs internet)", value=False, key="basemap")
     if fixed_classes is not None:
         classification = fixed_classes

@@ -161,6 +161,7 @@ def _progress(args: argparse.Namespace) -> int:
     from geo.io import read_table
     from geo.progress import (
         area_progress,
+        group_headline,
         headline,
         indicator_meta,
         measure_progress,
@@ -182,6 +183,7 @@ def _progress(args: argparse.Namespace) -> int:
     print(f"{target.name}: {last['period']}: group {meta.show(last['group_value'])}, rest {meta.show(last['rest_value'])}, "
           f"gap {meta.points(last['gap'])} — {last['status']}.")
     print(words)
+    print(group_headline(target, meta, summary, "The group"))
     for code in args.headline or []:
         rows = areas[areas["code"] == code.strip().upper()]
         if rows.empty:

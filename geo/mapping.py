@@ -116,10 +116,11 @@ _CSS = """
 .atlas-caveat{margin-top:4px;font-size:11px;color:#333;max-width:260px}
 .atlas-search{background:#fff;padding:4px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.4);font:13px system-ui,sans-serif}
 .atlas-search input{width:220px;font-size:13px;padding:3px}.atlas-search-msg{color:#a00;font-size:12px}
-.atlas-title{background:rgba(255,255,255,.92);padding:4px 8px;border-radius:4px;font:600 15px system-ui,sans-serif;color:#111}
+.atlas-title{background:rgba(255,255,255,.92);padding:4px 8px;border-radius:4px;font:600 15px system-ui,sans-serif;color:#111;
+ max-width:min(60vw,520px)}
 .atlas-title small{display:block;font-weight:400;font-size:12px;color:#333}
 .atlas-tip strong{font-size:14px}
-.leaflet-tooltip{white-space:normal;max-width:380px}
+.leaflet-tooltip{white-space:normal;min-width:220px;max-width:380px}
 """
 
 _SCRIPT = Template("""

@@ -352,6 +352,23 @@ def headline(name: str, target: Target, meta: IndicatorMeta, area: pd.DataFrame)
     return text + "."
 
 
+def group_headline(target: Target, meta: IndicatorMeta, summary: pd.DataFrame, group_label: str = "The group") -> str:
+    """One sentence for the target as a whole, from the per-period measures."""
+    rated = summary.dropna(subset=["group_value", "rest_value"])
+    if rated.empty:
+        return f"{group_label}: not enough data for {meta.label.lower()}."
+    first, last = rated.iloc[0], rated.iloc[-1]
+    change = last["gap"] - first["gap"]
+    verb = "narrowed" if change < 0 else "widened" if change > 0 else "held"
+    goal = (f"narrow the gap by {meta.points(target.amount)} by {target.by}" if target.kind == "gap_reduction"
+            else f"reach {meta.show(target.value)} by {target.by}")
+    label = meta.label[:1].lower() + meta.label[1:]
+    return (f"{group_label}: {label} {meta.show(last['group_value'])} against {meta.show(last['rest_value'])} "
+            f"for the rest of England in {last['period']}; the gap {verb}"
+            f"{' by ' + meta.points(change) if change else ''} since {first['period']} — {last['status']} "
+            f"(target: {goal}).")
+
+
 def _flags(condition: pd.Series) -> np.ndarray:
     """A condition as plain booleans (missing counts as not met)."""
     return pd.Series(condition).astype("boolean").fillna(False).to_numpy(dtype=bool)

@@ -492,3 +492,50 @@ def test_eligibility_map_from_a_shared_link(session, iod2019_app):
     assert "rule=" in page.url
     screenshot(page, ARTIFACTS / "app_eligibility.png")
     session.assert_clean()
+
+
+def test_target_progress_map_chart_and_headlines(session, app_url):
+    """The demo floor-target series: statuses on the map, the trend chart drawn offline, generated headlines."""
+    page = session.page
+    open_app(session, app_url)
+    choose_radio(page, "Target progress")
+    frame = map_frame(page, min_paths=12, max_paths=12)
+    wait_for(lambda: "employment gap" in _eval(frame, "document.querySelector('.atlas-title')?.innerText", ""), 30,
+             "the progress map")
+    legend = frame.locator(".atlas-legend").inner_text()
+    assert "achieved" in legend and "not in group" in legend, legend
+    chart = page.locator('[data-testid="stVegaLiteChart"]')
+    wait_for(lambda: chart.count() > 0 and chart.first.locator("canvas, svg").count() > 0, 30, "the trend chart")
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    assert "Wexley Fold: Employment rate" in body and "gap to the rest of England narrowed" in body, body
+    _, text = hover_area(page, frame)  # any area not covered by the legend or the title
+    assert "Status:" in text and "Gap to the rest:" in text, text
+    screenshot(page, ARTIFACTS / "app_progress.png")
+    session.assert_clean()
+
+
+@pytest.fixture(scope="module")
+def shared_folders_app():
+    from tests.cases import SHARED
+
+    if not (SHARED / "indicators" / "imd_lad21_2004_2019.csv").is_file():
+        pytest.skip("real open data not present (set ATLAS_SHARED_DATA)")
+    dirs = f"{SHARED / 'indicators'}:{SHARED / 'boundaries'}"
+    with running_app({"ATLAS_DATA_DIRS": dirs}, log_path=ARTIFACTS / "streamlit_shared.log") as url:
+        yield url
+
+
+def test_nrf_target_on_the_imd_history(session, shared_folders_app):
+    """The NRF 88 against the rest on the real IMD history 2004–2019: 309 districts, statuses, headline."""
+    page = session.page
+    open_app(session, shared_folders_app)
+    choose_radio(page, "Target progress")
+    map_frame(page, min_paths=12, max_paths=12)
+    choose_select(page, "Series", "indicators/imd_lad21_2004_2019.csv")
+    frame = map_frame(page, min_paths=309, max_paths=309, timeout=120)
+    legend = frame.locator(".atlas-legend").inner_text()
+    assert "achieved" in legend and "not in group" in legend, legend
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    assert "Hartlepool: 36.2% of its neighbourhoods were in England's most deprived 10% in 2019" in body, body
+    screenshot(page, ARTIFACTS / "app_progress_nrf.png")
+    session.assert_clean()

@@ -128,3 +128,23 @@ def test_nrf_target_on_the_imd_history_and_headlines(tmp_path):
     assert list(out.columns) == ["code", "name", "period", "value", "in_group", "group_value", "rest_value", "gap",
                                  "status"]
     assert len(out) == 309 * 5
+
+
+def test_cli_on_the_demo_floor_target_series(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "geo", "progress", "--target",
+                          str(REPO / "geo" / "reference" / "targets" / "2_demo_employment_gap.toml"),
+                          "--series", str(REPO / "indicators" / "demo_floor_targets.csv"), "--out", str(tmp_path / "p.csv"),
+                          "--headline", "E08000905"], cwd=REPO, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "gap 5.3 points — achieved" in run.stdout and "Wexley Fold: Employment rate" in run.stdout
+    out = pd.read_csv(tmp_path / "p.csv")
+    assert len(out) == 12 * 10 and out["in_group"].sum() == 30
+
+
+def test_cli_bad_target_is_a_message(tmp_path):
+    bad = tmp_path / "t.toml"
+    bad.write_text(target(indicator="'happiness'"))
+    run = subprocess.run([sys.executable, "-m", "geo", "progress", "--target", str(bad), "--series",
+                          str(REPO / "indicators" / "demo_floor_targets.csv"), "--out", str(tmp_path / "p.csv")],
+                         cwd=REPO, capture_output=True, text=True)
+    assert run.returncode == 2 and "no indicator 'happiness'" in run.stderr and "Traceback" not in run.stderr

@@ -24,6 +24,7 @@ class View(NamedTuple):
     report: object = None
     classification: Classification | None = None  # a categorical map brings its own classes
     panel: Callable[[], None] | None = None  # drawn beside the map instead of the join report
+    illustrative: bool | None = None  # None: as the chosen data source; a view may know better
 
 
 def md(text: object) -> str:

@@ -19,6 +19,7 @@ from geo.mapping import MapSpec
 from geo.progress import (
     Target,
     area_progress,
+    group_headline,
     headline,
     indicator_meta,
     measure_progress,
@@ -128,7 +129,8 @@ def progress_view(series_files: list[Path], file_bytes, boundary_layers: dict[st
     areas = area_progress(series, target, group, summary)
     periods = list(summary["period"])
     period = st.sidebar.select_slider("Period", periods, value=periods[-1], key=f"period_{path.name}")
-    show = st.sidebar.radio("Map", ["status", "value (breaks locked across periods)"], key="progress_map")
+    show = st.sidebar.radio("Map", ["status", "value (breaks locked across periods)", "change since baseline"],
+                            key="progress_map")
 
     # The boundary layer whose codes cover the series best.
     best, best_overlap = None, -1
@@ -144,14 +146,19 @@ def progress_view(series_files: list[Path], file_bytes, boundary_layers: dict[st
     at = areas[areas["period"] == period].set_index("code")
     layer = gdf.copy()
     layer["_code"] = layer[code_col].astype("string").str.strip().str.upper()
-    for col in ("value", "gap", "status", "in_group", "name"):
+    for col in ("value", "gap", "status", "in_group", "name", "lower", "upper"):
         layer[f"p_{col}"] = layer["_code"].map(at[col])
     layer["p_status"] = layer["p_status"].fillna("not enough data")
     layer["p_in_group"] = layer["p_in_group"].fillna(False).astype(bool)
+    layer["p_status"] = layer["p_status"].where(layer["p_in_group"], "not in the group (part of the rest)")
     layer["p_shown"] = layer["p_value"] * meta.scale
     layer["p_gap_shown"] = layer["p_gap"] * meta.scale
     name_col = next((c for c in gdf.columns if str(c).lower().endswith(("nm", "name"))), None)
     tips = (("Gap to the rest", "p_gap_shown"), ("Status", "p_status"))
+    if layer["p_lower"].notna().any():
+        layer["p_interval"] = [f"{meta.show(lo)} – {meta.show(hi)}" if pd.notna(lo) and pd.notna(hi) else "–"
+                               for lo, hi in zip(layer["p_lower"], layer["p_upper"])]
+        tips = (("95% interval", "p_interval"), *tips)
     caveat = "Ranks are relative: a district's share can only fall if others' rise." if meta.relative_ranks else ""
     if show == "status":
         rated = layer["p_status"].where(layer["p_in_group"], "not in group")
@@ -166,6 +173,14 @@ def progress_view(series_files: list[Path], file_bytes, boundary_layers: dict[st
         spec = MapSpec("p_shown", f"{meta.label} ({period})", name_col, code_col, tooltip_columns=tips,
                        title=target.name, subtitle=f"Status of each group area in {period}", caveat=caveat,
                        darker_means="further along")
+    elif show == "change since baseline":
+        base = areas[areas["period"] == target.baseline].set_index("code")["value"]
+        layer["p_change"] = (layer["p_value"] - layer["_code"].map(base)) * meta.scale
+        classification = classify_values(layer["p_change"], "quantiles", 5, higher_is_worse=not meta.higher_is_better,
+                                         extremes=("improved most", "worsened most"))
+        spec = MapSpec("p_change", f"Change in {meta.label.lower()}, {target.baseline}–{period}", name_col, code_col,
+                       tooltip_columns=tips, title=f"Change since {target.baseline}", subtitle=f"to {period}",
+                       caveat=caveat, darker_means="worsened more", extremes=("improved most", "worsened most"))
     else:
         pooled = areas["value"].dropna() * meta.scale
         breaks = list(np.unique(np.quantile(pooled, [0.2, 0.4, 0.6, 0.8, 1.0])))
@@ -178,13 +193,15 @@ def progress_view(series_files: list[Path], file_bytes, boundary_layers: dict[st
     def panel() -> None:
         _panel(target, meta, summary, words, areas, group, period)
 
-    return View(layer, spec, True, classification=classification, panel=panel)
+    demo = path.name == "demo_floor_targets.csv" and path.parent.name == "indicators"
+    return View(layer, spec, True, classification=classification, panel=panel, illustrative=demo)
 
 
 def _panel(target: Target, meta, summary: pd.DataFrame, words: str, areas: pd.DataFrame, group: set[str],
            period: str) -> None:
     st.subheader("Progress to the target")
     st.markdown(f"**{md(target.name)}**")
+    st.info(md(group_headline(target, meta, summary, "The group")))
     if target.description:
         st.caption(md(target.description))
     last = summary.iloc[-1]
