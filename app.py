@@ -15,6 +15,7 @@ from streamlit_folium import st_folium
 
 from geo.assets import install_static
 from geo.catalogue import load_catalogue
+from geo.codes import normalise_codes
 from geo.change import CAVEAT, decile_transitions, district_change, lsoa_change
 from geo.classify import PALETTES, SCHEMES, classify_values
 from geo.errors import AtlasError, CRSProblem
@@ -355,7 +356,11 @@ def main() -> None:
                 except AtlasError:
                     continue
         series = [SERIES_DEMO] + [p for p in files_in_folders(TABLE_SUFFIXES) if p != SERIES_DEMO]
-        shown = progress_view(series, file_bytes, layers, st.session_state.get("eligible_codes"))
+        imd_decile = ind.column_for("imd", "decile") if iod else None
+        deciles = None
+        if imd_decile is not None:
+            deciles = dict(zip(normalise_codes(ind.frame[ind.code_column])[0], ind.frame[imd_decile.name]))
+        shown = progress_view(series, file_bytes, layers, st.session_state.get("eligible_codes"), deciles)
     elif view == ELIGIBILITY:
         districts_gdf = district_read[0]
         code_col = guess_code_column(districts_gdf)

@@ -85,11 +85,24 @@ def read_series(table: pd.DataFrame) -> pd.DataFrame:
         for field in ("numerator", "denominator", "lower", "upper"):
             out[field] = np.nan
     out = out[out["code"] != ""]
-    dup = out.duplicated(["code", "indicator", "period"], keep=False)
+    key = ["code", "indicator", "period"]
+    dup = out.duplicated(key, keep=False)
+    notes = []
     if dup.any():
-        raise AtlasError(f"{int(dup.sum()):,} rows repeat the same area, indicator and period.",
-                         "Keep one value per area and period.")
-    return out.sort_values(["indicator", "code", "period"]).reset_index(drop=True)
+        out = out.drop_duplicates(key + ["value"])  # exact repeats: one kept
+        still = out.duplicated(key, keep=False)
+        if still.any():
+            codes = sorted(set(out.loc[still, "code"]))
+            notes.append(f"Left out {int(still.sum()):,} rows where one code has different values for the same "
+                         f"indicator and period (e.g. {', '.join(codes[:3])}): the file labels two areas with one code.")
+            out = out[~still]
+        if dup.sum() > still.sum():
+            notes.append("Collapsed exact repeats of the same area, indicator and period.")
+    if out.empty:
+        raise AtlasError("No usable rows remain in the series.", "Check the codes, periods and values.")
+    out = out.sort_values(key).reset_index(drop=True)
+    out.attrs["notes"] = notes
+    return out
 
 
 # ------------------------------------------------------------------ targets

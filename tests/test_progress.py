@@ -148,3 +148,14 @@ def test_cli_bad_target_is_a_message(tmp_path):
                           str(REPO / "indicators" / "demo_floor_targets.csv"), "--out", str(tmp_path / "p.csv")],
                          cwd=REPO, capture_output=True, text=True)
     assert run.returncode == 2 and "no indicator 'happiness'" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_one_code_for_two_areas_is_left_out_and_said():
+    raw = pd.DataFrame({"code": ["E06000062", "E06000062", "E06000001", "E06000001"],
+                        "name": ["Buckinghamshire", "West Northamptonshire", "Hartlepool", "Hartlepool"],
+                        "indicator": ["fe"] * 4, "period": ["2020", "2020", "2020", "2020"],
+                        "value": ["5210", "5540", "7", "7"]})
+    series = read_series(raw)
+    assert series["code"].tolist() == ["E06000001"]
+    notes = " ".join(series.attrs["notes"])
+    assert "Left out 2 rows" in notes and "E06000062" in notes and "exact repeats" in notes

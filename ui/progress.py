@@ -99,8 +99,26 @@ def _series(data: bytes, name: str) -> pd.DataFrame:
     return read_series(read_table(data, name=name))
 
 
+def _choose_group(target: Target, series: pd.DataFrame, deciles: dict[str, float] | None) -> Target:
+    """Sidebar: keep the target's group or pick another one (NRF 88, eligibility result, hand-picked, decile band)."""
+    options = {"As the target says": target.group, "The 88 NRF authorities of 2001": "nrf88",
+               "Eligible under the last fund rule": "rule", "Hand-picked areas": "codes:"}
+    if deciles:
+        options["A band of IMD deciles (LSOAs)"] = "decile:"
+    choice = options[st.sidebar.selectbox("Target group", list(options), key="group_choice")]
+    if choice == "codes:":
+        names = series.drop_duplicates("code").set_index("code")["name"].fillna("").to_dict()
+        picked = st.sidebar.multiselect("Areas in the group", sorted(names), key="group_codes",
+                                        format_func=lambda c: f"{names[c]} ({c})" if names[c] else c)
+        choice = "codes:" + ",".join(picked) if picked else target.group
+    elif choice == "decile:":
+        lo, hi = st.sidebar.slider("IMD deciles (1 = most deprived 10%)", 1, 10, (1, 1), key="group_deciles")
+        choice = f"decile:{lo}-{hi}"
+    return replace(target, group=choice)
+
+
 def progress_view(series_files: list[Path], file_bytes, boundary_layers: dict[str, object],
-                  eligible_codes: list[str] | None) -> View | None:
+                  eligible_codes: list[str] | None, deciles: dict[str, float] | None = None) -> View | None:
     """Choose a series and target; map each area's status for a period; panel with trend and headlines."""
     if not series_files:
         st.info("No indicator series found: the demo pack ships one (indicators/demo_floor_targets.csv); put others "
@@ -113,14 +131,17 @@ def progress_view(series_files: list[Path], file_bytes, boundary_layers: dict[st
     except AtlasError as exc:
         show_error(exc)
         return None
+    for note in series.attrs.get("notes", []):
+        st.info(md(note))
     indicators = tuple(sorted(series["indicator"].unique()))
     target = _choose_target(indicators)
     if target is None:
         return None
+    target = _choose_group(target, series, deciles)
     meta = indicator_meta(target.indicator, (path.with_suffix(".toml"),))
     codes = sorted(series["code"].unique())
     try:
-        group = resolve_group(target.group, codes, rule_codes=eligible_codes)
+        group = resolve_group(target.group, codes, deciles=deciles, rule_codes=eligible_codes)
         summary, words = measure_progress(series, target, group, meta)
     except AtlasError as exc:
         show_error(exc)
