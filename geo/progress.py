@@ -48,7 +48,10 @@ def read_series(table: pd.DataFrame) -> pd.DataFrame:
         from geo.join import guess_code_column
 
         code_col = guess_code_column(table)
-    name_col = next((lower[k] for k in lower if k in ("name", "areanm") or k.endswith(("_name", "nm"))), None)
+    region_col = next((lower[k] for k in lower if k == "region" or (k.startswith(("region", "rgn")) and
+                                                                    k.endswith(("_name", "nm")))), None)
+    name_col = next((lower[k] for k in lower if (k in ("name", "areanm") or k.endswith(("_name", "nm")))
+                     and lower[k] != region_col), None)
     if "period" in lower and "value" in lower:
         out = pd.DataFrame({
             "code": normalise_codes(table[code_col])[0],
@@ -70,7 +73,7 @@ def read_series(table: pd.DataFrame) -> pd.DataFrame:
         rows = []
         for col in table.columns:
             match = _YEAR.search(str(col))
-            if not match or col in (code_col, name_col):
+            if not match or col in (code_col, name_col, region_col):
                 continue
             indicator = (str(col)[:match.start()] + str(col)[match.end():]).strip(" _-") or "value"
             numbers, marked = parse_numbers(table[col])
@@ -100,6 +103,9 @@ def read_series(table: pd.DataFrame) -> pd.DataFrame:
             notes.append("Collapsed exact repeats of the same area, indicator and period.")
     if out.empty:
         raise AtlasError("No usable rows remain in the series.", "Check the codes, periods and values.")
+    if region_col is not None:
+        regions = dict(zip(normalise_codes(table[code_col])[0], table[region_col].astype("string").str.strip()))
+        out["region"] = out["code"].map(regions)
     out = out.sort_values(key).reset_index(drop=True)
     out.attrs["notes"] = notes
     return out
@@ -119,6 +125,12 @@ class Target:
     value: float = float("nan")
     higher_is_better: bool = True
     description: str = ""
+    compare: str = "rest"  # "rest" (of England) or "region:<name or code>" (the rest of that region)
+
+    @property
+    def comparison(self) -> str:
+        """'the rest of England' or 'the rest of North East', for sentences."""
+        return f"the rest of {self.compare[7:]}" if self.compare.startswith("region:") else "the rest of England"
 
     def rule_in_words(self, baseline_gap: float, target_gap: float, meta: IndicatorMeta | None = None) -> str:
         """How the status is decided, in words (shown beside every status)."""
@@ -155,7 +167,7 @@ def parse_target(text: str, indicators: tuple[str, ...] = ()) -> Target:
         target = Target(str(doc.get("name", "Unnamed target")), str(doc["indicator"]), str(doc["group"]),
                         str(doc["baseline"]), str(doc["by"]), kind, float(doc.get("amount", 0.0)),
                         float(doc.get("value", float("nan"))), bool(doc.get("higher_is_better", True)),
-                        str(doc.get("description", "")))
+                        str(doc.get("description", "")), str(doc.get("compare", "rest")))
     except (TypeError, ValueError) as exc:
         raise AtlasError(f"A number in the target is not a number ({exc}).", "Check amount and value.") from exc
     if _year(target.by) <= _year(target.baseline):
@@ -204,6 +216,23 @@ def resolve_group(spec: str, codes: list[str], deciles: dict[str, float] | None 
     raise AtlasError(f"Unknown group {spec!r}.", "Use nrf88, codes:E06000001,…, decile:1-2 or rule.")
 
 
+def comparison_codes(data: pd.DataFrame, compare: str) -> set[str]:
+    """The areas a group is compared with: all of England, or those of one region (by name or code)."""
+    if compare in ("rest", "", "england"):
+        return set(data["code"])
+    if compare.startswith("region:"):
+        wanted = compare[7:].strip().lower()
+        if "region" not in data.columns:
+            raise AtlasError("This series has no region column, so a region cannot be the comparison.",
+                             "Compare with the rest of England, or use a series with a region column.")
+        inside = data["region"].astype("string").str.lower() == wanted
+        if not inside.any():
+            raise AtlasError(f"No area of the series is in region {compare[7:]!r}.",
+                             f"Regions: {', '.join(sorted(data['region'].dropna().unique()))}.")
+        return set(data.loc[inside, "code"])
+    raise AtlasError(f"compare = {compare!r} is not understood.", "Use \"rest\" or \"region:<name>\".")
+
+
 # ------------------------------------------------------------------ measures
 
 def _pooled(rows: pd.DataFrame) -> tuple[float, str]:
@@ -225,9 +254,10 @@ def measure_progress(series: pd.DataFrame, target: Target, group: set[str],
                          f"Indicators: {', '.join(sorted(series['indicator'].unique()))}.")
     if not group:
         raise AtlasError("The target group is empty.", "Choose a group with at least one area in the series.")
-    rest_codes = set(data["code"]) - group
+    rest_codes = comparison_codes(data, target.compare) - group
     if not rest_codes:
-        raise AtlasError("Every area is in the group, so there is no rest to compare with.", "Choose a smaller group.")
+        raise AtlasError("Every area of the comparison is in the group, so there is no rest to compare with.",
+                         "Choose a smaller group or compare with the rest of England.")
     rows = []
     for period, at in data.groupby("period", sort=False):
         g, method = _pooled(at[at["code"].isin(group)])
@@ -359,7 +389,7 @@ def headline(name: str, target: Target, meta: IndicatorMeta, area: pd.DataFrame)
             if b["gap"] > 0 and last["gap"] <= 0:
                 verb = "closed"
             amount = f" by {meta.points(change)}" if change and verb != "closed" else ""
-            text += (f"; its gap to the rest of England {verb}{amount} "
+            text += (f"; its gap to {target.comparison} {verb}{amount} "
                      f"(from {meta.points(b['gap'])} to {meta.points(last['gap'])}"
                      f"{' ahead' if last['gap'] < 0 else ''})")
     return text + "."
@@ -377,7 +407,7 @@ def group_headline(target: Target, meta: IndicatorMeta, summary: pd.DataFrame, g
             else f"reach {meta.show(target.value)} by {target.by}")
     label = meta.label[:1].lower() + meta.label[1:]
     return (f"{group_label}: {label} {meta.show(last['group_value'])} against {meta.show(last['rest_value'])} "
-            f"for the rest of England in {last['period']}; the gap {verb}"
+            f"for {target.comparison} in {last['period']}; the gap {verb}"
             f"{' by ' + meta.points(change) if change else ''} since {first['period']} — {last['status']} "
             f"(target: {goal}).")
 

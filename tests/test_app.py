@@ -127,7 +127,7 @@ def test_target_progress_on_the_demo_series():
     at.sidebar.radio(key="view").set_value("Target progress").run()
     assert not at.exception and not at.error
     text = text_of(at)
-    assert "group **66.7%**, rest of England **72.0%**, gap **5.3 points**" in text
+    assert "group **66.7%**, the rest of England **72.0%**, gap **5.3 points**" in text
     assert "Wexley Fold: Employment rate" in text and "narrowed by" in text
     assert "straight line" in " ".join(c.value for c in at.caption)
     assert "target" in at.query_params

@@ -159,3 +159,22 @@ def test_one_code_for_two_areas_is_left_out_and_said():
     assert series["code"].tolist() == ["E06000001"]
     notes = " ".join(series.attrs["notes"])
     assert "Left out 2 rows" in notes and "E06000062" in notes and "exact repeats" in notes
+
+
+@needs_shared
+def test_compare_with_the_rest_of_a_region():
+    t = next(t for t in presets().values() if t.group == "nrf88")
+    series = read_series(pd.read_csv(HISTORY, dtype=str))
+    assert series["region"].notna().all()
+    group = resolve_group(t.group, sorted(series["code"].unique()))
+    north_east = parse_target(target(indicator="'imd_proportion_top10pc'", group="'nrf88'", baseline="'2004'",
+                                     by="'2019'", compare="'region:North East'"))
+    progress, _ = measure_progress(series, north_east, group)
+    england, _ = measure_progress(series, t, group)
+    assert progress["rest_value"].iloc[-1] != england["rest_value"].iloc[-1]
+    text = headline("Hartlepool", north_east, indicator_meta(t.indicator),
+                    area_progress(series, north_east, group, progress).query("code == 'E06000001'"))
+    assert "gap to the rest of North East" in text
+    with pytest.raises(AtlasError, match="No area of the series is in region"):
+        measure_progress(series, parse_target(target(indicator="'imd_score'", baseline="'2004'", by="'2019'",
+                                                     compare="'region:Atlantis'")), {"E06000001"})

@@ -114,7 +114,12 @@ def _choose_group(target: Target, series: pd.DataFrame, deciles: dict[str, float
     elif choice == "decile:":
         lo, hi = st.sidebar.slider("IMD deciles (1 = most deprived 10%)", 1, 10, (1, 1), key="group_deciles")
         choice = f"decile:{lo}-{hi}"
-    return replace(target, group=choice)
+    compare = "rest"
+    if "region" in series.columns and series["region"].notna().any():
+        regions = ["England"] + sorted(series["region"].dropna().unique())
+        region = st.sidebar.selectbox("Compare with the rest of", regions, key="compare_region")
+        compare = "rest" if region == "England" else f"region:{region}"
+    return replace(target, group=choice, compare=compare)
 
 
 def progress_view(series_files: list[Path], file_bytes, boundary_layers: dict[str, object],
@@ -226,7 +231,7 @@ def _panel(target: Target, meta, summary: pd.DataFrame, words: str, areas: pd.Da
     if target.description:
         st.caption(md(target.description))
     last = summary.iloc[-1]
-    st.markdown(f"- {md(last['period'])}: group **{meta.show(last['group_value'])}**, rest of England "
+    st.markdown(f"- {md(last['period'])}: group **{meta.show(last['group_value'])}**, {md(target.comparison)} "
                 f"**{meta.show(last['rest_value'])}**, gap **{meta.points(last['gap'])}** — **{md(last['status'])}**\n"
                 f"- Group: {len(group):,} areas ({md(summary['method'].iloc[0])}); rest: "
                 f"{areas['code'].nunique() - len(group):,} areas")
@@ -239,7 +244,7 @@ def _panel(target: Target, meta, summary: pd.DataFrame, words: str, areas: pd.Da
         else by_period["trajectory"]
     chart["target path"] = path.where(summary.set_index("period")["status"] != "baseline", by_period["group_value"])
     chart["target path"] *= meta.scale
-    st.line_chart(chart.rename(columns={"group_value": "group", "rest_value": "rest of England"}), height=220)
+    st.line_chart(chart.rename(columns={"group_value": "group", "rest_value": target.comparison}), height=220)
     table = summary[["period", "group_value", "rest_value", "gap", "relative_gap", "trajectory", "status"]]
     st.dataframe(table, hide_index=True)
     st.markdown("**Headlines**")
