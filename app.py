@@ -32,6 +32,7 @@ from geo.views import (
     numeric_columns,
     prepare_table,
 )
+from ui import permalink
 from ui.common import View, md, show_error
 from ui.eligibility import eligibility_view
 from ui.progress import progress_view
@@ -41,6 +42,8 @@ FOLDERS, UPLOAD = "Files in data folders", "Upload your own"
 CHANGE = "Change between releases"
 ELIGIBILITY = "Fund eligibility"
 PROGRESS = "Target progress"
+VIEW_IDS = {"districts": "Districts (England)", "lsoas": "Neighbourhoods (LSOAs)", "change": CHANGE,
+            "eligibility": ELIGIBILITY, "progress": PROGRESS}
 SERIES_DEMO = APP_DIR / "indicators" / "demo_floor_targets.csv"
 RANK_MOVES = ("moved most towards less deprived", "moved most towards rank 1")
 BOUNDARY_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".parquet")
@@ -172,7 +175,10 @@ def get_real_data() -> None:
 def choose_inputs() -> dict | None:
     """Sidebar: where the boundaries and the table come from. Returns bytes+names, or None."""
     packs = {pack.label: pack for pack in list_packs()}
+    by_id = {pack.id: label for label, pack in packs.items()} | {"folders": FOLDERS, "upload": UPLOAD}
+    permalink.seed("source", "data", [*packs, FOLDERS, UPLOAD], by_id)
     source = st.sidebar.radio("Data", [*packs, FOLDERS, UPLOAD], key="source")
+    st.session_state["_data_id"] = {v: k for k, v in by_id.items()}[source]
     get_real_data()
     if source in packs:
         pack = packs[source]
@@ -274,9 +280,13 @@ def show_report(report, read_messages: list[str], title: str = "How well it join
 def classification_controls(default_scheme: str, allow_deciles: bool) -> dict:
     options = [s for s in SCHEMES if allow_deciles or s != "national_deciles"]
     # Keyed by the choice offered, so each view starts from its own sensible default.
-    scheme = st.sidebar.selectbox("Classification", options, index=options.index(default_scheme),
-                                  format_func=lambda s: SCHEMES[s][0], key=f"scheme_{default_scheme}")
-    k = st.sidebar.slider("Classes", 3, 10, 5, key="k") \
+    permalink.seed(f"scheme_{default_scheme}", "scheme", options)
+    permalink.seed("k", "k", range(3, 11), {str(i): i for i in range(3, 11)})
+    permalink.seed("palette", "palette", list(PALETTES))
+    key = f"scheme_{default_scheme}"
+    default = {} if key in st.session_state else {"index": options.index(default_scheme)}  # a link may have set it
+    scheme = st.sidebar.selectbox("Classification", options, format_func=lambda s: SCHEMES[s][0], key=key, **default)
+    k = st.sidebar.slider("Classes", 3, 10, key="k", **({} if "k" in st.session_state else {"value": 5})) \
         if SCHEMES[scheme][1] else None
     breaks = None
     if scheme == "user_defined":
@@ -293,6 +303,7 @@ def classification_controls(default_scheme: str, allow_deciles: bool) -> dict:
 
 
 def main() -> None:
+    permalink.start_run()
     st.title("Neighbourhood Renewal Atlas")
     inputs = choose_inputs()
     if inputs is None:
@@ -337,12 +348,14 @@ def main() -> None:
     if district_read and iod:
         views.append(ELIGIBILITY)
     views.append(PROGRESS)
+    permalink.seed("view", "view", views, VIEW_IDS)
     view = st.sidebar.radio("Map", views, key="view")
 
     map_col, side_col = st.columns([5, 2], gap="medium")
     if iod:
         labels = {m["id"]: m["label"] for m in ind.available_measures()}
         by_label = {label: mid for mid, label in labels.items()}
+        permalink.seed("measure", "measure", list(by_label), labels)
         measure = by_label[st.sidebar.selectbox("Measure", list(by_label), key="measure")]
     if view == PROGRESS:
         layers = {"neighbourhood boundaries": (joined, report.boundary_code)}
@@ -387,6 +400,7 @@ def main() -> None:
     else:
         banner.empty()
     basemap = st.sidebar.toggle("Basemap (needs internet)", value=False, key="basemap")
+    cls = {}
     if fixed_classes is not None:
         classification = fixed_classes
     else:
@@ -419,6 +433,17 @@ def main() -> None:
         values = layer.drop(columns=[layer.geometry.name])
         st.download_button("Download mapped values (CSV)", lambda: values.to_csv(index=False).encode(),
                            "atlas_values.csv", "text/csv")
+    ids = {v: k for k, v in VIEW_IDS.items()}
+    permalink.remember(
+        data=st.session_state.get("_data_id"), view=ids[view], measure=measure if iod else None,
+        show=st.session_state.get("kind") if view == VIEW_IDS["lsoas"] else None,
+        summary=next((s["id"] for s in load_catalogue()["summary"] if s["label"] == st.session_state.get("summary")),
+                     None) if view == VIEW_IDS["districts"] else None,
+        districts=st.session_state.get("districts") if view in (VIEW_IDS["lsoas"], CHANGE) else None,
+        scheme=cls.get("scheme"), k=cls.get("k") if cls and SCHEMES[cls["scheme"]][1] else None,
+        palette=cls.get("palette"))
+    for asked in permalink.notices():
+        st.info(f"The link asked for {md(asked)}, which is not available with this data; showing the nearest view.")
 
 
 def district_layer(ind, table_key: str, measure: str, measure_label: str, districts_gdf):
@@ -427,6 +452,7 @@ def district_layer(ind, table_key: str, measure: str, measure_label: str, distri
 
     entries = {s["id"]: s for s in summaries()}
     by_label = {e["label"]: sid for sid, e in entries.items()}
+    permalink.seed("summary", "summary", list(by_label), {sid: e["label"] for sid, e in entries.items()})
     summary_id = by_label[st.sidebar.selectbox("District summary", list(by_label), key="summary")]
     try:
         table = cached_district_summaries(table_key, measure, ind)
@@ -537,6 +563,7 @@ def filter_districts(ind, layer):
     lookup = dict(zip(names[ind.district_column], names[ind.district_name_column]
                       if ind.district_name_column else names[ind.district_column]))
     codes = sorted(lookup, key=lambda c: str(lookup[c]))
+    permalink.seed("districts", "districts", codes, many=True)
     chosen = st.sidebar.multiselect("Districts to show (empty = all)", codes, key="districts",
                                     format_func=lambda c: f"{lookup[c]} ({c})")
     if chosen:
@@ -555,6 +582,7 @@ def lsoa_layer(ind, joined, report, name_col: str | None, iod: bool, measure: st
         return None
     if iod:
         kinds = [k for k in ("score", "rank", "decile") if ind.column_for(measure, k)]
+        permalink.seed("kind", "show", kinds)
         kind = st.sidebar.radio("Show", kinds, horizontal=True, key="kind", format_func=str.title)
         col = ind.column_for(measure, kind)
         decile_col = ind.column_for(measure, "decile")

@@ -153,3 +153,22 @@ def test_target_progress_on_the_imd_history_for_the_nrf_88(monkeypatch):
     legend = at.dataframe[0].value
     assert legend.set_index("Class").loc["achieved", "Areas"] > 0
     assert legend["Areas"].sum() == 309  # every 2021 district drawn, from the matching boundary file
+
+
+def test_the_view_lives_in_the_link_and_a_stale_link_falls_back():
+    at = run_app()
+    at.sidebar.radio(key="view").set_value("Neighbourhoods (LSOAs)").run()
+    at.sidebar.multiselect(key="districts").set_value(["E08000905"]).run()
+    at.sidebar.radio(key="kind").set_value("rank").run()
+    link = dict(at.query_params)
+    assert link["view"] == "lsoas" and link["districts"] == "E08000905" and link["show"] == "rank"
+    opened = AppTest.from_file(APP, default_timeout=60)
+    for key, value in {**link, "measure": "happiness", "palette": "rainbow"}.items():
+        opened.query_params[key] = value
+    opened.run()
+    assert not opened.exception
+    assert opened.sidebar.radio(key="view").value == "Neighbourhoods (LSOAs)"
+    assert opened.sidebar.radio(key="kind").value == "rank"
+    assert opened.sidebar.multiselect(key="districts").value == ["E08000905"]
+    notices = " ".join(i.value for i in opened.info)
+    assert "measure = happiness" in notices and "palette = rainbow" in notices

@@ -1,0 +1,56 @@
+"""The view in the page address: widgets are seeded once from st.query_params, and the address follows them.
+
+Every value from a link is checked against the options actually on offer; anything unknown or stale
+gives one notice (what was ignored, and what is shown instead), never an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import streamlit as st
+
+_SEEDED = "_permalink_seeded"
+_NOTICES = "_permalink_notices"
+_RUNS = "_permalink_runs"
+
+
+def start_run() -> None:
+    """Call at the top of every script run: links are read on a session's first run only."""
+    st.session_state[_RUNS] = st.session_state.get(_RUNS, 0) + 1
+
+
+def seed(key: str, param: str, options: Iterable, to_option: dict | None = None, many: bool = False) -> None:
+    """Before creating widget `key`: on a session's first run, set it from URL parameter `param` if valid."""
+    seeded = st.session_state.setdefault(_SEEDED, set())
+    first_run = st.session_state.get(_RUNS, 1) == 1
+    if not first_run or param in seeded or param not in st.query_params:
+        return
+    seeded.add(param)
+    options = list(options)
+    raw = st.query_params[param]
+    values = [v for v in raw.split(",") if v] if many else [raw]
+    chosen = [to_option.get(v, v) if to_option else v for v in values]
+    valid = [v for v in chosen if v in options]
+    if len(valid) != len(chosen):
+        bad = [v for v, c in zip(values, chosen) if c not in options]
+        st.session_state.setdefault(_NOTICES, []).append(f"{param} = {', '.join(bad)}")
+    if valid:
+        st.session_state[key] = valid if many else valid[0]
+
+
+def notices() -> list[str]:
+    """What a link asked for that is not available here (shown once)."""
+    return st.session_state.pop(_NOTICES, [])
+
+
+def remember(**params: object) -> None:
+    """Write the current view into the address (None removes a parameter)."""
+    for name, value in params.items():
+        if value is None or value == [] or value == "":
+            if name in st.query_params:
+                del st.query_params[name]
+        else:
+            text = ",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+            if st.query_params.get(name) != text:
+                st.query_params[name] = text
