@@ -6,6 +6,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from geo.errors import AtlasError
+
 from tests import cases
 
 APP = str(cases.REPO / "app.py")
@@ -172,3 +174,14 @@ def test_the_view_lives_in_the_link_and_a_stale_link_falls_back():
     assert opened.sidebar.multiselect(key="districts").value == ["E08000905"]
     notices = " ".join(i.value for i in opened.info)
     assert "measure = happiness" in notices and "palette = rainbow" in notices
+
+
+def test_a_link_cannot_be_a_zip_bomb():
+    import base64
+    import zlib
+
+    from ui.eligibility import decode_rule
+
+    bomb = base64.urlsafe_b64encode(zlib.compress(b"a" * 50_000_000, 9)).decode()
+    with pytest.raises(AtlasError, match="damaged"):
+        decode_rule(bomb, ("imd",))

@@ -53,8 +53,10 @@ def encode_target(t: Target) -> str:
 
 def _decode_target(text: str, indicators: tuple[str, ...]) -> Target:
     try:
-        raw = zlib.decompress(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)), bufsize=1 << 16)
-        return parse_target(raw[:20_000].decode("utf-8"), indicators)
+        raw = zlib.decompressobj().decompress(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)), 20_001)
+        if len(raw) > 20_000:  # decompression stops there: a link cannot be a zip bomb
+            raise ValueError("too long")
+        return parse_target(raw.decode("utf-8"), indicators)
     except AtlasError:
         raise
     except Exception as exc:
