@@ -46,7 +46,8 @@ def summaries() -> list[dict]:
 
 def _clean_header(header: str) -> str:
     h = header.replace("\ufeff", "").strip().lower()
-    h = re.sub(r"\(where 1 is [^)]*\)", "", h)
+    # Only the official clauses: "(where 1 is most deprived 10% of LSOAs in the district)" is a local decile.
+    h = re.sub(r"\(where 1 is most deprived( 10% of lsoas)?\)", "", h)
     h = h.replace("(rate)", "")
     return re.sub(r"\s+", " ", h).strip()
 

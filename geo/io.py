@@ -196,6 +196,8 @@ def _read_geojson(data: bytes, display: str) -> gpd.GeoDataFrame:
         doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UnsupportedFile(f"'{display}' is not valid GeoJSON: {exc}.", "Re-export it as GeoJSON.") from exc
+    except RecursionError as exc:
+        raise UnsupportedFile(f"'{display}' is nested too deeply to be GeoJSON.", "Re-export it as GeoJSON.") from exc
     if isinstance(doc, dict) and doc.get("type") == "Feature":
         doc = {"type": "FeatureCollection", "features": [doc]}
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
@@ -228,10 +230,33 @@ def _read_geojson(data: bytes, display: str) -> gpd.GeoDataFrame:
     if "geometry" not in gdf:
         gdf = gpd.GeoDataFrame(gdf, geometry=gpd.GeoSeries([None] * len(gdf)))
     # RFC 7946 GeoJSON is WGS84 unless a legacy crs member says otherwise.
-    return gdf.set_crs(crs or "EPSG:4326", allow_override=True)
+    return gdf.set_crs(_known_crs(crs or "EPSG:4326", display), allow_override=True)
+
+
+def _known_crs(crs: str, display: str) -> CRS:
+    """The CRS for a code a file or the user gave, or CRSProblem naming the code."""
+    try:
+        return CRS.from_user_input(crs)
+    except Exception as exc:  # pyproj.exceptions.CRSError and friends
+        raise CRSProblem(f"'{display}' names a coordinate system the atlas does not know ({crs}).",
+                         "Re-export it in British National Grid (EPSG:27700) or WGS84 (EPSG:4326).") from exc
+
+
+def _gdal_errors() -> tuple[type[Exception], ...]:
+    import pyogrio.errors as errors
+
+    return (errors.DataSourceError, errors.DataLayerError, errors.FieldError, errors.GeometryError,
+            errors.FeatureError, errors.CRSError)
 
 
 def _read_gpkg(data: bytes, display: str, layer: str | None, notes: ReadNotes) -> gpd.GeoDataFrame:
+    try:
+        return _read_gpkg_unguarded(data, display, layer, notes)
+    except _gdal_errors() as exc:
+        raise UnsupportedFile(f"'{display}' is a damaged GeoPackage: {exc}.", "Re-export it.") from exc
+
+
+def _read_gpkg_unguarded(data: bytes, display: str, layer: str | None, notes: ReadNotes) -> gpd.GeoDataFrame:
     import pyogrio
 
     with _TempFile(data, ".gpkg") as path:
@@ -277,6 +302,17 @@ def _check_sqlite_is_plain_gpkg(path: str, display: str) -> None:
 
 
 def _read_shapefile_zip(data: bytes, display: str, notes: ReadNotes) -> gpd.GeoDataFrame:
+    import zlib
+
+    try:
+        return _read_shapefile_zip_unguarded(data, display, notes)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+        raise UnsupportedFile(f"'{display}' is a damaged zip file: {exc}.", "Re-create the archive.") from exc
+    except _gdal_errors() as exc:
+        raise UnsupportedFile(f"The Shapefile in '{display}' is damaged: {exc}.", "Re-export the Shapefile.") from exc
+
+
+def _read_shapefile_zip_unguarded(data: bytes, display: str, notes: ReadNotes) -> gpd.GeoDataFrame:
     import pyogrio
 
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
@@ -318,6 +354,7 @@ def _read_shapefile_zip(data: bytes, display: str, notes: ReadNotes) -> gpd.GeoD
                 if int.from_bytes(fh.read(4), "big") != 9994:
                     raise UnsupportedFile(f"'{PurePosixPath(shps[0].filename).name}' is not a real .shp file.",
                                           "Re-export the Shapefile.")
+            _check_record_counts(tmp, display)
             if ".prj" not in parts:
                 notes.messages.append("The Shapefile has no .prj file, so its coordinate system is unknown.")
             info = pyogrio.read_info(shp_path)
@@ -326,8 +363,38 @@ def _read_shapefile_zip(data: bytes, display: str, notes: ReadNotes) -> gpd.GeoD
             if int(info.get("features") or 0) > int(setting("max_features")):
                 raise FileTooLarge(f"The Shapefile has {info['features']:,} features; the limit is "
                                    f"{int(setting('max_features')):,}.", "Clip it to the area you need.")
-            encoding = None if ".cpg" in parts else "cp1252" if info.get("encoding") is None else None
+            encoding = None if ".cpg" in parts else _guess_dbf_encoding(os.path.join(tmp, "layer.dbf"), notes)
             return pyogrio.read_dataframe(shp_path, encoding=encoding, use_arrow=False)
+
+
+def _check_record_counts(folder: str, display: str) -> None:
+    """Refuse a Shapefile whose .shx and .dbf disagree on the number of features (rows would be lost)."""
+    shx = os.path.getsize(os.path.join(folder, "layer.shx"))
+    with open(os.path.join(folder, "layer.dbf"), "rb") as fh:
+        head = fh.read(8)
+    shapes = (shx - 100) // 8
+    records = int.from_bytes(head[4:8], "little") if len(head) == 8 else -1
+    if shapes != records:
+        raise UnsupportedFile(f"The Shapefile in '{display}' has {shapes:,} shapes but {records:,} attribute records "
+                              "in its .dbf, so shapes and records would be mismatched.",
+                              "Re-export the Shapefile so that its .shp, .shx and .dbf belong together.")
+
+
+def _guess_dbf_encoding(dbf_path: str, notes: ReadNotes) -> str:
+    """Encoding of a .dbf with no .cpg: UTF-8 if its text is valid non-ASCII UTF-8, else Windows-1252 (said)."""
+    with open(dbf_path, "rb") as fh:
+        raw = fh.read()
+    header_len = int.from_bytes(raw[8:10], "little") if len(raw) >= 10 else 0
+    body = raw[header_len:]
+    if body.isascii():
+        return "cp1252"
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        notes.messages.append("The Shapefile has no .cpg file; its text was read as Windows-1252.")
+        return "cp1252"
+    notes.messages.append("The Shapefile has no .cpg file; its text was read as UTF-8.")
+    return "utf-8"
 
 
 def _check_size(gdf: gpd.GeoDataFrame, display: str) -> None:
@@ -362,7 +429,7 @@ def _settle_crs(gdf: gpd.GeoDataFrame, display: str, assume_crs: str | None, not
             looks = "British National Grid (EPSG:27700)" if bounds[2] > 180 else "WGS84 longitude/latitude (EPSG:4326)"
             raise CRSProblem(f"'{display}' does not say which coordinate system it uses (coordinates look like {looks}).",
                              "Choose the coordinate system explicitly, or add a .prj / re-export with one.")
-        gdf = gdf.set_crs(assume_crs)
+        gdf = gdf.set_crs(_known_crs(assume_crs, display))
         notes.messages.append(f"Coordinate system set to {assume_crs} as you chose.")
     problem = describe_crs_problem(bounds, gdf.crs)
     if problem:
@@ -419,6 +486,12 @@ def read_table(
         except OSError as exc:
             raise UnsupportedFile(f"'{display}' is a damaged gzip file.", "Re-download it.") from exc
         notes.messages.append("Unpacked gzip-compressed table.")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UnsupportedFile(f"'{display}' starts like UTF-16 text but is not.", "Save it again as CSV (UTF-8).") from exc
+        notes.messages.append("The file is UTF-16 text (Excel's 'Unicode Text'); read it as such.")
     fmt = sniff_format(data, display)
     notes.format = fmt
     if fmt == "xlsx":
@@ -467,6 +540,9 @@ def _read_csv(data: bytes, display: str, notes: ReadNotes) -> pd.DataFrame:
         rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     except csv.Error as exc:
         raise UnsupportedFile(f"'{display}' has malformed CSV quoting: {exc}.", "Re-export it from the spreadsheet.") from exc
+    if text.count('"') % 2 and any("\n" in c or "\r" in c for r in rows for c in r):
+        raise UnsupportedFile(f"'{display}' has an unmatched quote character (\"), so the rows after it would run "
+                              "together into one cell.", "Find the stray quote (or close it) and export the file again.")
     df = _rows_to_frame(rows, f"'{display}'", notes)
     if delimiter == ";":
         decimal_comma = df.apply(lambda col: col.str.fullmatch(r"\s*-?\d+,\d+\s*").fillna(False))
@@ -505,30 +581,79 @@ def _rows_to_frame(rows: list[list[str]], what: str, notes: ReadNotes) -> pd.Dat
         notes.messages.append(f"Skipped {header_at} title row(s) above the header.")
     header = _dedupe_headers(rows[header_at], notes)
     width = len(header)
-    body = rows[header_at + 1:]
+    body = _drop_footnotes(rows[header_at + 1:], notes)
     ragged = sum(1 for r in body if len(r) != width)
     if ragged:
         notes.messages.append(f"{ragged} row(s) had a different number of cells from the header.")
     return pd.DataFrame([(r + [""] * width)[:width] for r in body], columns=header, dtype="string")
 
 
+_CODE_CELL = re.compile(r"^\s*[EWSNK]\d{8}\s*$")
+
+
 def _find_header_row(rows: list[list[str]]) -> int:
-    """The header is the first row followed by a row holding a GSS-like code (titles sit above it)."""
-    code = re.compile(r"^\s*[EWSNK]\d{8}\s*$")
+    """The header is the first row followed by a row holding a GSS-like code (titles sit above it).
+
+    Rows are only skipped if neither they nor the header look like a data row (as many cells as
+    the header, the first a number), so rows whose codes a spreadsheet mangled ('1000001',
+    '1.23E+08') are never taken for titles or for the header.
+    """
     for i, row in enumerate(rows[:30]):
         filled = sum(1 for c in row if c.strip())
-        if filled >= 2 and i + 1 < len(rows) and any(code.match(c) for c in rows[i + 1]):
-            return i
+        if filled >= 2 and i + 1 < len(rows) and any(_CODE_CELL.match(c) for c in rows[i + 1]):
+            return 0 if any(_looks_like_data(r, filled) for r in rows[:i + 1]) else i
     return 0
+
+
+def _looks_like_data(row: list[str], header_filled: int) -> bool:
+    cells = [c.strip() for c in row if c.strip()]
+    return len(cells) >= header_filled and re.fullmatch(r"[-+]?\d[\d.,]*([eE][-+]?\d+)?", cells[0]) is not None
+
+
+def _drop_footnotes(body: list[list[str]], notes: ReadNotes) -> list[list[str]]:
+    """Remove notes below the data ('Source: …', '* provisional'): trailing one-cell rows without a code.
+
+    Only when most rows have a code in one column; a trailing row with values is kept (and reported by the join).
+    """
+    if len(body) < 2:
+        return body
+    sample = body[:500]  # the code column is found on the first rows; footnotes are only looked for at the end
+    width = max(len(r) for r in sample)
+    best, best_share = None, 0.0
+    for j in range(width):
+        share = sum(1 for r in sample if j < len(r) and _CODE_CELL.match(r[j])) / len(sample)
+        if share > best_share:
+            best, best_share = j, share
+    if best is None or best_share < 0.5:
+        return body
+    end = len(body)
+    while end > 0 and sum(1 for c in body[end - 1] if c.strip()) <= 1 and not (
+            best < len(body[end - 1]) and _CODE_CELL.match(body[end - 1][best])):
+        end -= 1
+    dropped = body[end:]
+    if dropped:
+        first = next((c for c in dropped[0] if c.strip()), "").strip()
+        notes.messages.append(f"Left out {len(dropped)} footnote row(s) below the data (no area code), "
+                              f"starting '{first[:60]}'.")
+    return body[:end]
 
 
 def _read_xlsx(data: bytes, display: str, sheet: str | None, notes: ReadNotes) -> pd.DataFrame:
     import openpyxl
 
+    _refuse_xml_entities(data, display)
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:
-        raise UnsupportedFile(f"'{display}' could not be opened as an Excel workbook: {exc}.",
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        cause: BaseException | None = exc
+        while cause is not None and not type(cause).__module__.startswith("defusedxml"):
+            cause = cause.__cause__ or cause.__context__
+        if cause is not None:
+            raise UnsupportedFile(f"'{display}' declares XML entities or a DTD (as in a 'billion laughs' attack); "
+                                  "the atlas does not expand them.",
+                                  "Open it in Excel or LibreOffice and save it again, or export it as CSV.") from exc
+        raise UnsupportedFile(f"'{display}' could not be opened as an Excel workbook: {first_line}",
                               "Save it again as .xlsx or .csv.") from exc
     try:
         visible = [ws.title for ws in wb.worksheets if ws.sheet_state == "visible"]
@@ -536,17 +661,93 @@ def _read_xlsx(data: bytes, display: str, sheet: str | None, notes: ReadNotes) -
             sheet = visible[0] if visible else wb.sheetnames[0]
             if len(visible) > 1:
                 notes.messages.append(f"Workbook has {len(visible)} visible sheets; read '{sheet}'.")
+            hidden = [n for n in wb.sheetnames if n not in visible]
+            if hidden and visible:
+                notes.messages.append(f"Skipped {len(hidden)} hidden sheet(s) ({', '.join(hidden[:5])}); "
+                                      "choose one explicitly to read it.")
         if sheet not in wb.sheetnames:
             raise UnsupportedFile(f"'{display}' has no sheet '{sheet}'.", f"Sheets: {', '.join(wb.sheetnames)}.")
-        limit = int(setting("max_table_rows")) + 50
-        rows = []
+        rows = _sheet_rows(wb, sheet, display)
+    finally:
+        wb.close()
+    if _has_formulas(data):
+        _note_formulas_without_values(data, sheet, rows, notes)
+    return _rows_to_frame(rows, f"Sheet '{sheet}' of '{display}'", notes)
+
+
+def _refuse_xml_entities(data: bytes, display: str) -> None:
+    """Refuse a workbook whose XML parts declare a DTD or entities (a 'billion laughs' bomb), before any parser runs.
+
+    Excel never writes a DOCTYPE; openpyxl also refuses entities through defusedxml, but this check
+    does not depend on it being installed.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for info in zf.infolist():
+                if not info.filename.lower().endswith((".xml", ".rels")):
+                    continue
+                with zf.open(info) as fh:
+                    head = fh.read(65536)
+                if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                    raise UnsupportedFile(f"'{display}' declares XML entities in '{info.filename}' (as in a "
+                                          "'billion laughs' attack); the atlas does not expand them.",
+                                          "Open it in Excel or LibreOffice and save it again, or export it as CSV.")
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise UnsupportedFile(f"'{display}' is a damaged Excel workbook: {exc}.", "Save it again as .xlsx or .csv.") from exc
+
+
+def _sheet_rows(wb, sheet: str, display: str, raw: bool = False) -> list[list]:
+    """Cells of one sheet (read lazily, so damaged or hostile XML is only met here)."""
+    limit = int(setting("max_table_rows")) + 50
+    rows = []
+    try:
         for i, row in enumerate(wb[sheet].iter_rows(values_only=True)):
             if i > limit:
                 break
-            rows.append(["" if v is None else _cell_text(v) for v in row])
-    finally:
-        wb.close()
-    return _rows_to_frame(rows, f"Sheet '{sheet}' of '{display}'", notes)
+            rows.append(list(row) if raw else ["" if v is None else _cell_text(v) for v in row])
+    except Exception as exc:  # XML errors, defusedxml refusals, corrupt cells
+        raise UnsupportedFile(f"Sheet '{sheet}' of '{display}' could not be read: {type(exc).__name__}: {exc}.",
+                              "Open it in Excel or LibreOffice and save it again as .xlsx or .csv.") from exc
+    return rows
+
+
+def _has_formulas(data: bytes) -> bool:
+    """Whether any worksheet of the workbook holds a formula (an <f> element)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for info in zf.infolist():
+                if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                    with zf.open(info) as fh:
+                        while chunk := fh.read(1 << 20):
+                            if b"<f>" in chunk or b"<f " in chunk or b":f>" in chunk or b":f " in chunk:
+                                return True
+    except (zipfile.BadZipFile, OSError, EOFError):
+        return False
+    return False
+
+
+def _note_formulas_without_values(data: bytes, sheet: str, rows: list[list[str]], notes: ReadNotes) -> None:
+    """Say how many formula cells have no saved result (they read as empty, not as missing data)."""
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        try:
+            formulas = _sheet_rows(wb, sheet, "", raw=True)
+        finally:
+            wb.close()
+    except Exception:  # noqa: BLE001 — the values were read already; this is only a check
+        return
+    blank = 0
+    for r, row in enumerate(formulas):
+        for c, value in enumerate(row):
+            if isinstance(value, str) and value.startswith("=") and (r >= len(rows) or c >= len(rows[r])
+                                                                     or rows[r][c] == ""):
+                blank += 1
+    if blank:
+        notes.messages.append(f"{blank:,} formula cell(s) in sheet '{sheet}' have no saved result, so they read as "
+                              "empty (the workbook was not recalculated and saved by a spreadsheet program). "
+                              "Open and save it in Excel or LibreOffice, or export it as CSV.")
 
 
 def _cell_text(value: object) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 
 import geopandas as gpd
@@ -46,8 +47,34 @@ class JoinReport:
 
 
 def _gss_share(values: pd.Series) -> float:
+    """Share of the non-empty cells (of the first 2,000) that hold GSS codes; empty cells do not count."""
     codes, _ = normalise_codes(values.head(2000))
+    codes = codes[codes != ""]
     return float(codes.str.fullmatch(GSS.pattern).fillna(False).mean()) if len(codes) else 0.0
+
+
+_NATIONS = {"W": "Wales", "S": "Scotland", "N": "Northern Ireland"}
+
+
+def _describe_unmatched(boundary_codes: set[str], unmatched: set[str]) -> list[str]:
+    """Explain table codes that cannot match: another nation's codes, or codes a spreadsheet turned into numbers."""
+    messages = []
+    covered = {c[0] for c in boundary_codes if GSS.fullmatch(c)}
+    for letter, nation in _NATIONS.items():
+        theirs = sorted(c for c in unmatched if GSS.fullmatch(c) and c[0] == letter)
+        if theirs and letter not in covered:
+            messages.append(f"{len(theirs):,} table code(s) are codes of {nation} (e.g. {theirs[0]}) and these "
+                            f"boundaries do not cover {nation}, so they cannot match. The English Indices of "
+                            f"Deprivation cover England only; {nation} publishes its own index.")
+    bare = sorted(c for c in unmatched if re.fullmatch(r"\d{1,8}", c))
+    if bare:
+        stripped = {c[1:].lstrip("0"): c for c in boundary_codes if GSS.fullmatch(c)}
+        likely = [(b, stripped[b]) for b in bare if b in stripped]
+        example = f" ('{likely[0][0]}' looks like {likely[0][1]})" if likely else f" (e.g. '{bare[0]}')"
+        messages.append(f"{len(bare):,} table code(s) are bare numbers{example}: a spreadsheet probably lost their "
+                        "letter prefix or leading zeros. They were not matched; restore the full codes (format the "
+                        "column as Text) and load the table again.")
+    return messages
 
 
 def guess_code_column(frame: pd.DataFrame, against: pd.Series | None = None) -> str:
@@ -55,6 +82,17 @@ def guess_code_column(frame: pd.DataFrame, against: pd.Series | None = None) -> 
     candidates = [c for c in frame.columns if c != getattr(frame, "_geometry_column_name", None)
                   and _gss_share(frame[c].astype("string")) > 0.5]
     if not candidates:
+        for c in frame.columns:
+            if not re.search(r"code|cd\b|lsoa|msoa|lad|ward|area|geog", str(c), re.IGNORECASE):
+                continue
+            values = frame[c].astype("string").str.strip().dropna()
+            values = values[values != ""].head(2000)
+            if len(values) and values.str.fullmatch(r"\d{5,8}").mean() > 0.5:
+                raise AtlasError(f"No column of area codes (like E01000001) was found; column '{c}' holds bare "
+                                 f"numbers (e.g. '{values.iloc[0]}'), like codes whose letter prefix or leading "
+                                 "zeros a spreadsheet removed.",
+                                 "Restore the full codes (format the column as Text in the spreadsheet and "
+                                 "re-export), or name the code column explicitly.")
         raise AtlasError("No column of area codes (like E01000001) was found.",
                          "Name the code column explicitly.")
     if against is not None:
@@ -138,6 +176,7 @@ def join_indicators(
         messages.append(f"The boundaries are {level} codes but the table holds {t_level} codes.")
     b_set = set(b_codes) - {""}
     t_set = set(right[CODE]) - {""}
+    messages += _describe_unmatched(b_set, t_set - b_set)
     report = JoinReport(
         boundary_rows=len(boundaries),
         indicator_rows=len(table),

@@ -1,0 +1,916 @@
+"""Generate the bad-input corpus, and run a case through the real readers.
+
+    python -m tests.corpus.make_corpus OUT_DIR        # write the files
+    python -m tests.corpus.make_corpus --summary      # build in a temporary folder, run every case, print a table
+
+Every file is made here, deterministically, by code: nothing binary is committed. Each `Case`
+names the file(s), the family it belongs to, and what the atlas must do with it: read it
+correctly ("ok", with the notes or numbers in `checks`) or refuse it with a given
+`geo.errors` class whose message or hint contains `contains`. Never a traceback, never a
+silent change of meaning.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import math
+import os
+import re
+import sys
+import tempfile
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import openpyxl
+import pandas as pd
+from shapely.geometry import LineString, Point, box
+
+from tests import cases as bench
+
+FAMILIES = ("injection", "file types", "archives", "shapefiles", "geopackages", "geometry", "crs", "tables",
+            "codes", "values")
+
+
+@dataclass
+class Case:
+    """One bad input and the behaviour the atlas must show for it."""
+
+    name: str
+    family: str
+    kind: str  # "boundaries" | "table" | "join" | "map" | "columns"
+    path: str  # the file (or literal path string) read; for join/map the boundaries
+    expected: str = "ok"  # "ok" or the name of a geo.errors class
+    contains: str = ""  # in the error's message or hint; for "ok", in the notes / join messages
+    table: str | None = None  # join/map: the indicator table
+    options: dict = field(default_factory=dict)  # reader/join arguments; "settings": limits to lower
+    checks: dict = field(default_factory=dict)  # further checks on a correct result
+    known_issue: str = ""  # set when the atlas still gets this wrong (the test xfails, strictly)
+
+    @property
+    def paths(self) -> list[str]:
+        return [p for p in (self.path, self.table) if p]
+
+
+@dataclass
+class Outcome:
+    """What the atlas did with a case."""
+
+    outcome: str  # "ok", an AtlasError class name, or "CRASH <ExceptionType>"
+    message: str = ""
+    hint: str = ""
+    notes: list[str] = field(default_factory=list)
+    result: object = None
+    extra: dict = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------------------------- small builders
+
+LEEDS = (-1.5, 53.8)
+PAYLOADS = ("{{7*7}}", "{% for x in [1,2] %}loop{% endfor %}", "<script>alert(1)</script>",
+            "<img src=x onerror=alert(1)>", "${alert(1)}", "`id`", "</script><script>alert(2)</script>")
+
+
+def _square(i: int, x0: float = LEEDS[0], y0: float = LEEDS[1], size: float = 0.01) -> list:
+    x = x0 + i * size
+    return [[[x, y0], [x + size, y0], [x + size, y0 + size], [x, y0 + size], [x, y0]]]
+
+
+def _feature(props: dict, geometry: dict | None) -> dict:
+    return {"type": "Feature", "properties": props, "geometry": geometry}
+
+
+def _poly(i: int, **kw) -> dict:
+    return {"type": "Polygon", "coordinates": _square(i, **kw)}
+
+
+def _fc(features: list[dict], crs: str | None = None) -> bytes:
+    doc: dict = {"type": "FeatureCollection", "features": features}
+    if crs:
+        doc["crs"] = {"type": "name", "properties": {"name": crs}}
+    return json.dumps(doc, ensure_ascii=False).encode("utf-8")
+
+
+def _areas(codes: list[str], names: list[str] | None = None) -> bytes:
+    names = names or [f"Area {i + 1}" for i in range(len(codes))]
+    return _fc([_feature({"code": c, "name": n}, _poly(i)) for i, (c, n) in enumerate(zip(codes, names))])
+
+
+def _csv(rows: list[list[str]], delimiter: str = ",", encoding: str = "utf-8") -> bytes:
+    buf = io.StringIO()
+    import csv
+
+    csv.writer(buf, delimiter=delimiter, lineterminator="\n").writerows(rows)
+    return buf.getvalue().encode(encoding)
+
+
+def _zip(members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", method) as zf:
+        for name, data in members.items():
+            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+            info.compress_type = method
+            zf.writestr(info, data)
+    return buf.getvalue()
+
+
+def _shp_parts(tmp: Path, gdf: gpd.GeoDataFrame, encoding: str | None = None, tag: str = "areas") -> dict[str, bytes]:
+    """The files of one Shapefile, by extension."""
+    folder = Path(tempfile.mkdtemp(dir=tmp))
+    kw = {"encoding": encoding} if encoding else {}
+    gdf.to_file(folder / f"{tag}.shp", engine="pyogrio", **kw)
+    return {p.suffix.lower(): p.read_bytes() for p in folder.iterdir()}
+
+
+def _shp_zip(parts: dict[str, bytes], stem: str = "areas", drop: tuple[str, ...] = ()) -> bytes:
+    return _zip({f"{stem}{ext}": data for ext, data in sorted(parts.items()) if ext not in drop})
+
+
+def _encrypted(data: bytes) -> bytes:
+    """Set the 'encrypted' flag bit in every local and central header of a zip (no real cipher needed)."""
+    raw = bytearray(data)
+    for sig, flag_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        start = 0
+        while (at := raw.find(sig, start)) >= 0:
+            flags = int.from_bytes(raw[at + flag_at:at + flag_at + 2], "little") | 0x1
+            raw[at + flag_at:at + flag_at + 2] = flags.to_bytes(2, "little")
+            start = at + 4
+    return bytes(raw)
+
+
+def _corrupt_member(data: bytes, member: str) -> bytes:
+    """Flip bytes inside one member's stored data so its CRC no longer matches."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        info = zf.getinfo(member)
+    raw = bytearray(data)
+    header = info.header_offset
+    name_len = int.from_bytes(raw[header + 26:header + 28], "little")
+    extra_len = int.from_bytes(raw[header + 28:header + 30], "little")
+    body = header + 30 + name_len + extra_len
+    for k in range(min(8, info.compress_size)):
+        raw[body + k] ^= 0x5A
+    return bytes(raw)
+
+
+def _xlsx(sheets: list[tuple[str, list[list], str]]) -> bytes:
+    """A workbook of (title, rows, state) sheets."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for title, rows, state in sheets:
+        ws = wb.create_sheet(title)
+        for row in rows:
+            ws.append(row)
+        ws.sheet_state = state
+    buf = io.BytesIO()
+    wb.save(buf)
+    return _stable_zip(buf.getvalue())
+
+
+def _stable_zip(data: bytes) -> bytes:
+    """The same archive with fixed member dates and document timestamps, so builds are byte-identical."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    members = {}
+    for info in src.infolist():
+        body = src.read(info.filename)
+        if info.filename == "docProps/core.xml":
+            body = re.sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", b"2020-01-01T00:00:00Z", body)
+        members[info.filename] = body
+    return _zip(members)
+
+
+def _gpkg(tmp: Path, layers: dict[str, gpd.GeoDataFrame], table: pd.DataFrame | None = None) -> bytes:
+    """A GeoPackage (tests.cases.gpkg_bytes) with its 'last change' timestamps fixed."""
+    import sqlite3
+
+    tmp.mkdir(parents=True, exist_ok=True)
+    bench.gpkg_bytes(tmp, layers, table)
+    path = tmp / "layers.gpkg"
+    con = sqlite3.connect(path)
+    con.execute("UPDATE gpkg_contents SET last_change = '2020-01-01T00:00:00.000Z'")
+    con.commit()
+    con.execute("VACUUM")
+    con.close()
+    raw = bytearray(path.read_bytes())
+    raw[24:28] = raw[92:96] = (1).to_bytes(4, "big")  # SQLite's change counter varies between runs
+    return bytes(raw)
+
+
+def _replace_member(data: bytes, member: str, new: bytes) -> bytes:
+    src = zipfile.ZipFile(io.BytesIO(data))
+    return _zip({i.filename: new if i.filename == member else src.read(i.filename) for i in src.infolist()})
+
+
+_LAUGHS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
+           + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10))
+           + "]>\n")
+
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG = "http://schemas.openxmlformats.org/package/2006"
+
+
+def _minimal_xlsx(sheet_xml: bytes, shared_strings: bytes) -> bytes:
+    """A hand-made workbook (one sheet and a shared-strings part), for XML that openpyxl would never write."""
+    types = (f'<?xml version="1.0"?><Types xmlns="{_PKG}/content-types">'
+             '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+             '<Default Extension="xml" ContentType="application/xml"/>'
+             '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+             'spreadsheetml.sheet.main+xml"/>'
+             '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
+             'officedocument.spreadsheetml.worksheet+xml"/>'
+             '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+             'officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+    rels = (f'<?xml version="1.0"?><Relationships xmlns="{_PKG}/relationships">'
+            f'<Relationship Id="rId1" Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+    workbook = (f'<?xml version="1.0"?><workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets>'
+                '<sheet name="data" sheetId="1" r:id="rId1"/></sheets></workbook>')
+    wb_rels = (f'<?xml version="1.0"?><Relationships xmlns="{_PKG}/relationships">'
+               f'<Relationship Id="rId1" Type="{_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
+               f'<Relationship Id="rId2" Type="{_REL}/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+    return _zip({"[Content_Types].xml": types.encode(), "_rels/.rels": rels.encode(),
+                 "xl/workbook.xml": workbook.encode(), "xl/_rels/workbook.xml.rels": wb_rels.encode(),
+                 "xl/worksheets/sheet1.xml": sheet_xml, "xl/sharedStrings.xml": shared_strings})
+
+
+_PLAIN_SHEET = (f'<?xml version="1.0"?><worksheet xmlns="{_MAIN}"><sheetData>'
+                '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
+                '<row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2"><v>5</v></c></row></sheetData></worksheet>').encode()
+_PLAIN_STRINGS = (f'<?xml version="1.0"?><sst xmlns="{_MAIN}" count="3" uniqueCount="3"><si><t>code</t></si>'
+                  '<si><t>value</t></si><si><t>E01000001</t></si></sst>').encode()
+
+
+def _bomb_shared_strings() -> bytes:
+    return (_LAUGHS + '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" '
+            'uniqueCount="1"><si><t>&lol9;</t></si></sst>').encode()
+
+
+def _bomb_sheet() -> bytes:
+    return (_LAUGHS + '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+            '<row r="1"><c r="A1" t="inlineStr"><is><t>code</t></is></c></row>'
+            '<row r="2"><c r="A2" t="inlineStr"><is><t>&lol9;</t></is></c></row>'
+            '</sheetData></worksheet>').encode()
+
+
+# ------------------------------------------------------------------------------------- the corpus
+
+
+def build_corpus(out_dir: str | os.PathLike) -> list[Case]:
+    """Write every corpus file into `out_dir` (deterministically) and return the cases."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    scratch = out / "_scratch"
+    scratch.mkdir(exist_ok=True)
+    found: list[Case] = []
+
+    def put(name: str, data: bytes) -> str:
+        path = out / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        return str(path)
+
+    def case(*args, **kw) -> None:
+        found.append(Case(*args, **kw))
+
+    lsoas5 = [f"E0100000{i}" for i in range(1, 6)]
+    areas5 = put("common/areas5.geojson", _areas(lsoas5))
+
+    # ------------------------------------------------------------------ injection
+    fam = "injection"
+    codes7 = [f"E0100000{i}" for i in range(1, len(PAYLOADS) + 1)]
+    hostile_names = put("injection/names.geojson", _areas(codes7, list(PAYLOADS)))
+    header = "{{7*7}} <script>alert(1)</script> ${x} `id`"
+    hostile_table = put("injection/table.csv", _csv(
+        [["code", header, "{% for x in y %}note{% endfor %}"]]
+        + [[c, str(i + 1), p] for i, (c, p) in enumerate(zip(codes7, PAYLOADS))]))
+    checks = {"value_column": header, "tooltip_column": "{% for x in y %}note{% endfor %}", "name_column": "name",
+              "payloads": list(PAYLOADS) + [header, "{% for x in y %}note{% endfor %}"]}
+    case("names-headers-values", fam, "map", hostile_names, table=hostile_table,
+         checks={**checks, "names": list(PAYLOADS)})
+    fname = put("injection/{{7*7}}<img src=x onerror=alert(1)>${x}`id`.geojson", _areas(codes7))
+    case("file-name", fam, "map", fname, table=hostile_table,
+         checks={**checks, "title_from_file": True,
+                 "payloads": checks["payloads"] + ["{{7*7}}<img src=x onerror=alert(1)>${x}`id`.geojson"]})
+    codes_payload = put("injection/code-payload.csv", _csv(
+        [["code", "value"]] + [[c, "1"] for c in codes7[:3]] + [["<script>alert(3)</script>", "2"],
+                                                                  ["{{7*7}}", "3"]]))
+    case("payloads-as-codes", fam, "map", hostile_names, table=codes_payload,
+         checks={"value_column": "value", "name_column": "name", "payloads": list(PAYLOADS)
+                 + ["<script>alert(3)</script>"], "unmatched": ["<SCRIPT>ALERT(3)</SCRIPT>", "{{7*7}}"]})
+    attr_props = put("injection/property-names.geojson", _fc(
+        [_feature({"code": c, "name": "ok", "<b onmouseover=alert(1)>{{7*7}}</b>": "${x}"}, _poly(i))
+         for i, c in enumerate(codes7[:3])]))
+    case("payload-property-name", fam, "map", attr_props, table=hostile_table,
+         checks={"value_column": header, "name_column": "name",
+                 "tooltip_column": "<b onmouseover=alert(1)>{{7*7}}</b>",
+                 "payloads": ["<b onmouseover=alert(1)>{{7*7}}</b>", header]})
+
+    # ------------------------------------------------------------------ file types lying about themselves
+    fam = "file types"
+    case("vrt-as-geojson", fam, "boundaries", put("types/vrt.geojson", bench.VRT), "UnsupportedFile", "VRT")
+    case("kml-as-geojson", fam, "boundaries", put("types/kml.geojson", bench.KML), "UnsupportedFile", "KML")
+    gml = (b'<?xml version="1.0"?><gml:FeatureCollection xmlns:gml="http://www.opengis.net/gml">'
+           b"<gml:featureMember/></gml:FeatureCollection>")
+    case("gml-as-geojson", fam, "boundaries", put("types/gml.geojson", gml), "UnsupportedFile", "GML")
+    case("sqlite-not-geopackage", fam, "boundaries", put("types/plain.gpkg", bench.plain_sqlite_bytes(scratch)),
+         "UnsupportedFile", "not a GeoPackage")
+    case("csv-as-geojson", fam, "boundaries", put("types/table.geojson", b"code,value\nE01000001,1\n"),
+         "UnsupportedFile", "GeoJSON")
+    case("geojson-as-table", fam, "table", areas5, "UnsupportedFile", "not an indicator table")
+    case("xls-ole", fam, "table", put("types/old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600),
+         "UnsupportedFile", ".xls")
+    case("elf-binary-as-geojson", fam, "boundaries", put("types/binary.geojson", b"\x7fELF\x02\x01\x01\x00" * 8),
+         "UnsupportedFile", "binary")
+    case("json-not-geojson", fam, "boundaries", put("types/list.geojson", b"[1, 2, 3]"),
+         "UnsupportedFile", "GeoJSON")
+    case("json-deeply-nested", fam, "boundaries", put("types/deep.geojson", b'{"a":' + b"[" * 200_000 + b"]" * 200_000
+                                                      + b"}"), "UnsupportedFile", "GeoJSON")
+    case("utf16-geojson", fam, "boundaries", put("types/utf16.geojson", _areas(lsoas5[:2]).decode().encode("utf-16")),
+         "UnsupportedFile", "")
+    for label, literal in (("path-csv-driver", "CSV:/etc/passwd"), ("path-vsicurl", "/vsicurl/http://x/a.geojson"),
+                           ("path-http", "http://example.invalid/areas.geojson"),
+                           ("path-vsizip", "/vsizip//etc/passwd.zip/x.shp"),
+                           ("path-parent", "../../../../../../etc/passwd")):
+        case(label, fam, "boundaries", literal, "UnsupportedFile", "")
+    case("table-path-csv-driver", fam, "table", "CSV:/etc/passwd", "UnsupportedFile", "No file")
+    link = out / "types" / "link.geojson"
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(areas5)
+    case("symlink-to-file", fam, "boundaries", str(link), "UnsupportedFile", "symbolic link")
+    table_link = out / "types" / "link.csv"
+    if table_link.is_symlink() or table_link.exists():
+        table_link.unlink()
+    table_link.symlink_to(put("types/real.csv", b"code,value\nE01000001,1\n"))
+    case("symlink-to-table", fam, "table", str(table_link), "UnsupportedFile", "symbolic link")
+
+    # ------------------------------------------------------------------ archives
+    fam = "archives"
+    parts = _shp_parts(scratch, bench.squares(3))
+    good_zip = _shp_zip(parts)
+    case("zip-bomb", fam, "boundaries", put("zips/bomb.zip", _zip({"areas.shp": b"\x00" * 50_000_000,
+                                                                   "areas.shx": b"\x00" * 100,
+                                                                   "areas.dbf": b"\x00" * 100})), "FileTooLarge", "zip bomb")
+    many = {f"junk/{i:05d}.txt": b"x" for i in range(3000)}
+    many.update({f"areas{ext}": data for ext, data in parts.items()})
+    case("thousands-of-members", fam, "boundaries", put("zips/many.zip", _zip(many)), "FileTooLarge", "limit is 64")
+    case("path-traversal-members", fam, "boundaries",
+         put("zips/traversal.zip", _zip({f"../../../../tmp/atlas-evil/areas{e}": d for e, d in parts.items()})),
+         checks={"rows": 3, "no_file": "/tmp/atlas-evil"})
+    case("absolute-member-paths", fam, "boundaries",
+         put("zips/absolute.zip", _zip({f"/tmp/atlas-evil-abs/areas{e}": d for e, d in parts.items()})),
+         checks={"rows": 3, "no_file": "/tmp/atlas-evil-abs"})
+    case("nested-zip", fam, "boundaries", put("zips/nested.zip", _zip({"inner.zip": good_zip})),
+         "UnsupportedFile", "no Shapefile")
+    case("encrypted-flag", fam, "boundaries", put("zips/encrypted.zip", _encrypted(_zip(
+        {f"areas{e}": d for e, d in parts.items()}, zipfile.ZIP_STORED))), "UnsupportedFile", "encrypted")
+    case("empty-zip", fam, "boundaries", put("zips/empty.zip", _zip({})), "UnsupportedFile", "no Shapefile")
+    case("truncated-zip", fam, "boundaries", put("zips/truncated.zip", good_zip[: len(good_zip) // 2]),
+         "UnsupportedFile", "damaged")
+    case("corrupt-member-crc", fam, "boundaries", put("zips/crc.zip", _corrupt_member(
+        _zip({f"areas{e}": d for e, d in parts.items()}, zipfile.ZIP_STORED), "areas.dbf")),
+         "UnsupportedFile", "damaged")
+    case("zip-with-directory-named-shp", fam, "boundaries",
+         put("zips/dir.zip", _zip({"folder.shp/": b"", "readme.txt": b"hi"})), "UnsupportedFile", "")
+
+    # ------------------------------------------------------------------ shapefiles
+    fam = "shapefiles"
+    case("missing-shx", fam, "boundaries", put("shp/no-shx.zip", _shp_zip(parts, drop=(".shx",))),
+         "UnsupportedFile", ".shx")
+    case("missing-dbf", fam, "boundaries", put("shp/no-dbf.zip", _shp_zip(parts, drop=(".dbf",))),
+         "UnsupportedFile", ".dbf")
+    case("missing-prj", fam, "boundaries", put("shp/no-prj.zip", _shp_zip(parts, drop=(".prj",))),
+         "CRSProblem", "Choose the coordinate system")
+    case("missing-prj-crs-chosen", fam, "boundaries", put("shp/no-prj-chosen.zip", _shp_zip(parts, drop=(".prj",))),
+         contains="as you chose", options={"assume_crs": "EPSG:4326"}, checks={"rows": 3})
+    other = _shp_parts(scratch, bench.squares(5), tag="other")
+    two = {f"a/areas{e}": d for e, d in parts.items()} | {f"b/other{e}": d for e, d in other.items()}
+    case("two-shapefiles", fam, "boundaries", put("shp/two.zip", _zip(two)), contains="holds 2 Shapefiles",
+         checks={"rows": 3})
+    accents = bench.squares(3, names=["Café – Ashby", "Ynys Môn", "Säffle ‘quoted’"])
+    cp = _shp_parts(scratch, accents, encoding="cp1252")
+    case("cp1252-with-cpg", fam, "boundaries", put("shp/cp1252-cpg.zip", _shp_zip(cp)),
+         checks={"column_equals": {"name": ["Café – Ashby", "Ynys Môn", "Säffle ‘quoted’"]}})
+    case("cp1252-without-cpg", fam, "boundaries", put("shp/cp1252-no-cpg.zip", _shp_zip(cp, drop=(".cpg",))),
+         checks={"column_equals": {"name": ["Café – Ashby", "Ynys Môn", "Säffle ‘quoted’"]}})
+    utf = _shp_parts(scratch, accents, encoding="utf-8")
+    case("utf8-without-cpg", fam, "boundaries", put("shp/utf8-no-cpg.zip", _shp_zip(utf, drop=(".cpg",))),
+         checks={"column_equals": {"name": ["Café – Ashby", "Ynys Môn", "Säffle ‘quoted’"]}})
+    fewer = _shp_parts(scratch, bench.squares(2))
+    mismatch = dict(parts, **{".dbf": fewer[".dbf"]})
+    case("dbf-fewer-records", fam, "boundaries", put("shp/mismatch.zip", _shp_zip(mismatch)),
+         "UnsupportedFile", "records")
+    case("shp-not-a-shapefile", fam, "boundaries",
+         put("shp/fake.zip", _shp_zip(dict(parts, **{".shp": b"hello, I am not a shapefile" * 10}))),
+         "UnsupportedFile", "not a real .shp")
+    case("shp-truncated", fam, "boundaries",
+         put("shp/truncated.zip", _shp_zip(dict(parts, **{".shp": parts[".shp"][:120]}))),
+         "UnsupportedFile", "")
+    case("upper-case-extensions", fam, "boundaries",
+         put("shp/upper.zip", _zip({f"AREAS{e.upper()}": d for e, d in parts.items()})), checks={"rows": 3})
+
+    # ------------------------------------------------------------------ geopackages
+    fam = "geopackages"
+    multi = _gpkg(scratch / "gp1", {"districts": bench.squares(2), "lsoas": bench.squares(4)})
+    case("multi-layer", fam, "boundaries", put("gpkg/multi.gpkg", multi), contains="2 spatial layers",
+         checks={"rows": 2})
+    case("multi-layer-chosen", fam, "boundaries", put("gpkg/multi-chosen.gpkg", multi), options={"layer": "lsoas"},
+         checks={"rows": 4})
+    case("missing-layer-name", fam, "boundaries", put("gpkg/missing.gpkg", multi), "UnsupportedFile",
+         "no layer called", options={"layer": "nope"})
+    only_table = _gpkg(scratch / "gp2", {}, table=pd.DataFrame({"code": ["E01000001"], "v": [1]}))
+    case("only-non-spatial-layer", fam, "boundaries", put("gpkg/attributes.gpkg", only_table),
+         "UnsupportedFile", "no spatial layer")
+    mixed = _gpkg(scratch / "gp3", {"areas": bench.squares(3)}, table=pd.DataFrame({"code": ["E01000001"]}))
+    case("non-spatial-layer-chosen", fam, "boundaries", put("gpkg/mixed.gpkg", mixed), "UnsupportedFile",
+         "has no geometry", options={"layer": "attributes"})
+    case("truncated-geopackage", fam, "boundaries", put("gpkg/truncated.gpkg", multi[:8192]), "UnsupportedFile", "")
+
+    # ------------------------------------------------------------------ geometry
+    fam = "geometry"
+    bow = {"type": "Polygon", "coordinates": [[[-1.5, 53.8], [-1.49, 53.81], [-1.49, 53.8], [-1.5, 53.81],
+                                               [-1.5, 53.8]]]}
+    case("self-intersection", fam, "boundaries", put("geom/bowtie.geojson", _fc(
+        [_feature({"code": "E01000001"}, bow), _feature({"code": "E01000002"}, _poly(3))])),
+         contains="Repaired 1", checks={"rows": 2, "all_valid": True})
+    spike = {"type": "Polygon", "coordinates": [[[-1.5, 53.8], [-1.49, 53.8], [-1.49, 53.805], [-1.4, 53.805],
+                                                 [-1.49, 53.805], [-1.49, 53.81], [-1.5, 53.81], [-1.5, 53.8]]]}
+    case("spike", fam, "boundaries", put("geom/spike.geojson", _fc([_feature({"code": "E01000001"}, spike)])),
+         contains="Repaired", checks={"rows": 1, "all_valid": True})
+    unclosed = {"type": "Polygon", "coordinates": [_square(0)[0][:-1]]}
+    case("unclosed-ring", fam, "boundaries", put("geom/unclosed.geojson", _fc(
+        [_feature({"code": "E01000001"}, unclosed), _feature({"code": "E01000002"}, _poly(2))])),
+         checks={"rows": 2, "all_valid": True})
+    short = {"type": "Polygon", "coordinates": [[[-1.5, 53.8], [-1.49, 53.8]]]}
+    case("ring-too-short", fam, "boundaries", put("geom/short.geojson", _fc([_feature({"code": "E01000001"}, short)])),
+         "UnsupportedFile", "geometry")
+    case("empty-and-null-geometries", fam, "boundaries", put("geom/empty-null.geojson", _fc(
+        [_feature({"code": "E01000001"}, _poly(0)), _feature({"code": "E01000002"}, None),
+         _feature({"code": "E01000003"}, {"type": "Polygon", "coordinates": []})])),
+         contains="no geometry", checks={"rows": 3})
+    case("points-not-polygons", fam, "boundaries", put("geom/points.geojson", bench.geojson_bytes(bench.points())),
+         "UnsupportedFile", "not areas")
+    lines = gpd.GeoDataFrame({"code": ["E01000001"]}, geometry=[LineString([(-1.5, 53.8), (-1.4, 53.9)])], crs=4326)
+    case("lines-not-polygons", fam, "boundaries", put("geom/lines.geojson", bench.geojson_bytes(lines)),
+         "UnsupportedFile", "not areas")
+    mixed_types = gpd.GeoDataFrame({"code": ["E01000001", "E01000002"]},
+                                   geometry=[box(-1.5, 53.8, -1.49, 53.81), Point(-1.4, 53.8)], crs=4326)
+    case("polygon-and-point-mixed", fam, "boundaries", put("geom/mixed.geojson", bench.geojson_bytes(mixed_types)),
+         contains="non-polygon", checks={"rows": 2})
+    case("unknown-geometry-type", fam, "boundaries", put("geom/unknown.geojson", _fc(
+        [_feature({"code": "E01000001"}, {"type": "Circle", "coordinates": [0, 0]})])), "UnsupportedFile", "")
+    n = 1_000_001
+    ring = ",".join(f"[{-1.5 + 0.05 * math.cos(2 * math.pi * k / n):.6f},{53.8 + 0.05 * math.sin(2 * math.pi * k / n):.6f}]"
+                    for k in range(n))
+    big = ('{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"E01000001"},'
+           '"geometry":{"type":"Polygon","coordinates":[[' + ring + ',[-1.45,53.8]]]}}]}')
+    case("million-vertices", fam, "boundaries", put("geom/million.geojson", big.encode()), "FileTooLarge",
+         "500,000", options={"settings": {"max_vertices": 500_000}})
+    case("many-features", fam, "boundaries", put("geom/many.geojson", _areas([f"E01{i:06d}" for i in range(1, 60)])),
+         "FileTooLarge", "limit is 50", options={"settings": {"max_features": 50}})
+    case("many-features-shapefile", fam, "boundaries", put("geom/many.zip", _shp_zip(
+        _shp_parts(scratch, bench.squares(12)))), "FileTooLarge", "limit is 10", options={"settings": {"max_features": 10}})
+    nan = b'{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"E01000001"},' \
+          b'"geometry":{"type":"Polygon","coordinates":[[[NaN,53.8],[Infinity,53.8],[-1.4,53.9],[NaN,53.8]]]}}]}'
+    case("nan-infinite-coordinates", fam, "boundaries", put("geom/nan.geojson", nan), "UnsupportedFile", "")
+
+    # ------------------------------------------------------------------ CRS
+    fam = "crs"
+    bng = bench.squares(2, x0=430000, y0=433000, size=500, crs=None)
+    case("bng-labelled-wgs84", fam, "boundaries", put("crs/bng-as-wgs84.geojson", bench.geojson_bytes(bng)),
+         "CRSProblem", "British National Grid")
+    case("bng-with-crs84-member", fam, "boundaries", put("crs/bng-crs84.geojson", bench.geojson_bytes(
+        bng, "urn:ogc:def:crs:OGC:1.3:CRS84")), "CRSProblem", "British National Grid")
+    lying = _shp_parts(scratch, bng.set_crs(4326, allow_override=True))
+    case("lying-prj", fam, "boundaries", put("crs/lying-prj.zip", _shp_zip(lying)), "CRSProblem",
+         "British National Grid")
+    swapped = bench.squares(2, x0=53.8, y0=-1.5)
+    case("swapped-lat-lon", fam, "boundaries", put("crs/swapped.geojson", bench.geojson_bytes(swapped)),
+         "CRSProblem", "swapped")
+    no_crs = _shp_parts(scratch, bench.squares(2, x0=430000, y0=433000, size=500, crs=None))
+    case("missing-crs", fam, "boundaries", put("crs/no-crs.zip", _shp_zip(no_crs)), "CRSProblem",
+         "Choose the coordinate system")
+    case("missing-crs-bng-chosen", fam, "boundaries", put("crs/no-crs-chosen.zip", _shp_zip(no_crs)),
+         contains="Reprojected", options={"assume_crs": "EPSG:27700"}, checks={"rows": 2, "lon_lat": True})
+    case("unknown-epsg-member", fam, "boundaries", put("crs/bogus-epsg.geojson", bench.geojson_bytes(
+        bench.squares(2), "urn:ogc:def:crs:EPSG::999999")), "CRSProblem", "999999")
+    case("legacy-bng-member", fam, "boundaries", put("crs/bng-member.geojson", bench.geojson_bytes(
+        bng, "urn:ogc:def:crs:EPSG::27700")), contains="Reprojected", checks={"rows": 2, "lon_lat": True})
+    buf = io.BytesIO()
+    bench.squares(2, x0=430000, y0=433000, size=500, crs="EPSG:27700").to_parquet(buf)
+    case("geoparquet-bng", fam, "boundaries", put("crs/bng.parquet", buf.getvalue()), contains="Reprojected",
+         checks={"rows": 2, "lon_lat": True})
+
+    # ------------------------------------------------------------------ tables
+    fam = "tables"
+    case("windows-1252", fam, "table", put("tables/cp1252.csv", "code,name,value\nE01000001,Café – Ashby,1\n"
+                                            "E01000002,Ynys Môn,2\n".encode("cp1252")),
+         contains="Windows-1252", checks={"column_equals": {"name": ["Café – Ashby", "Ynys Môn"]}})
+    case("utf-16-tab-text", fam, "table", put("tables/unicode-text.txt", "code\tvalue\r\nE01000001\t1\r\n"
+                                                "E01000002\t2\r\n".encode("utf-16")),
+         contains="UTF-16", checks={"column_equals": {"code": ["E01000001", "E01000002"], "value": ["1", "2"]}})
+    case("semicolon-decimal-comma", fam, "table", put("tables/semicolon.csv",
+                                                       b"code;score\nE01000001;1,5\nE01000002;22,25\n"),
+         contains="decimal comma", checks={"numbers": {"score": [1.5, 22.25]}})
+    case("unbalanced-quote", fam, "table", put("tables/quote.csv",
+                                                b'code,value\nE01000001,"3\nE01000002,4\nE01000003,5\n'),
+         "UnsupportedFile", "quote")
+    case("stray-quote-in-field", fam, "table", put("tables/stray.csv", b'code,name\nE01000001,5" screen\n'
+                                                   b"E01000002,ok\n"), checks={"rows": 2})
+    case("huge-cell", fam, "table", put("tables/huge.csv", b'code,value\nE01000001,"' + b"x" * 300_000 + b'"\n'),
+         "UnsupportedFile", "")
+    case("nul-bytes-early", fam, "table", put("tables/nul.csv", b"code,value\nE01\x00000001,1\n"),
+         "UnsupportedFile", "binary")
+    case("nul-bytes-late", fam, "table", put("tables/nul-late.csv", b"code,value\n" + b"E01000001,1\n" * 500
+                                               + b"E01000002,\x00\n"), "UnsupportedFile", "NUL")
+    case("empty-file", fam, "table", put("tables/empty.csv", b""), "UnsupportedFile", "empty")
+    case("whitespace-only", fam, "table", put("tables/blank.csv", b"\n  \n\n"), "UnsupportedFile", "empty")
+    case("header-only", fam, "table", put("tables/header.csv", b"code,value\n"), "UnsupportedFile", "no data rows")
+    case("duplicate-headers", fam, "table", put("tables/dup-headers.csv", b"code,value,value\nE01000001,1,2\n"),
+         contains="more than once", checks={"columns": ["code", "value", "value (2)"]})
+    case("ragged-rows", fam, "table", put("tables/ragged.csv", b"code,value\nE01000001,1,extra\nE01000002\n"),
+         contains="different number of cells", checks={"rows": 2})
+    wb = _xlsx([("data", [["code", "value"], ["E01000001", "a"]], "visible")])
+    case("xlsx-hand-made-control", fam, "table", put("tables/hand-made.xlsx", _minimal_xlsx(
+        _PLAIN_SHEET, _PLAIN_STRINGS)), checks={"column_equals": {"code": ["E01000001"], "value": ["5"]}})
+    case("xlsx-billion-laughs-shared-strings", fam, "table",
+         put("tables/laughs-sst.xlsx", _minimal_xlsx(_PLAIN_SHEET, _bomb_shared_strings())),
+         "UnsupportedFile", "billion laughs")
+    case("xlsx-billion-laughs-sheet", fam, "table",
+         put("tables/laughs-sheet.xlsx", _minimal_xlsx(_bomb_sheet(), _PLAIN_STRINGS)), "UnsupportedFile",
+         "billion laughs")
+    padded = _bomb_shared_strings().replace(b"<!DOCTYPE", b"<!--" + b" " * 70_000 + b"-->\n<!DOCTYPE", 1)
+    case("xlsx-billion-laughs-after-long-comment", fam, "table",
+         put("tables/laughs-padded.xlsx", _minimal_xlsx(_PLAIN_SHEET, padded)), "UnsupportedFile", "billion laughs")
+    case("xlsx-formulas-without-values", fam, "table", put("tables/formulas.xlsx", _xlsx(
+        [("data", [["code", "value"], ["E01000001", "=1+1"], ["E01000002", "=B2*2"], ["E01000003", 7]], "visible")])),
+         contains="formula", checks={"column_equals": {"value": ["", "", "7"]}})
+    case("title-rows", fam, "table", put("tables/titles.csv", b"Indices of Deprivation extract\nProduced 2024\n\n"
+                                         b"code,value\nE01000001,1\nE01000002,2\n"),
+         contains="title row", checks={"columns": ["code", "value"], "rows": 2})
+    case("title-row-with-two-cells", fam, "table", put("tables/titles-two-cells.csv",
+                                                       b"Deprivation extract,,Date: 2019\ncode,value\nE01000001,1\n"),
+         contains="title row", checks={"columns": ["code", "value"], "rows": 1})
+    case("footnotes-below-data", fam, "table", put("tables/footnotes.csv",
+                                                   b"code,value\nE01000001,1\nE01000002,2\nE01000003,3\n\n"
+                                                   b"Source: MHCLG,\n\"Note: [c] means suppressed, see p.4\",\n"
+                                                   b"* provisional,\n"),
+         contains="footnote", checks={"rows": 3, "column_equals": {"code": ["E01000001", "E01000002", "E01000003"]}})
+    case("xlsx-titles-and-footnotes", fam, "table", put("tables/titles-footnotes.xlsx", _xlsx(
+        [("data", [["Table 1: extract"], [], ["code", "value"], ["E01000001", 1], ["E01000002", 2.5], [],
+                   ["Source: MHCLG"], ["© Crown copyright"]], "visible")])),
+         contains="footnote", checks={"rows": 2, "column_equals": {"value": ["1", "2.5"]}})
+    case("hidden-sheet-first", fam, "table", put("tables/hidden.xlsx", _xlsx(
+        [("secret", [["code", "value"], ["E01000001", 999]], "hidden"),
+         ("data", [["code", "value"], ["E01000001", 1]], "visible"),
+         ("very", [["code", "value"], ["E01000001", 666]], "veryHidden")])),
+         contains="hidden", checks={"column_equals": {"value": ["1"]}})
+    case("xlsx-damaged", fam, "table", put("tables/damaged.xlsx", _replace_member(
+        wb, "xl/workbook.xml", b"<workbook><not closed")), "UnsupportedFile", "")
+
+    # ------------------------------------------------------------------ codes
+    fam = "codes"
+
+    def join_case(name: str, rows: list[list[str]], boundaries: str = areas5, expected: str = "ok", contains: str = "",
+                  options: dict | None = None, checks: dict | None = None, known_issue: str = "") -> None:
+        table = put(f"codes/{name}.csv", _csv(rows))
+        case(name, fam, "join", boundaries, expected, contains, table=table, options=options or {},
+             checks=checks or {}, known_issue=known_issue)
+
+    join_case("whitespace-case-invisible-fullwidth", [["code", "value"], [" e01000001 ", "1"], ["E01000002\u200b", "2"],
+                                                      ["Ｅ０１０００００３", "3"], ["E0100\u00a00004", "4"]],
+              checks={"matched": 4, "normalisations": ["invisible", "full-width", "whitespace", "upper-cased"]})
+    join_case("leading-zeros-lost-some", [["code", "value"], ["1000001", "1"], ["1000002", "2"], ["E01000003", "3"],
+                                          ["E01000004", "4"], ["E01000005", "5"]],
+              contains="looks like E01000001", checks={"matched": 3, "unmatched": ["1000001", "1000002"]})
+    join_case("leading-zeros-lost-all", [["code", "value"], ["1000001", "1"], ["1000002", "2"], ["1000003", "3"]],
+              expected="AtlasError", contains="leading zeros")
+    join_case("scientific-notation", [["code", "value"], ["1.23E+08", "1"], ["E01000002", "2"], ["E01000003", "3"]],
+              checks={"matched": 2, "normalisations": ["scientific notation"], "unmatched": ["1.23E+08"]})
+    join_case("duplicates-same", [["code", "value"], ["E01000001", "1"], ["E01000001", "1"], ["e01000001 ", "1"],
+                                  ["E01000002", "2"]],
+              contains="Collapsed exact duplicate", checks={"matched": 2})
+    join_case("duplicates-conflicting", [["code", "value"], ["E01000001", "1"], ["E01000001", "9"]],
+              expected="JoinBlocked", contains="more than once")
+    join_case("duplicates-conflicting-keep-first", [["code", "value"], ["E01000001", "1"], ["E01000001", "9"]],
+              contains="Kept the first", options={"resolve_conflicts": "first"},
+              checks={"matched": 1, "joined_values": {"E01000001": "1"}})
+    join_case("mixed-levels", [["code", "value"], ["E01000001", "1"], ["E01000002", "2"], ["E02000001", "3"],
+                               ["E06000001", "4"]], contains="Mixed", checks={"matched": 2})
+    join_case("welsh-codes-on-england", [["code", "value"]] + [[f"W0100000{i}", str(i)] for i in range(1, 5)],
+              contains="Wales", checks={"matched": 0})
+    join_case("scottish-codes-on-england", [["code", "value"]] + [[f"S0100000{i}", str(i)] for i in range(1, 5)],
+              contains="Scotland", checks={"matched": 0})
+    join_case("empty-code-cells", [["code", "value"], ["E01000001", "1"], ["", "2"], ["  ", "3"]],
+              contains="no code", checks={"matched": 1})
+    join_case("no-code-column", [["name", "value"], ["Ashby", "1"], ["Bolton", "2"]], expected="AtlasError",
+              contains="No column")
+    join_case("named-code-column-missing", [["code", "value"], ["E01000001", "1"]], expected="AtlasError",
+              contains="no column",
+              options={"indicator_code": "LSOA code"})
+    districts = put("codes/districts-2023.geojson", _areas(["E06000058", "E06000059", "E08000025"],
+                                                           ["BCP", "Dorset", "Birmingham"]))
+    join_case("retired-district-codes", [["code", "population", "score"], ["E06000028", "100", "10"],
+                                         ["E06000029", "100", "20"], ["E07000048", "50", "30"],
+                                         ["E07000049", "10", "5"], ["E07000050", "10", "5"], ["E07000051", "10", "5"],
+                                         ["E07000052", "10", "5"], ["E07000053", "10", "5"], ["E08000025", "1", "1"]],
+              boundaries=districts, options={"across_vintages": True}, checks={"matched": 3, "conversion": True})
+    lsoa21 = put("codes/lsoa21.geojson", _areas(["E01035000", "E01035001", "E01000001"]))
+    join_case("lsoa2011-table-on-2021-boundaries", [["code", "value"], ["E01000001", "1"], ["E01000002", "2"],
+                                                    ["E01000003", "3"]],
+              boundaries=lsoa21, options={"across_vintages": True}, contains="LSOA 2011", checks={"matched": 1})
+    dup_bounds = put("codes/dup-boundaries.geojson", _areas(["E01000001", "E01000001", "E01000002"]))
+    join_case("duplicate-boundary-codes", [["code", "value"], ["E01000001", "1"], ["E01000002", "2"]],
+              boundaries=dup_bounds, contains="more than one polygon", checks={"matched": 3})
+
+    # ------------------------------------------------------------------ values
+    fam = "values"
+    case("suppression-markers", fam, "table", put("values/suppressed.csv", _csv(
+        [["code", "value"], ["E01000001", "*"], ["E01000002", "[c]"], ["E01000003", ".."], ["E01000004", "[low]"],
+         ["E01000005", "x"], ["E01000006", "5"], ["E01000007", ""]])),
+         checks={"suppressed": {"value": 5}, "numbers": {"value": [None] * 5 + [5.0, None]}})
+    case("excel-errors", fam, "table", put("values/errors.csv", _csv(
+        [["code", "value"], ["E01000001", "#N/A"], ["E01000002", "#DIV/0!"], ["E01000003", "3"]])),
+         checks={"suppressed": {"value": 2}, "numbers": {"value": [None, None, 3.0]}})
+    case("percent-as-text", fam, "table", put("values/percent.csv", _csv(
+        [["code", "value"], ["E01000001", "12.5%"], ["E01000002", " 3 % "]])),
+         checks={"numbers": {"value": [12.5, 3.0]}})
+    case("thousands-separators", fam, "table", put("values/thousands.csv", _csv(
+        [["code", "value"], ["E01000001", "29,199"], ["E01000002", "1,234,567"], ["E01000003", "-1,000.5"]])),
+         checks={"numbers": {"value": [29199.0, 1234567.0, -1000.5]}})
+    iod = ["LSOA code (2011)", "Index of Multiple Deprivation (IMD) Score",
+           "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)",
+           "Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of LSOAs)"]
+    case("iod-rank-direction", fam, "columns", put("values/iod-headers.csv", _csv(
+        [iod, ["E01000001", "35.1", "1,234", "1"]])),
+         checks={"recognised": {iod[1]: ("imd", "score", True), iod[2]: ("imd", "rank", False),
+                                iod[3]: ("imd", "decile", False)}})
+    local = ["code", "IMD local decile", "Index of Multiple Deprivation (IMD) Decile (local)", "imd_local_decile",
+             "IMD Decile (recalculated within district)"]
+    case("local-deciles-not-national", fam, "columns", put("values/local-deciles.csv", _csv(
+        [local, ["E01000001", "1", "1", "1", "1"]])), checks={"not_recognised": local[1:]})
+    local2 = ["code", "Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of LSOAs in the "
+                      "district)"]
+    case("local-decile-official-style", fam, "columns", put("values/local-decile-where.csv", _csv(
+        [local2, ["E01000001", "1"]])), checks={"not_recognised": local2[1:]})
+    return found
+
+
+# ------------------------------------------------------------------------------------- running a case
+
+
+@contextlib.contextmanager
+def lowered_settings(overrides: dict):
+    """Temporarily change limits in geo.settings.DEFAULTS (restored afterwards)."""
+    import geo.settings
+
+    saved = {k: geo.settings.DEFAULTS[k] for k in overrides}
+    geo.settings.DEFAULTS.update(overrides)
+    try:
+        yield
+    finally:
+        geo.settings.DEFAULTS.update(saved)
+
+
+def _source(path: str) -> object:
+    return Path(path) if os.path.isabs(path) and os.path.lexists(path) else path
+
+
+def run_case(case: Case) -> Outcome:
+    """Run one case through the real readers (and join / map). Never raises."""
+    from geo.errors import AtlasError
+
+    notes_all: list[str] = []
+    try:
+        with lowered_settings(case.options.get("settings", {})):
+            result, extra = _run(case, notes_all)
+    except AtlasError as exc:
+        names = [k.__name__ for k in type(exc).__mro__]
+        return Outcome(type(exc).__name__, exc.message, exc.hint, notes_all, extra={"classes": names})
+    except Exception as exc:  # noqa: BLE001 — this is what the corpus exists to find
+        return Outcome(f"CRASH {type(exc).__name__}", str(exc)[:300], "", notes_all)
+    return Outcome("ok", notes=notes_all, result=result, extra=extra)
+
+
+def _run(case: Case, notes_all: list[str]) -> tuple[object, dict]:
+    from geo.io import ReadNotes, read_boundaries, read_table
+
+    opts = case.options
+    if case.kind == "boundaries":
+        notes = ReadNotes()
+        try:
+            return read_boundaries(_source(case.path), layer=opts.get("layer"), assume_crs=opts.get("assume_crs"),
+                                   notes=notes), {}
+        finally:
+            notes_all += notes.messages
+    if case.kind in ("table", "columns"):
+        notes = ReadNotes()
+        try:
+            return read_table(_source(case.path), notes=notes), {}
+        finally:
+            notes_all += notes.messages
+    notes_b, notes_t = ReadNotes(), ReadNotes()
+    try:
+        gdf = read_boundaries(_source(case.path), notes=notes_b)
+        table = read_table(_source(case.table), notes=notes_t)
+    finally:
+        notes_all += notes_b.messages + notes_t.messages
+    if case.kind == "join":
+        from geo.join import join_across_vintages, join_indicators
+
+        join = join_across_vintages if opts.get("across_vintages") else join_indicators
+        joined, report = join(gdf, table, boundary_code=opts.get("boundary_code"),
+                              indicator_code=opts.get("indicator_code"),
+                              resolve_conflicts=opts.get("resolve_conflicts", "block"))
+        notes_all += report.messages + report.normalisations
+        return joined, {"report": report}
+    if case.kind == "map":
+        return _run_map(case, gdf, table, notes_all)
+    raise ValueError(f"unknown kind {case.kind}")
+
+
+def _run_map(case: Case, gdf: gpd.GeoDataFrame, table: pd.DataFrame, notes_all: list[str]) -> tuple[object, dict]:
+    from geo.classify import classify_values
+    from geo.io import parse_numbers
+    from geo.join import join_indicators
+    from geo.mapping import MapSpec, build_choropleth, map_html
+
+    joined, report = join_indicators(gdf, table)
+    notes_all += report.messages + report.normalisations
+    value_col = case.checks["value_column"]
+    values, _ = parse_numbers(joined[value_col]) if value_col in joined else (pd.Series([float("nan")] * len(joined)),
+                                                                             None)
+    joined["_value"] = values.to_numpy()
+    cls = classify_values(joined["_value"], "quantiles", 3)
+    tip = case.checks.get("tooltip_column")
+    title = Path(case.path).name if case.checks.get("title_from_file") else value_col
+    spec = MapSpec("_value", value_col, case.checks.get("name_column"), report.boundary_code,
+                   tooltip_columns=((tip, tip),) if tip and tip in joined else (), title=title, subtitle=value_col,
+                   caveat=value_col)
+    page = map_html(build_choropleth(joined, spec, cls, attribution=title))
+    return joined, {"report": report, "page": page}
+
+
+# ------------------------------------------------------------------------------------- checking a case
+
+
+def _map_payload(page: str) -> dict:
+    match = re.search(r"var data = (\{.*?\});\n", page)
+    return json.loads(match.group(1)) if match else {}
+
+
+def check_case(case: Case, got: Outcome) -> list[str]:
+    """Every way `got` differs from what `case` expects (empty when the atlas behaved)."""
+    problems: list[str] = []
+    if got.outcome.startswith("CRASH"):
+        return [f"{got.outcome}: {got.message} — a traceback in the app"]
+    if got.outcome != case.expected and case.expected not in got.extra.get("classes", []):
+        return [f"expected {case.expected}, got {got.outcome}: {got.message} {got.hint}".strip()]
+    if case.expected != "ok":
+        if not got.message.strip():
+            problems.append("the error has no message")
+        if not got.hint.strip():
+            problems.append("the error has no hint (what to do)")
+        if case.contains and case.contains.lower() not in f"{got.message} {got.hint}".lower():
+            problems.append(f"message/hint lacks {case.contains!r}: {got.message} | {got.hint}")
+        return problems
+    said = " ".join(got.notes)
+    if case.contains and case.contains.lower() not in said.lower():
+        problems.append(f"notes lack {case.contains!r}: {got.notes}")
+    frame = got.result
+    c = case.checks
+    if "rows" in c and len(frame) != c["rows"]:
+        problems.append(f"expected {c['rows']} rows, got {len(frame)}")
+    if "columns" in c and list(frame.columns) != c["columns"]:
+        problems.append(f"expected columns {c['columns']}, got {list(frame.columns)}")
+    for col, want in c.get("column_equals", {}).items():
+        have = [("" if pd.isna(v) else str(v)) for v in frame[col].tolist()] if col in frame else None
+        if have != want:
+            problems.append(f"column {col!r}: expected {want}, got {have}")
+    if c.get("all_valid") and not frame.geometry.dropna().is_valid.all():
+        problems.append("some geometries are still invalid")
+    if c.get("lon_lat"):
+        minx, miny, maxx, maxy = frame.total_bounds
+        if not (-8 < minx < 2 and 49 < miny < 61):
+            problems.append(f"not placed in England: bounds {frame.total_bounds}")
+    if "no_file" in c and os.path.exists(c["no_file"]):
+        problems.append(f"{c['no_file']} was written outside the working folder")
+    if "numbers" in c or "suppressed" in c:
+        from geo.io import parse_numbers
+
+        for col, want in c.get("numbers", {}).items():
+            numbers, _ = parse_numbers(frame[col])
+            have = [None if pd.isna(v) else float(v) for v in numbers.tolist()]
+            if have != want:
+                problems.append(f"numbers of {col!r}: expected {want}, got {have}")
+        for col, want in c.get("suppressed", {}).items():
+            _, marked = parse_numbers(frame[col])
+            if int(marked.sum()) != want:
+                problems.append(f"suppressed in {col!r}: expected {want}, got {int(marked.sum())}")
+    if "recognised" in c or "not_recognised" in c:
+        from geo.catalogue import recognise_columns
+
+        found = recognise_columns([str(h) for h in frame.columns])
+        for header, (measure, kind, worse_high) in c.get("recognised", {}).items():
+            col = found.get(header)
+            if col is None or (col.measure, col.kind, col.higher_is_worse) != (measure, kind, worse_high):
+                problems.append(f"{header!r}: expected {(measure, kind, worse_high)}, got {col}")
+        for header in c.get("not_recognised", []):
+            if header in found:
+                problems.append(f"{header!r} was taken for the catalogue's {found[header].label}")
+    report = got.extra.get("report")
+    if report is not None:
+        if "matched" in c and report.matched != c["matched"]:
+            problems.append(f"expected {c['matched']} matched, got {report.matched}")
+        for kind in c.get("normalisations", []):
+            if not any(kind in n for n in report.normalisations):
+                problems.append(f"no normalisation {kind!r} reported: {report.normalisations}")
+        for code in c.get("unmatched", []):
+            if code not in report.data_without_boundary:
+                problems.append(f"{code!r} not listed as data without an area: {report.data_without_boundary}")
+        if c.get("conversion") and not report.conversion:
+            problems.append("no vintage conversion was made")
+        for code, value in c.get("joined_values", {}).items():
+            row = frame[frame["_code"] == code]
+            col = [k for k in frame.columns if k not in ("_code", "_has_data", "code", "name", "geometry")][0]
+            if str(row[col].iloc[0]) != value:
+                problems.append(f"{code}: expected {value}, got {row[col].iloc[0]}")
+    page = got.extra.get("page")
+    if page is not None:
+        problems += _check_page(case, page)
+    return problems
+
+
+def _check_page(case: Case, page: str) -> list[str]:
+    from geo.mapping import escape_text
+
+    problems = []
+    for raw in case.checks.get("payloads", []):
+        if raw in page:
+            problems.append(f"raw payload {raw!r} appears unescaped in the map page")
+    for live in ("<script>alert", "<img src=x", "<b onmouseover"):
+        if live in page:
+            problems.append(f"an executable payload ({live} …) reached the page")
+    data = _map_payload(page)
+    feats = data.get("features", [])
+    if not feats:
+        problems.append("no features in the map payload")
+    names = [f["properties"]["n"] for f in feats]
+    if "names" in case.checks and names != [escape_text(n) for n in case.checks["names"]]:
+        problems.append(f"names shown are not the names escaped: {names}")
+    shown = json.dumps([f["properties"] for f in feats])
+    if "49" in shown:
+        problems.append("'49' appears in the map's names or tooltips: a template was evaluated")
+    return problems
+
+
+# ------------------------------------------------------------------------------------- summary
+
+
+def summarise(results: list[tuple[Case, Outcome, list[str]]]) -> str:
+    """A table of families × outcomes, then one line per case."""
+    lines = []
+    counts = Counter((case.family, got.outcome) for case, got, _ in results)
+    outcomes = sorted({o for _, o in counts})
+    width = max(len(f) for f in FAMILIES) + 2
+    lines.append("family".ljust(width) + "".join(o[:16].rjust(18) for o in outcomes) + "    cases  failing")
+    for fam in FAMILIES:
+        rows = [r for r in results if r[0].family == fam]
+        failing = sum(1 for _, _, p in rows if p)
+        lines.append(fam.ljust(width) + "".join(str(counts.get((fam, o), "")).rjust(18) for o in outcomes)
+                     + f"{len(rows):9d}{failing:9d}")
+    lines.append("")
+    for case, got, problems in results:
+        status = "PASS" if not problems else ("XFAIL" if case.known_issue else "FAIL")
+        lines.append(f"{status:5} {case.family:12} {case.name:40} {got.outcome:16} "
+                     + (problems[0][:90] if problems else (got.message or "; ".join(got.notes))[:90]))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out_dir", nargs="?", help="where to write the corpus")
+    parser.add_argument("--summary", action="store_true", help="run every case and print a table")
+    args = parser.parse_args(argv)
+    if not args.summary:
+        if not args.out_dir:
+            parser.error("give OUT_DIR or --summary")
+        print(f"{len(build_corpus(args.out_dir))} cases written to {args.out_dir}")
+        return 0
+    with tempfile.TemporaryDirectory(prefix="atlas-corpus-") as tmp:
+        corpus = build_corpus(args.out_dir or tmp)
+        results = []
+        for case in corpus:
+            got = run_case(case)
+            results.append((case, got, check_case(case, got)))
+        print(summarise(results))
+    return 1 if any(p and not c.known_issue for c, _, p in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
