@@ -1,11 +1,13 @@
 # Conveniences over the two README commands (./run.sh and ./test.sh).
-.PHONY: run test bench demo-data clean
+.PHONY: run test bench load demo-data clean
 run:
 	./run.sh
 test:
 	./test.sh
 bench:
 	scripts/setup.sh --dev && CHROMIUM=$${CHROMIUM:-/usr/bin/chromium} .venv/bin/python bench/run.py
+load:
+	scripts/setup.sh --dev && CHROMIUM=$${CHROMIUM:-/usr/bin/chromium} .venv/bin/python bench/load.py $(LOAD_ARGS)
 demo-data:
 	scripts/setup.sh && .venv/bin/python boundaries/make_demo_pack.py
 clean:
