@@ -3,9 +3,7 @@ and an allocation of a pot. The logic is geo.eligibility and geo.nrf; this only 
 
 from __future__ import annotations
 
-import base64
 import time
-import zlib
 from dataclasses import replace
 
 import numpy as np
@@ -19,26 +17,19 @@ from geo.mapping import MapSpec
 from geo.nrf import reference_codes
 from geo.views import measure_frame
 from ui.common import View, md, show_error
+from ui.permalink import pack_text, unpack_text
 
 STATUS = ["not eligible", "no longer eligible", "newly eligible", "stays eligible"]
 STATUS_COLOURS = ["#f2f2f2", "#b39ddb", "#f28e2b", "#1f4e9c"]  # light to dark; distinct in colour-blind views
 
 
 def encode_rule(rule: Rule) -> str:
-    """A rule as a short URL-safe string (zlib + base64) for st.query_params."""
-    return base64.urlsafe_b64encode(zlib.compress(rule.to_toml().encode(), 9)).decode().rstrip("=")
+    """A rule as a short URL-safe token for st.query_params."""
+    return pack_text(rule.to_toml())
 
 
 def decode_rule(text: str, domains: tuple[str, ...]) -> Rule:
-    try:
-        raw = zlib.decompressobj().decompress(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)), 20_001)
-        if len(raw) > 20_000:  # decompression stops there: a link cannot be a zip bomb
-            raise ValueError("too long")
-        return parse_rule(raw.decode("utf-8"), domains)
-    except AtlasError:
-        raise
-    except Exception as exc:  # any damage to the link
-        raise AtlasError("The rule in this link is damaged.", "Using a preset instead; share the link again.") from exc
+    return parse_rule(unpack_text(text, "rule"), domains)
 
 
 def _starting_rule(domains: tuple[str, ...]) -> Rule:

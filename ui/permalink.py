@@ -6,9 +6,15 @@ gives one notice (what was ignored, and what is shown instead), never an error.
 
 from __future__ import annotations
 
+import base64
+import zlib
 from collections.abc import Iterable
 
 import streamlit as st
+
+from geo.errors import AtlasError
+
+MAX_LINKED_TEXT = 20_000
 
 _SEEDED = "_permalink_seeded"
 _NOTICES = "_permalink_notices"
@@ -54,3 +60,21 @@ def remember(**params: object) -> None:
             text = ",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
             if st.query_params.get(name) != text:
                 st.query_params[name] = text
+
+
+def pack_text(text: str) -> str:
+    """A small text (a rule or target file) as a URL-safe token: zlib, then base64."""
+    return base64.urlsafe_b64encode(zlib.compress(text.encode(), 9)).decode().rstrip("=")
+
+
+def unpack_text(token: str, what: str) -> str:
+    """The text of a token from a link; damaged or oversized tokens are an AtlasError (never a zip bomb)."""
+    try:
+        raw = zlib.decompressobj().decompress(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)),
+                                              MAX_LINKED_TEXT + 1)
+        if len(raw) > MAX_LINKED_TEXT:  # decompression stops there
+            raise ValueError("too long")
+        return raw.decode("utf-8")
+    except Exception as exc:  # any damage to the link
+        raise AtlasError(f"The {what} in this link is damaged.", "Using a preset instead; share the link again.") \
+            from exc

@@ -4,8 +4,6 @@ The logic is geo.progress; this only wires widgets."""
 
 from __future__ import annotations
 
-import base64
-import zlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -29,6 +27,7 @@ from geo.progress import (
     resolve_group,
 )
 from ui.common import View, md, show_error
+from ui.permalink import pack_text, unpack_text
 
 STATUS_ORDER = ["not in group", "not rated", "off track", "on track", "achieved"]
 STATUS_COLOURS = ["#f7f7f7", "#bdbdbd", "#f28e2b", "#74a9cf", "#08306b"]
@@ -48,19 +47,11 @@ def _target_toml(t: Target) -> str:
 
 
 def encode_target(t: Target) -> str:
-    return base64.urlsafe_b64encode(zlib.compress(_target_toml(t).encode(), 9)).decode().rstrip("=")
+    return pack_text(_target_toml(t))
 
 
 def _decode_target(text: str, indicators: tuple[str, ...]) -> Target:
-    try:
-        raw = zlib.decompressobj().decompress(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)), 20_001)
-        if len(raw) > 20_000:  # decompression stops there: a link cannot be a zip bomb
-            raise ValueError("too long")
-        return parse_target(raw.decode("utf-8"), indicators)
-    except AtlasError:
-        raise
-    except Exception as exc:
-        raise AtlasError("The target in this link is damaged.", "Using a preset instead; share the link again.") from exc
+    return parse_target(unpack_text(text, "target"), indicators)
 
 
 def _choose_target(indicators: tuple[str, ...]) -> Target | None:
