@@ -27,6 +27,7 @@ import asyncio
 import json
 import os
 import random
+import signal
 import socket
 import statistics
 import subprocess
@@ -145,6 +146,16 @@ def healthy(url: str) -> bool:
         return False
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: have Linux send it SIGTERM if this script dies without stopping it."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:  # not Linux: stop_app still stops it on any ordinary exit
+        pass
+
+
 def start_app(log_path: Path, packs_dir: Path, watch_files: bool) -> tuple[subprocess.Popen, str]:
     """`streamlit run app.py` on a free loopback port, on the demo pack only; (process, URL) once healthy.
 
@@ -161,7 +172,7 @@ def start_app(log_path: Path, packs_dir: Path, watch_files: bool) -> tuple[subpr
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "auto" if watch_files else "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
     proc.log = log  # type: ignore[attr-defined]
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while not healthy(url):
@@ -640,8 +651,15 @@ def main() -> int:
     args = ap.parse_args()
     if args.sessions < 1 or args.waves < 1 or args.seconds <= 0 or args.max_actions < 1:
         ap.error("sessions, waves, seconds and max-actions must be positive")
+    def on_term(signum, frame):  # stop like on Ctrl-C: the browser and the app are closed on the way out
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
     try:
         result = asyncio.run(main_async(args))
+    except KeyboardInterrupt:
+        print("load: interrupted", file=sys.stderr)
+        return 130
     except AppDidNotStart as exc:
         print(f"load: {exc}", file=sys.stderr)
         return 1
