@@ -4,10 +4,12 @@ Starts `streamlit run app.py` on a free 127.0.0.1 port on the embedded demo pack
 and no $ATLAS_DATA_DIRS, so nothing else is offered), then runs --waves waves of --sessions concurrent
 sessions, each in a fresh context of one headless Chromium. A session opens the app, waits for the map, then
 repeatedly does a random action (switch the sidebar "Map" radio between the views, or change the "Measure",
-"Classification" or "Colours" selectbox) and times it: from the click until Streamlit has seen a script run,
-is idle again (no run in progress, nothing stale) and the one map frame reports window.atlasReady with the
-map at rest. Each session explores for --seconds once its first map is open (an action under way then is
-finished, within --cap), and for at most --max-actions actions; when every session of a wave has stopped,
+"Classification" or "Colours" selectbox) and times it: from the click until the server has finished the
+script run it caused (its "script finished" message, read off the page's websocket; also reported on its own
+as the server's part), the page has been handed that message and is idle (no run in progress, nothing
+stale), and the one map frame reports window.atlasReady with the map at rest. Each session explores for
+--seconds once its first map is open (an action under way then is finished, within --cap), and for at most
+--max-actions actions; when every session of a wave has stopped,
 their pages are closed and the next wave opens new ones, so sessions come and go.
 
 Recorded: rerun latencies (p50/p95/max, overall and by action), errors (console errors, uncaught page
