@@ -96,21 +96,21 @@ def prepared_join(lsoa: bytes, lsoa_name: str, layer: str | None, crs: str | Non
     return ind, joined, report, hashlib.sha1(table).hexdigest(), name_column
 
 
+def _lookup_path() -> Path | None:
+    """The ONS LSOA 2011→2021 lookup of the first built pack that carries one."""
+    return next((pack.path("lookup") for pack in list_packs() if "lookup" in pack.manifest), None)
+
+
 def lookup_key() -> str:
     """Identifies the lookup available now (so joins are redone when a pack with one is built)."""
-    for pack in list_packs():
-        if "lookup" in pack.manifest:
-            return f"{pack.path('lookup')}:{pack.path('lookup').stat().st_mtime}"
-    return ""
+    path = _lookup_path()
+    return f"{path}:{path.stat().st_mtime}" if path else ""
 
 
 def available_lookup():
-    """The ONS LSOA 2011→2021 lookup from the first built pack that carries one, else None."""
-    for pack in list_packs():
-        if "lookup" in pack.manifest:
-            path = pack.path("lookup")
-            return lookup_from(str(path), path.stat().st_mtime)
-    return None
+    """The lookup itself (cached), else None."""
+    path = _lookup_path()
+    return lookup_from(str(path), path.stat().st_mtime) if path else None
 
 
 @st.cache_resource(max_entries=2, show_spinner="Reading the LSOA 2011→2021 lookup…")

@@ -30,13 +30,11 @@ import json
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +43,11 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 EARLY_FOR_RERUN = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_EARLY_FOR_RERUN")
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.cases import app_healthy as healthy  # noqa: E402  (the same loopback helpers the browser tests use)
+from tests.cases import free_port  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results" / "load.json"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -133,20 +136,6 @@ APP_EXCEPTION = """() => [...document.querySelectorAll('[data-testid="stExceptio
 
 
 # ------------------------------------------------------------------ the app and its memory
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-            return resp.status == 200 and resp.read().strip() == b"ok"
-    except OSError:
-        return False
-
 
 def _die_with_parent() -> None:
     """In the child, before exec: have Linux send it SIGTERM if this script dies without stopping it."""

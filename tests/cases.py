@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import json
 import os
+import socket
 import sqlite3
+import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -16,6 +18,22 @@ from shapely.geometry import Point, Polygon, box
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 SHARED = Path(os.environ.get("ATLAS_SHARED_DATA", SHARED))
 REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def app_healthy(url: str) -> bool:
+    """True when a Streamlit server at `url` answers its health check."""
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+            return resp.status == 200 and resp.read().strip() == b"ok"
+    except OSError:
+        return False
 
 
 def squares(n: int = 3, x0: float = -1.5, y0: float = 53.8, size: float = 0.01, crs: str | None = "EPSG:4326",

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from tests.cases import app_healthy, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -39,24 +39,10 @@ pytestmark = [
 
 # ------------------------------------------------------------------ the app under test
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-            return resp.status == 200 and resp.read().strip() == b"ok"
-    except OSError:
-        return False
-
-
 @contextmanager
 def running_app(extra_env: dict[str, str] | None = None, log_path: Path | None = None):
     """`streamlit run app.py` on a free port; yields the base URL once /_stcore/health says ok."""
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, **(extra_env or {})}
     log_path = log_path or ARTIFACTS / f"streamlit_{port}.log"
@@ -69,7 +55,7 @@ def running_app(extra_env: dict[str, str] | None = None, log_path: Path | None =
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + STARTUP_TIMEOUT
-            while not _healthy(url):
+            while not app_healthy(url):
                 if proc.poll() is not None:
                     pytest.fail(f"streamlit exited with code {proc.returncode}; log: {log_path}")
                 if time.monotonic() > deadline:
