@@ -48,7 +48,7 @@ SERIES_DEMO = APP_DIR / "indicators" / "demo_floor_targets.csv"
 RANK_MOVES = ("moved most towards less deprived", "moved most towards rank 1")
 BOUNDARY_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".parquet")
 TABLE_SUFFIXES = (".csv", ".xlsx", ".csv.gz")
-MAX_LSOAS_WITHOUT_FILTER = 5000  # a national LSOA map needs the fast renderer of a later release
+GEOMETRY_STORE = APP_DIR / "static" / "geometry"  # prepared map geometry, named by content (geo.coverage)
 DEMO_NOTE = "Illustrative demo data: fictional places and synthetic values, not real statistics."
 
 st.set_page_config(page_title="Neighbourhood Renewal Atlas", page_icon="🗺️", layout="wide")
@@ -343,6 +343,8 @@ def main() -> None:
     if inputs.get("district") and iod and ind.district_column:
         district_read = read_layer(*inputs["district"], key="district")
     views = (["Districts (England)"] if district_read else []) + ["Neighbourhoods (LSOAs)"]
+    if inputs.get("pack") is not None and not inputs["demo"]:
+        views = views[::-1]  # a real pack: every LSOA in England is the default national view
     if iod:
         views.append(CHANGE)
     if district_read and iod:
@@ -412,7 +414,8 @@ def main() -> None:
         except ValueError as exc:
             st.error(str(exc))
             return
-    fmap = build_choropleth(layer, spec, classification, attribution=attribution, basemap=basemap)
+    fmap = build_choropleth(layer, spec, classification, attribution=attribution, basemap=basemap,
+                            geometry_store=GEOMETRY_STORE)
     with map_col:
         st_folium(fmap, height=640, use_container_width=True, returned_objects=[], key="atlas_map")
         legend = pd.DataFrame({"Class": classification.labels[::-1], "Areas": classification.counts[::-1]})
@@ -555,7 +558,7 @@ def district_change_view(current, other, ind, measure: str, measure_label: str):
 
 
 def filter_districts(ind, layer):
-    """Sidebar 'Districts to show': the LSOAs of the chosen districts; None (with advice) if too many to draw."""
+    """Sidebar 'Districts to show': the LSOAs of the chosen districts (all of them when none is chosen)."""
     if not ind.district_column or ind.district_column not in layer.columns:
         return layer
     names = layer[[ind.district_column] + ([ind.district_name_column] if ind.district_name_column else [])]
@@ -568,10 +571,6 @@ def filter_districts(ind, layer):
                                     format_func=lambda c: f"{lookup[c]} ({c})")
     if chosen:
         return lsoas_in_districts(layer, ind, chosen)
-    if len(layer) > MAX_LSOAS_WITHOUT_FILTER:
-        st.info(f"{len(layer):,} neighbourhoods are too many to draw at once here: choose one or more "
-                "districts in the sidebar (‘Districts to show’).")
-        return None
     return layer
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 LEAFLET_VERSION = "1.9.4"
 _FILES = ("leaflet.js", "leaflet.css")
+_ATLAS_JS = Path(__file__).resolve().parent / "js"
+_ATLAS_FILES = ("atlas-coverage.js",)
 
 
 def leaflet_dir() -> Path:
@@ -30,12 +32,22 @@ def leaflet_text(name: str) -> str:
     return (leaflet_dir() / name).read_text(encoding="utf-8")
 
 
+def atlas_text(name: str) -> str:
+    """Contents of one of the atlas' own scripts (geo/js/), e.g. the canvas coverage layer."""
+    if name not in _ATLAS_FILES:
+        raise ValueError(name)
+    return (_ATLAS_JS / name).read_text(encoding="utf-8")
+
+
 def install_static(static_dir: Path) -> Path:
-    """Copy Leaflet into `static_dir/vendor/leaflet/` (for Streamlit's static serving); idempotent."""
+    """Copy Leaflet into `static_dir/vendor/leaflet/` and our scripts into `static_dir/atlas/`; idempotent."""
     target = Path(static_dir) / "vendor" / "leaflet"
     target.mkdir(parents=True, exist_ok=True)
-    for name in _FILES:
-        src, dst = leaflet_dir() / name, target / name
-        if not dst.exists() or dst.stat().st_size != src.stat().st_size:
+    own = Path(static_dir) / "atlas"
+    own.mkdir(parents=True, exist_ok=True)
+    pairs = [(leaflet_dir() / name, target / name) for name in _FILES]
+    pairs += [(_ATLAS_JS / name, own / name) for name in _ATLAS_FILES]
+    for src, dst in pairs:
+        if not dst.exists() or dst.read_bytes() != src.read_bytes():
             shutil.copyfile(src, dst)
     return target

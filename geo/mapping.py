@@ -8,9 +8,12 @@ template engines act on (`{ } $` and backtick) replaced by character references,
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import folium
 import geopandas as gpd
@@ -20,11 +23,13 @@ import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
-from geo.assets import leaflet_text
+from geo.assets import atlas_text, leaflet_text
 from geo.classify import Classification
+from geo.coverage import PreparedGeometry, prepare_geometry, write_atomic
 from geo.settings import setting
 
 STATIC_LEAFLET = "/app/static/vendor/leaflet"
+STATIC_GEOMETRY = "/app/static/geometry"
 _TEMPLATE_CHARS = {"{": "&#123;", "}": "&#125;", "$": "&#36;", "`": "&#96;"}
 _OSM = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
@@ -84,6 +89,22 @@ def _geometry_json(geoms: gpd.GeoSeries, precision: int) -> list[dict | None]:
     return out
 
 
+def _features(gdf: gpd.GeoDataFrame, spec: MapSpec, classification: Classification, formatted: list[list[str]],
+              precision: int) -> list[dict]:
+    """GeoJSON features (lon/lat) with escaped name, code, class and tooltip values; rows without geometry skipped."""
+    gdf = gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf
+    geoms = _geometry_json(gdf.geometry, precision)
+    names = gdf[spec.name_column] if spec.name_column else gdf[spec.code_column]
+    features = []
+    for i, geom in enumerate(geoms):
+        if geom is None:
+            continue
+        features.append({"type": "Feature", "geometry": geom, "properties": {
+            "n": escape_text(names.iloc[i]), "c": escape_text(gdf[spec.code_column].iloc[i]),
+            "k": int(classification.classes[i]), "t": [f[i] for f in formatted]}})
+    return features
+
+
 def _legend_html(spec: MapSpec, classification: Classification) -> str:
     rows = []
     for cls in range(classification.k - 1, -1, -1):  # most deprived first
@@ -123,33 +144,16 @@ _CSS = """
 .leaflet-tooltip{white-space:normal;min-width:220px;max-width:380px}
 """
 
-_SCRIPT = Template("""
+_HEAD = """
 {% macro script(this, kwargs) %}
 (function() {
   var map = {{ this._parent.get_name() }};
-  var data = {{ this.payload }};
   var meta = {{ this.meta }};
   var style = document.createElement('style'); style.textContent = meta.css; document.head.appendChild(style);
-  function styleOf(f) {
-    var k = f.properties.k;
-    if (k < 0) { return {fillColor: meta.noData, fillOpacity: 0.85, color: '#666', weight: 0.8, dashArray: '3 3'}; }
-    return {fillColor: meta.colours[k], fillOpacity: 0.85, color: '#333', weight: meta.weight};
-  }
-  var layer = L.geoJSON(data, {
-    style: styleOf,
-    onEachFeature: function(f, l) {
-      var p = f.properties, rows = '';
-      for (var i = 0; i < meta.fields.length; i++) { rows += '<br>' + meta.fields[i] + ': <b>' + p.t[i] + '</b>'; }
-      l.bindTooltip('<div class="atlas-tip"><strong>' + p.n + '</strong> <span>' + p.c + '</span>' + rows + '</div>',
-                    {sticky: true});
-      l.on('mouseover', function() { l.setStyle({weight: 3, color: '#000'}); });
-      l.on('mouseout', function() { layer.resetStyle(l); });
-    }
-  }).addTo(map);
-  window.atlasLayer = layer;
-  var bounds = layer.getBounds();
-  if (bounds.isValid()) { map.fitBounds(bounds, {padding: [8, 8], animate: false}); }
+"""
 
+
+_CONTROLS = """
   var legend = L.control({position: 'bottomright'});
   legend.onAdd = function() {
     var div = L.DomUtil.create('div', 'atlas-legend');
@@ -179,32 +183,34 @@ _SCRIPT = Template("""
       '<input type="search" class="atlas-search-input" placeholder="Find an area by name or code" list="' +
       listId + '"></label>' +
       '<datalist id="' + listId + '"></datalist><div class="atlas-search-msg" aria-live="polite"></div>';
-    var list = div.querySelector('datalist'), opts = '';
-    layer.eachLayer(function(l) { opts += '<option value="' + l.feature.properties.n + ' (' + l.feature.properties.c + ')">'; });
-    list.innerHTML = opts;
+    var list = div.querySelector('datalist'), filled = false;
+    function fill() {  // on first focus: a national map has tens of thousands of names
+      if (filled) { return; } filled = true;
+      areas.ready(function() {
+        var opts = []; areas.each(function(n, c) { opts.push('<option value="' + n + ' (' + c + ')">'); });
+        list.innerHTML = opts.join('');
+      });
+    }
     L.DomEvent.disableClickPropagation(div); L.DomEvent.disableScrollPropagation(div);
     var input = div.querySelector('input'), msg = div.querySelector('.atlas-search-msg');
     function norm(s) { var t = document.createElement('textarea'); t.innerHTML = s; return t.value.toLowerCase().trim(); }
     function find() {
       var q = input.value.toLowerCase().trim(), hit = null;
       if (!q) { return; }
-      layer.eachLayer(function(l) {
-        var p = l.feature.properties, n = norm(p.n), c = norm(p.c);
-        if (!hit && (c === q || n === q || (n + ' (' + c + ')') === q)) { hit = l; }
+      areas.each(function(pn, pc, ref) {
+        var n = norm(pn), c = norm(pc);
+        if (hit === null && (c === q || n === q || (n + ' (' + c + ')') === q)) { hit = ref; }
       });
-      if (!hit) { layer.eachLayer(function(l) {
-        var p = l.feature.properties;
-        if (!hit && (norm(p.n).indexOf(q) >= 0 || norm(p.c).indexOf(q) >= 0)) { hit = l; } }); }
-      if (hit) {
+      if (hit === null) { areas.each(function(pn, pc, ref) {
+        if (hit === null && (norm(pn).indexOf(q) >= 0 || norm(pc).indexOf(q) >= 0)) { hit = ref; } }); }
+      if (hit !== null) {
         msg.textContent = '';
-        map.fitBounds(hit.getBounds(), {maxZoom: 13, padding: [20, 20]});
-        layer.resetStyle(); hit.setStyle({weight: 4, color: '#e6007e'}); hit.bringToFront();
-        hit.openTooltip(hit.getBounds().getCenter());
-        window.atlasFound = hit.feature.properties.c;
+        areas.show(hit);
       } else { msg.textContent = 'No area matches \u201c' + input.value + '\u201d'; }
     }
     var last = null;
     function findOnce() { if (input.value !== last) { last = input.value; find(); } }
+    input.addEventListener('focus', fill);
     input.addEventListener('keydown', function(e) { if (e.key === 'Enter') { last = input.value; find(); } });
     input.addEventListener('change', findOnce);  // picking from the list
     return div;
@@ -212,21 +218,128 @@ _SCRIPT = Template("""
   search.addTo(map);
   map.attributionControl.addAttribution(meta.attribution);
   window.atlasReady = true;
-})();
-{% endmacro %}
-""")
+"""
+
+_GEOJSON_LAYER = """
+  var data = {{ this.payload }};
+  function styleOf(f) {
+    var k = f.properties.k;
+    if (k < 0) { return {fillColor: meta.noData, fillOpacity: 0.85, color: '#666', weight: 0.8, dashArray: '3 3'}; }
+    return {fillColor: meta.colours[k], fillOpacity: 0.85, color: '#333', weight: meta.weight};
+  }
+  var layer = L.geoJSON(data, {
+    style: styleOf,
+    onEachFeature: function(f, l) {
+      var p = f.properties, rows = '';
+      for (var i = 0; i < meta.fields.length; i++) { rows += '<br>' + meta.fields[i] + ': <b>' + p.t[i] + '</b>'; }
+      l.bindTooltip('<div class="atlas-tip"><strong>' + p.n + '</strong> <span>' + p.c + '</span>' + rows + '</div>',
+                    {sticky: true});
+      l.on('mouseover', function() { l.setStyle({weight: 3, color: '#000'}); });
+      l.on('mouseout', function() { layer.resetStyle(l); });
+    }
+  }).addTo(map);
+  window.atlasLayer = layer;
+  var bounds = layer.getBounds();
+  if (bounds.isValid()) { map.fitBounds(bounds, {padding: [8, 8], animate: false}); }
+  var areas = {
+    ready: function(fn) { fn(); },
+    each: function(fn) { layer.eachLayer(function(l) { fn(l.feature.properties.n, l.feature.properties.c, l); }); },
+    show: function(hit) {
+      map.fitBounds(hit.getBounds(), {maxZoom: 13, padding: [20, 20]});
+      layer.resetStyle(); hit.setStyle({weight: 4, color: '#e6007e'}); hit.bringToFront();
+      hit.openTooltip(hit.getBounds().getCenter());
+      window.atlasFound = hit.feature.properties.c;
+    }
+  };
+"""
+
+_COVERAGE_LAYER = """
+  var b = meta.bounds;
+  map.fitBounds([[b[1], b[0]], [b[3], b[2]]], {padding: [8, 8], animate: false});
+  var layer = new L.AtlasCoverage({{ this.payload }});
+  layer.addTo(map);
+  window.atlasLayer = layer;
+  var areas = {
+    ready: function(fn) { layer.ready.then(fn); },
+    each: function(fn) { for (var i = 0, n = layer.count(); i < n; i++) { fn(layer.name(i), layer.code(i), i); } },
+    show: function(i) { layer.show(i); window.atlasFound = layer.code(i); }
+  };
+"""
+
+
+def _script(layer_js: str) -> Template:
+    """The layer's script: our own JS around the escaped JSON payload and meta (Jinja fills only those)."""
+    return Template(_HEAD + layer_js + _CONTROLS + "})();\n{% endmacro %}\n")
 
 
 class ChoroplethLayer(MacroElement):
     """A GeoJSON layer styled by precomputed class, with legend, title and search controls."""
 
-    _template = _SCRIPT
+    _template = _script(_GEOJSON_LAYER)
 
     def __init__(self, payload: dict, meta: dict) -> None:
         super().__init__()
         self._name = "ChoroplethLayer"
         self.payload = _script_json(payload)
         self.meta = _script_json(meta)
+
+
+class CoverageLayer(MacroElement):
+    """Many areas on one canvas (geo/js/atlas-coverage.js): geometry by URL (or inlined), classes and values here."""
+
+    _template = _script(_COVERAGE_LAYER)
+
+    def __init__(self, prepared: PreparedGeometry, url_base: str, payload: dict, meta: dict) -> None:
+        super().__init__()
+        self._name = "CoverageLayer"
+        self.prepared, self.url_base, self._payload = prepared, url_base, payload
+        self.meta = _script_json(meta)
+        self.inline(False)
+
+    def inline(self, inline: bool) -> None:
+        """Carry the geometry in the page itself (offline export) or fetch it by URL from the app."""
+        values = self._payload.pop("values", None)
+        if values is not None:  # written once as a content-named file beside the geometry
+            data = _script_json(values).encode()
+            self._values_file = f"v-{hashlib.sha256(data).hexdigest()[:24]}.json"
+            path = self.prepared.store / self._values_file
+            if not path.is_file() or path.stat().st_size != len(data):
+                write_atomic(path, data)
+        values_src = ({"data": json.loads((self.prepared.store / self._values_file).read_bytes())} if inline
+                      else {"url": f"{self.url_base}/{self._values_file}"})
+        details = []
+        for d in self.prepared.details:
+            src = {"minZoom": d.min_zoom}
+            if inline:
+                src["data"] = json.loads(self.prepared.path(d).read_bytes())
+            else:
+                src["url"] = f"{self.url_base}/{d.file}"
+            details.append(src)
+        self.payload = _script_json({**self._payload, "details": details, "values": values_src})
+
+
+def _compact_values(series: pd.Series) -> list:
+    """Tooltip values for the canvas layer: numbers as JSON numbers (the browser formats them as
+    `format_value` does), missing as null, anything else as escaped text."""
+    numeric = pd.to_numeric(series, errors="coerce") if series.dtype == object else series
+    if pd.api.types.is_numeric_dtype(numeric) and not pd.api.types.is_bool_dtype(numeric) and (
+            series.dtype != object or numeric.notna().sum() == series.notna().sum()):
+        arr = np.asarray(numeric, dtype=float)
+        out = np.round(arr, 3).tolist()
+        return [None if not np.isfinite(v) else (int(v) if float(v).is_integer() else v) for v in out]
+    return [escape_text(format_value(v)) for v in series.tolist()]
+
+
+def _coverage_layer(gdf: gpd.GeoDataFrame, spec: MapSpec, classification: Classification, meta: dict,
+                    store: Path, url_base: str) -> CoverageLayer:
+    prepared = prepare_geometry(gdf, spec.code_column, spec.name_column, store, escape=escape_text)
+    tooltip_cols = [spec.value_column] + [col for _, col in spec.tooltip_columns]
+    formatted = [_compact_values(gdf[col]) for col in tooltip_cols]
+    classes = "".join("-" if k < 0 else chr(48 + int(k)) for k in classification.classes)
+    payload = {"classes": classes, "colours": classification.colours, "noData": "#ffffff", "opacity": 0.85,
+               "fields": meta["fields"], "values": formatted, "weight": 0.5, "outlineZoom": 9,
+               "label": meta["legendText"]}
+    return CoverageLayer(prepared, url_base, payload, {**meta, "bounds": list(prepared.bounds)})
 
 
 def build_choropleth(
@@ -238,23 +351,22 @@ def build_choropleth(
     asset_base: str = STATIC_LEAFLET,
     precision: int | None = None,
     height: str = "100%",
+    geometry_store: Path | None = None,
+    geometry_url: str = STATIC_GEOMETRY,
+    canvas: bool | None = None,
 ) -> folium.Map:
-    """Build the map value: one feature per row of `gdf` (every polygon kept), coloured by class."""
+    """Build the map value: one feature per row of `gdf` (every polygon kept), coloured by class.
+
+    Small layers are drawn as SVG from GeoJSON in the page. Layers of `canvas_min_features` or more
+    (or `canvas=True`) are drawn on a canvas from geometry prepared once under `geometry_store` and
+    fetched from `geometry_url` (or, with no store, prepared in a temporary folder and inlined).
+    """
     if len(classification.classes) != len(gdf):
         raise ValueError("The classification does not match the layer (different number of rows).")
     precision = int(precision if precision is not None else setting("map_precision"))
-    gdf = gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf
-    geoms = _geometry_json(gdf.geometry, precision)
-    names = gdf[spec.name_column] if spec.name_column else gdf[spec.code_column]
+    if canvas is None:
+        canvas = len(gdf) >= int(setting("canvas_min_features"))
     tooltip_cols = [(spec.value_label, spec.value_column)] + list(spec.tooltip_columns)
-    formatted = [[escape_text(format_value(v)) for v in gdf[col].tolist()] for _, col in tooltip_cols]
-    features = []
-    for i, geom in enumerate(geoms):
-        if geom is None:
-            continue
-        features.append({"type": "Feature", "geometry": geom, "properties": {
-            "n": escape_text(names.iloc[i]), "c": escape_text(gdf[spec.code_column].iloc[i]),
-            "k": int(classification.classes[i]), "t": [f[i] for f in formatted]}})
     legend_text = "; ".join(f"{lab}: {n} areas" for lab, n in zip(classification.labels, classification.counts))
     title = ""
     if spec.title:
@@ -263,18 +375,33 @@ def build_choropleth(
         "colours": classification.colours, "noData": "#ffffff",
         "fields": [escape_text(label) for label, _ in tooltip_cols],
         "legend": _legend_html(spec, classification), "legendText": escape_text(legend_text),
-        "title": title, "css": _CSS, "weight": 0.6 if len(features) < 2000 else 0.2,
+        "title": title, "css": _CSS, "weight": 0.6 if len(gdf) < 2000 else 0.2,
         "attribution": escape_text(attribution),
     }
-    minx, miny, maxx, maxy = gdf.total_bounds if len(gdf) else (-6, 49.8, 2, 55.9)
+    if canvas:
+        inline = geometry_store is None
+        store = Path(tempfile.mkdtemp(prefix="atlas-geometry-")) if inline else Path(geometry_store)
+        layer = _coverage_layer(gdf, spec, classification, meta, store, geometry_url)
+        if inline:
+            layer.inline(True)
+        minx, miny, maxx, maxy = layer.prepared.bounds
+    else:
+        formatted = [[escape_text(format_value(v)) for v in gdf[col].tolist()] for _, col in tooltip_cols]
+        layer = ChoroplethLayer({"type": "FeatureCollection", "features": _features(gdf, spec, classification,
+                                                                                    formatted, precision)}, meta)
+        wgs = gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf
+        minx, miny, maxx, maxy = wgs.total_bounds if len(gdf) else (-6, 49.8, 2, 55.9)
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=7, tiles=None,
                    control_scale=True, height=height, zoom_snap=0.25, fade_animation=False)
     # Leaflet from our own server (or inlined by map_html); nothing else: no CDN, no jQuery/Bootstrap.
     m.default_js = [("leaflet", f"{asset_base}/leaflet.js")]
+    if canvas:
+        m.default_js.append(("atlas_coverage", f"{asset_base.rsplit('/', 2)[0]}/atlas/atlas-coverage.js"
+                             if asset_base == STATIC_LEAFLET else f"{asset_base}/atlas-coverage.js"))
     m.default_css = [("leaflet_css", f"{asset_base}/leaflet.css")]
     if basemap:
         folium.TileLayer(_OSM, attr="&copy; OpenStreetMap contributors", name="OpenStreetMap", opacity=0.6).add_to(m)
-    m.add_child(ChoroplethLayer({"type": "FeatureCollection", "features": features}, meta))
+    m.add_child(layer)
     return m  # the layer's script fits the view to the areas, without animation
 
 
@@ -282,7 +409,19 @@ def map_html(m: folium.Map) -> str:
     """The map as one self-contained HTML page: Leaflet inlined, so it opens with no internet."""
     asset_js = dict(m.default_js)["leaflet"]
     asset_css = dict(m.default_css)["leaflet_css"]
-    page = m.get_root().render()
+    coverage = [c for c in m._children.values() if isinstance(c, CoverageLayer)]
+    for layer in coverage:
+        layer.inline(True)
+    try:
+        page = m.get_root().render()
+    finally:
+        for layer in coverage:
+            layer.inline(False)
+    if "atlas_coverage" in dict(m.default_js):
+        tag = f'<script src="{dict(m.default_js)["atlas_coverage"]}"></script>'
+        if tag not in page:
+            raise RuntimeError("Could not find the coverage script tag to inline in folium's page.")
+        page = page.replace(tag, "<script>" + atlas_text("atlas-coverage.js").replace("</script", "<\\/script") + "</script>")
     js = leaflet_text("leaflet.js").replace("</script", "<\\/script")
     css = leaflet_text("leaflet.css")
     js_tag = f'<script src="{asset_js}"></script>'

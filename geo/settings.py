@@ -21,6 +21,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_vertices", 20_000_000, "Most vertices read from one boundary layer."),
     Setting("max_table_rows", 2_000_000, "Most rows read from one indicator table."),
     Setting("map_precision", 5, "Decimal places of longitude/latitude sent to the browser (5 is about 1 m)."),
+    Setting("canvas_min_features", 2000, "Layers with at least this many areas are drawn on a canvas from cached geometry."),
     Setting("fisher_jenks_sample", 600, "Values sampled for Fisher-Jenks breaks (exact Jenks on 33k values takes seconds)."),
     Setting("default_k", 5, "Number of classes for schemes that take k."),
 )

@@ -1,0 +1,222 @@
+"""Geometry prepared once for big maps: shared-border simplification, quantised Web Mercator, cached on disk.
+
+A national LSOA map is 32,844 polygons. Sending them as GeoJSON inside the page (what folium does)
+costs tens of MB and seconds of parsing on every script run. Here the geometry is prepared once per
+layer, keyed by its content, and written as a compact JSON file the browser fetches once and keeps:
+
+* ``shapely.coverage_simplify`` in British National Grid metres, so neighbours still share their
+  borders exactly (plain ``simplify`` opens thousands of slivers between them);
+* coordinates in Web Mercator metres rounded to a quantum and delta-encoded as integers, so the
+  browser only multiplies and adds to draw (no trigonometry) and gzip packs the small numbers well;
+  shared vertices round to the same integers, so quantising cannot open gaps either;
+* two levels of detail: a coarse one for the national view and, when it is worth it, a finer one the
+  browser fetches only when zoomed in.
+
+The map then carries only the class of each area and the values shown in its tooltip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+FORMAT_VERSION = 1
+BNG = 27700
+MERCATOR = 3857
+
+
+@dataclass(frozen=True)
+class Detail:
+    """One level of detail: drawn from zoom `min_zoom` upwards; `file` is its JSON in the store."""
+
+    min_zoom: float
+    tolerance_m: float
+    quantum_m: float
+    file: str
+    vertices: int
+    nbytes: int
+
+
+@dataclass(frozen=True)
+class PreparedGeometry:
+    """A layer's geometry ready for the browser: content key, the levels of detail, and the bounds."""
+
+    key: str
+    features: int
+    details: tuple[Detail, ...]
+    bounds: tuple[float, float, float, float]  # lon/lat: minx, miny, maxx, maxy
+    store: Path
+
+    def path(self, detail: Detail) -> Path:
+        return self.store / detail.file
+
+
+def _plan(vertices: int, features: int) -> list[tuple[float, float, float]]:
+    """(min zoom, tolerance m, quantum m) for each level of detail worth sending."""
+    if features <= 0:
+        return [(0, 0, 1)]
+    # Coarse: well under a pixel up to zoom 10 (national and regional views); fine: under a pixel at zoom 15.
+    # A 4 m quantum keeps every polygon of the real LSOA coverage valid; 8 m and 16 m do not (snapping folds).
+    return [(0, 60.0, 4.0), (11, 5.0, 1.0)]
+
+
+def _polygonal(values: np.ndarray) -> np.ndarray:
+    """Keep only the polygons of each geometry (make_valid can return collections with stray lines)."""
+    out = np.array(values, dtype=object)
+    kinds = shapely.get_type_id(out)
+    for i in np.flatnonzero((kinds != 3) & (kinds != 6)):  # not Polygon / MultiPolygon
+        polys = [p for p in shapely.get_parts(out[i]) if p.geom_type in ("Polygon", "MultiPolygon")] if out[i] else []
+        out[i] = shapely.union_all(polys) if polys else shapely.Polygon()
+    return out
+
+
+def simplify_coverage(geoms: gpd.GeoSeries, tolerance_m: float) -> gpd.GeoSeries:
+    """Simplify a polygon coverage in BNG metres keeping shared borders shared (no gaps, no overlaps)."""
+    projected = geoms.to_crs(BNG) if geoms.crs is not None and geoms.crs.to_epsg() != BNG else geoms
+    values = _polygonal(shapely.make_valid(projected.values))
+    if tolerance_m > 0:
+        values = shapely.coverage_simplify(values, tolerance_m, simplify_boundary=True)
+    return gpd.GeoSeries(values, index=geoms.index, crs=projected.crs)
+
+
+def content_key(gdf: gpd.GeoDataFrame, code_column: str, name_column: str | None) -> str:
+    """A hash of the geometry, codes, names and the format: the same layer always maps to the same files."""
+    h = hashlib.sha256(f"v{FORMAT_VERSION}|{gdf.crs}|".encode())
+    for wkb in shapely.to_wkb(gdf.geometry.values, output_dimension=2):
+        h.update(wkb or b"\0")
+    h.update("\x1f".join(gdf[code_column].astype(str)).encode())
+    if name_column:
+        h.update("\x1e".join(gdf[name_column].astype(str)).encode())
+    return h.hexdigest()[:24]
+
+
+def _encode_rings(geoms: np.ndarray, quantum: float) -> tuple[list, int]:
+    """Per feature: a list of polygons, each a list of rings, each a flat delta-encoded integer list."""
+    out: list = []
+    vertices = 0
+    last = np.zeros(2, dtype=np.int64)
+    for geom in geoms:
+        feature: list = []
+        if geom is not None and not geom.is_empty:
+            parts = shapely.get_parts(geom)
+            for poly in parts:
+                if poly.geom_type != "Polygon" or poly.is_empty:
+                    continue
+                rings = []
+                for ring in (poly.exterior, *poly.interiors):
+                    q = np.round(shapely.get_coordinates(ring)[:-1] / quantum).astype(np.int64)
+                    if len(q) > 1:  # drop repeats made by rounding
+                        keep = np.ones(len(q), dtype=bool)
+                        keep[1:] = np.any(q[1:] != q[:-1], axis=1)
+                        q = q[keep]
+                    if len(q) < 3:
+                        continue
+                    d = np.diff(q, axis=0, prepend=last[None, :])
+                    last = q[-1]
+                    vertices += len(q)
+                    rings.append(d.ravel().tolist())
+                if rings:
+                    feature.append(rings)
+        out.append(feature)
+    return out, vertices
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write a whole file or nothing: a later run never trusts a half-written one."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def encode_detail(gdf: gpd.GeoDataFrame, tolerance_m: float, quantum_m: float,
+                  codes: list[str] | None = None, names: list[str] | None = None) -> tuple[bytes, int]:
+    """One level of detail as JSON bytes (plus its vertex count): Web Mercator integers in `quantum_m` units."""
+    simplified = simplify_coverage(gdf.geometry, tolerance_m)
+    mercator = simplified.to_crs(MERCATOR).values
+    rings, vertices = _encode_rings(mercator, quantum_m)
+    doc: dict = {"v": FORMAT_VERSION, "q": quantum_m, "n": len(gdf), "f": rings}
+    if codes is not None:
+        doc["codes"] = codes
+    if names is not None:
+        doc["names"] = names
+    data = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+    return data, vertices
+
+
+def prepare_geometry(gdf: gpd.GeoDataFrame, code_column: str, name_column: str | None, store: Path,
+                     escape=str) -> PreparedGeometry:
+    """Prepare (or find already prepared) the browser geometry of `gdf`, in row order, under `store`.
+
+    Codes and names are passed through `escape` (the map's HTML escaping) before they are written.
+    Files are named by content, written atomically and never rewritten, so a browser may cache them.
+    """
+    store = Path(store)
+    store.mkdir(parents=True, exist_ok=True)
+    key = content_key(gdf, code_column, name_column)
+    meta_path = store / f"{key}.meta.json"
+    if meta_path.is_file():
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            details = tuple(Detail(**d) for d in meta["details"])
+            if all((store / d.file).is_file() and (store / d.file).stat().st_size == d.nbytes for d in details):
+                return PreparedGeometry(key, meta["features"], details, tuple(meta["bounds"]), store)
+        except (ValueError, KeyError, TypeError, OSError):
+            pass  # a damaged entry is rebuilt below
+    wgs = gdf.geometry.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf.geometry
+    bounds = tuple(float(b) for b in wgs.total_bounds) if len(gdf) else (-6.0, 49.8, 2.0, 55.9)
+    codes = [escape(c) for c in gdf[code_column].tolist()]
+    names = [escape(n) for n in (gdf[name_column] if name_column else gdf[code_column]).tolist()]
+    details: list[Detail] = []
+    source_vertices = int(shapely.get_num_coordinates(gdf.geometry.values).sum())
+    for i, (min_zoom, tol, quantum) in enumerate(_plan(source_vertices, len(gdf))):
+        if details and source_vertices < 1.15 * details[-1].vertices:
+            break  # the source is hardly finer than the coarse level: that one is drawn at every zoom
+        data, vertices = encode_detail(gdf, tol, quantum, codes if i == 0 else None, names if i == 0 else None)
+        name = f"{key}-{i}.json"
+        write_atomic(store / name, data)
+        details.append(Detail(min_zoom, tol, quantum, name, vertices, len(data)))
+    meta = {"features": len(gdf), "bounds": list(bounds), "details": [d.__dict__ for d in details]}
+    write_atomic(meta_path, json.dumps(meta).encode())
+    return PreparedGeometry(key, len(gdf), tuple(details), bounds, store)
+
+
+def decode_detail(data: bytes) -> gpd.GeoSeries:
+    """Rebuild polygons (EPSG:3857) from one level of detail: for tests and checks, the browser's inverse."""
+    doc = json.loads(data)
+    q = doc["q"]
+    last = np.zeros(2, dtype=np.int64)
+    geoms = []
+    for feature in doc["f"]:
+        polys = []
+        for rings in feature:
+            shells = []
+            for flat in rings:
+                d = np.asarray(flat, dtype=np.int64).reshape(-1, 2)
+                d[0] += last
+                pts = np.cumsum(d, axis=0)
+                last = pts[-1]
+                shells.append(pts * q)
+            polys.append(shapely.Polygon(shells[0], shells[1:]))
+        geoms.append(shapely.MultiPolygon(polys) if len(polys) > 1 else (polys[0] if polys else shapely.Polygon()))
+    return gpd.GeoSeries(geoms, crs=MERCATOR)
+
+
+def coverage_problems(geoms: gpd.GeoSeries, gap_width: float = 0.0) -> int:
+    """How many polygons have borders that do not match their neighbours' (overlaps, or gaps narrower
+    than `gap_width` in the series' units): 0 for a clean coverage."""
+    edges = shapely.coverage_invalid_edges(np.asarray(geoms.values), gap_width=gap_width)
+    return int(np.count_nonzero(~shapely.is_empty(edges) & ~pd.isna(edges)))

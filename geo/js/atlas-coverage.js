@@ -1,0 +1,355 @@
+/* Neighbourhood Renewal Atlas: a Leaflet layer that draws many polygons on one canvas.
+ *
+ * Geometry comes prepared by geo/coverage.py (Web Mercator integers, delta-encoded, in levels of
+ * detail), fetched once per content-named file and kept in memory (and the browser's HTTP cache),
+ * so a change of measure or classes only sends the class of each area and its tooltip values.
+ * Fills are drawn one path per class; hover and click use a grid index and point-in-polygon tests.
+ * Codes, names and values arrive already HTML-escaped by the server.
+ */
+(function () {
+  'use strict';
+  var R = 6378137, HALF = Math.PI * R;
+  var cache = window.__atlasGeometry || (window.__atlasGeometry = {});
+
+  function decode(doc) {
+    var n = doc.f.length, total = 0, rings = 0, i, p, r, f;
+    for (i = 0; i < n; i++) {
+      f = doc.f[i];
+      for (p = 0; p < f.length; p++) { for (r = 0; r < f[p].length; r++) { total += f[p][r].length; rings++; } }
+    }
+    var q = doc.q, xy = new Float64Array(total), ringStart = new Int32Array(rings + 1);
+    var featRing = new Int32Array(n + 1), bbox = new Float64Array(n * 4);
+    var lx = 0, ly = 0, k = 0, ri = 0;
+    for (i = 0; i < n; i++) {
+      featRing[i] = ri;
+      var minx = Infinity, miny = Infinity, maxx = -Infinity, maxy = -Infinity;
+      f = doc.f[i];
+      for (p = 0; p < f.length; p++) {
+        for (r = 0; r < f[p].length; r++) {
+          var a = f[p][r];
+          ringStart[ri++] = k;
+          for (var j = 0; j < a.length; j += 2) {
+            lx += a[j]; ly += a[j + 1];
+            var x = lx * q, y = ly * q;
+            xy[k++] = x; xy[k++] = y;
+            if (x < minx) { minx = x; } if (x > maxx) { maxx = x; }
+            if (y < miny) { miny = y; } if (y > maxy) { maxy = y; }
+          }
+        }
+      }
+      bbox[4 * i] = minx; bbox[4 * i + 1] = miny; bbox[4 * i + 2] = maxx; bbox[4 * i + 3] = maxy;
+    }
+    featRing[n] = ri; ringStart[ri] = k;
+    return {n: n, xy: xy, ringStart: ringStart, featRing: featRing, bbox: bbox, codes: doc.codes, names: doc.names};
+  }
+
+  function fetchJson(url) {
+    return fetch(url, {cache: 'force-cache', credentials: 'same-origin'}).then(function (resp) {
+      if (!resp.ok) { throw new Error(url + ': ' + resp.status); }
+      return resp.json();
+    });
+  }
+
+  function load(src) {
+    if (src.data) { return Promise.resolve(src.decoded || (src.decoded = decode(src.data))); }
+    if (!cache[src.url]) {
+      cache[src.url] = fetchJson(src.url).then(decode);
+      cache[src.url].catch(function () { delete cache[src.url]; });
+    }
+    return cache[src.url];
+  }
+
+  function fmt(v) {  // as geo.mapping.format_value: '29,199', '35.037', 'no data'; text arrives escaped
+    if (v === null || v === undefined) { return 'no data'; }
+    if (typeof v !== 'number') { return v; }
+    return Number.isInteger(v) ? v.toLocaleString('en-GB')
+      : v.toLocaleString('en-GB', {minimumFractionDigits: 3, maximumFractionDigits: 3});
+  }
+
+  function toLatLng(x, y) {
+    return L.latLng((2 * Math.atan(Math.exp(y / R)) - Math.PI / 2) * 180 / Math.PI, x / R * 180 / Math.PI);
+  }
+
+  L.AtlasCoverage = L.Layer.extend({
+    options: {padding: 0.1, pane: 'overlayPane'},
+
+    initialize: function (o) {
+      this.o = o;
+      this._levels = [];
+      this._hover = -1;
+      this._found = -1;
+      this.painted = 0;
+    },
+
+    onAdd: function (map) {
+      var pane = this.getPane();
+      this._canvas = L.DomUtil.create('canvas', 'atlas-coverage leaflet-zoom-animated', pane);
+      this._hi = L.DomUtil.create('canvas', 'atlas-coverage leaflet-zoom-animated', pane);
+      this._canvas.setAttribute('role', 'img');
+      this._canvas.setAttribute('aria-label', this.o.label || 'Map of areas');
+      this._canvas.style.pointerEvents = this._hi.style.pointerEvents = 'none';
+      this._tip = L.tooltip({sticky: true, className: 'atlas-coverage-tip'});
+      var self = this;
+      this.ready = load(this.o.details[0]).then(function (g) {
+        self._levels[0] = g;
+        self._index(g);
+        self._update();
+        self.fire('load');
+        return self;
+      });
+      this.ready.catch(function (err) { self.error = String(err); self.fire('error'); });
+    },
+
+    onRemove: function () {
+      L.DomUtil.remove(this._canvas);
+      L.DomUtil.remove(this._hi);
+      if (this._map) { this._map.closeTooltip(this._tip); }
+    },
+
+    getEvents: function () {
+      var events = {viewreset: this._update, zoom: this._onZoom, moveend: this._update, resize: this._update,
+                    mousemove: this._onMove, mouseout: this._onOut, click: this._onClick};
+      if (this._zoomAnimated) { events.zoomanim = this._onAnimZoom; }
+      return events;
+    },
+
+    // ---- areas, for the search box and the tests
+    count: function () { return this._levels[0] ? this._levels[0].n : 0; },
+    code: function (i) { return this._levels[0].codes[i]; },
+    name: function (i) { return this._levels[0].names[i]; },
+    classOf: function (i) { return this.o.classes.charCodeAt(i) - 48; },
+    boundsOf: function (i) {
+      var b = this._levels[0].bbox;
+      return L.latLngBounds(toLatLng(b[4 * i], b[4 * i + 1]), toLatLng(b[4 * i + 2], b[4 * i + 3]));
+    },
+    getBounds: function () {
+      var g = this._levels[0], b = L.latLngBounds([]);
+      if (!g) { return b; }
+      var minx = Infinity, miny = Infinity, maxx = -Infinity, maxy = -Infinity;
+      for (var i = 0; i < g.n; i++) {
+        if (g.bbox[4 * i] > g.bbox[4 * i + 2]) { continue; }
+        minx = Math.min(minx, g.bbox[4 * i]); miny = Math.min(miny, g.bbox[4 * i + 1]);
+        maxx = Math.max(maxx, g.bbox[4 * i + 2]); maxy = Math.max(maxy, g.bbox[4 * i + 3]);
+      }
+      return minx < Infinity ? L.latLngBounds(toLatLng(minx, miny), toLatLng(maxx, maxy)) : b;
+    },
+    values: function () {  // the tooltip values: fetched on first hover (not needed to paint)
+      var src = this.o.values, self = this;
+      if (!this._valuesReady) {
+        this._valuesReady = (src.data ? Promise.resolve(src.data) : fetchJson(src.url)).then(function (v) {
+          self._values = v; return v;
+        });
+        this._valuesReady.catch(function () { self._valuesReady = null; });
+      }
+      return this._valuesReady;
+    },
+    tooltipHtml: function (i) {
+      var o = this.o, rows = '', v = this._values;
+      if (!v) { this.values(); }
+      for (var f = 0; f < o.fields.length; f++) { rows += '<br>' + o.fields[f] + ': <b>' + (v ? fmt(v[f][i]) : '\u2026') + '</b>'; }
+      return '<div class="atlas-tip"><strong>' + this.name(i) + '</strong> <span>' + this.code(i) + '</span>' + rows + '</div>';
+    },
+    show: function (i) {
+      var self = this;
+      this._found = i;
+      this.values().then(function () { if (self._found === i) { self._tip.setContent(self.tooltipHtml(i)); } });
+      this._map.fitBounds(this.boundsOf(i), {maxZoom: 13, padding: [20, 20]});
+      this._drawHighlight();
+      this._map.openTooltip(this._tip.setContent(this.tooltipHtml(i)), this.boundsOf(i).getCenter());
+    },
+
+    // ---- drawing
+    _level: function () {
+      var z = this._map.getZoom(), d = this.o.details, best = 0;
+      for (var i = 1; i < d.length; i++) {
+        if (z >= d[i].minZoom) {
+          if (this._levels[i]) { best = i; } else { this._fetchLevel(i); }
+        }
+      }
+      return this._levels[best];
+    },
+
+    _fetchLevel: function (i) {
+      if (this._loading) { return; }
+      var self = this;
+      this._loading = load(this.o.details[i]).then(function (g) {
+        self._levels[i] = g; self._loading = null;
+        if (self._map) { self._update(); }
+      }, function () { self._loading = null; });
+    },
+
+    _update: function () {
+      if (!this._map || !this._levels[0]) { return; }
+      var map = this._map, p = this.options.padding, size = map.getSize();
+      var min = map.containerPointToLayerPoint(size.multiplyBy(-p)).round();
+      var dim = size.multiplyBy(1 + 2 * p).round();
+      this._min = min; this._dim = dim;
+      this._center = map.getCenter(); this._zoom = map.getZoom();
+      var dpr = window.devicePixelRatio || 1;
+      [this._canvas, this._hi].forEach(function (c) {
+        L.DomUtil.setPosition(c, min);
+        c.width = Math.round(dim.x * dpr); c.height = Math.round(dim.y * dpr);
+        c.style.width = dim.x + 'px'; c.style.height = dim.y + 'px';
+        c.style.transform = c.style.transform.replace(/scale\([^)]*\)/, '');
+      });
+      L.DomUtil.setTransform(this._canvas, min, 1);
+      L.DomUtil.setTransform(this._hi, min, 1);
+      this._draw();
+      this._drawHighlight();
+    },
+
+    _frame: function () {
+      var map = this._map, w = 256 * Math.pow(2, map.getZoom()), s = w / (2 * HALF), origin = map.getPixelOrigin();
+      return {s: s, ox: w / 2 - origin.x - this._min.x, oy: w / 2 - origin.y - this._min.y};
+    },
+
+    // Trace the rings of features `ids` that meet `view`, calling `flush` every ~2,000 vertices: Skia
+    // tessellates one huge path far more slowly than many small ones (1.8 s against 35 ms nationally).
+    _paths: function (ctx, g, ids, t, view, flush) {
+      var xy = g.xy, rs = g.ringStart, fr = g.featRing, b = g.bbox, s = t.s, ox = t.ox, oy = t.oy, count = 0;
+      ctx.beginPath();
+      for (var n = 0; n < ids.length; n++) {
+        var i = ids[n];
+        if (b[4 * i + 2] < view[0] || b[4 * i] > view[2] || b[4 * i + 3] < view[1] || b[4 * i + 1] > view[3]) { continue; }
+        for (var r = fr[i]; r < fr[i + 1]; r++) {
+          var k = rs[r], end = rs[r + 1];
+          count += (end - k) / 2;
+          ctx.moveTo(xy[k] * s + ox, oy - xy[k + 1] * s);
+          for (k += 2; k < end; k += 2) { ctx.lineTo(xy[k] * s + ox, oy - xy[k + 1] * s); }
+          ctx.closePath();
+        }
+        if (count > 2000) { flush(); ctx.beginPath(); count = 0; }
+      }
+      if (count) { flush(); }
+    },
+
+    _draw: function () {
+      var g = this._level(), ctx = this._canvas.getContext('2d'), o = this.o, dpr = window.devicePixelRatio || 1;
+      var t = this._frame(), dim = this._dim;
+      var view = [-t.ox / t.s, (t.oy - dim.y) / t.s, (dim.x - t.ox) / t.s, t.oy / t.s];
+      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      ctx.clearRect(0, 0, dim.x, dim.y);
+      ctx.globalAlpha = o.opacity;
+      var fill = function () { ctx.fill('evenodd'); }, stroke = function () { ctx.stroke(); };
+      for (var c = 0; c < this._byClass.length; c++) {
+        var ids = this._byClass[c];
+        if (!ids.length) { continue; }
+        ctx.fillStyle = c === 0 ? o.noData : o.colours[c - 1];
+        this._paths(ctx, g, ids, t, view, fill);
+      }
+      ctx.globalAlpha = 1;
+      var weight = this._map.getZoom() >= o.outlineZoom ? o.weight : 0;
+      if (weight > 0) {
+        ctx.lineWidth = weight; ctx.strokeStyle = 'rgba(40,40,40,0.7)'; ctx.lineJoin = 'round';
+        this._paths(ctx, g, this._all, t, view, stroke);
+      }
+      this.painted += 1;
+      window.atlasPainted = (window.atlasPainted || 0) + 1;
+      window.atlasPaintedAt = performance.now();
+      this.fire('paint');
+    },
+
+    _drawHighlight: function () {
+      var ctx = this._hi.getContext('2d'), dpr = window.devicePixelRatio || 1, g = this._level();
+      if (!g) { return; }
+      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      ctx.clearRect(0, 0, this._dim.x, this._dim.y);
+      var t = this._frame(), view = [-Infinity, -Infinity, Infinity, Infinity];
+      var marks = [[this._found, '#e6007e', 4], [this._hover, '#000', 3]];
+      for (var m = 0; m < marks.length; m++) {
+        if (marks[m][0] < 0) { continue; }
+        ctx.lineWidth = marks[m][2]; ctx.strokeStyle = marks[m][1];
+        this._paths(ctx, g, [marks[m][0]], t, view, function () { ctx.stroke(); });
+      }
+    },
+
+    _onZoom: function () { this._transform(this._map.getCenter(), this._map.getZoom()); },
+    _onAnimZoom: function (e) { this._transform(e.center, e.zoom); },
+    _transform: function (center, zoom) {
+      if (!this._min) { return; }
+      var map = this._map, scale = map.getZoomScale(zoom, this._zoom);
+      var viewHalf = map.getSize().multiplyBy(0.5 + this.options.padding);
+      var offset = viewHalf.multiplyBy(-scale).add(map.project(this._center, zoom))
+        .subtract(map._getNewPixelOrigin(center, zoom));
+      L.DomUtil.setTransform(this._canvas, offset, scale);
+      L.DomUtil.setTransform(this._hi, offset, scale);
+    },
+
+    // ---- index and hit testing
+    _index: function (g) {
+      var nClasses = this.o.colours.length + 1, byClass = [], all = new Int32Array(g.n), i;
+      for (i = 0; i < nClasses; i++) { byClass.push([]); }
+      for (i = 0; i < g.n; i++) {
+        var k = this.classOf(i);
+        byClass[k >= 0 && k < nClasses - 1 ? k + 1 : 0].push(i);
+        all[i] = i;
+      }
+      this._byClass = byClass; this._all = all;
+      var b = g.bbox, minx = Infinity, miny = Infinity, maxx = -Infinity, maxy = -Infinity;
+      for (i = 0; i < g.n; i++) {
+        if (b[4 * i] > b[4 * i + 2]) { continue; }
+        minx = Math.min(minx, b[4 * i]); miny = Math.min(miny, b[4 * i + 1]);
+        maxx = Math.max(maxx, b[4 * i + 2]); maxy = Math.max(maxy, b[4 * i + 3]);
+      }
+      var cells = Math.max(1, Math.min(256, Math.ceil(Math.sqrt(g.n / 2))));
+      var grid = {minx: minx, miny: miny, cw: (maxx - minx) / cells || 1, ch: (maxy - miny) / cells || 1, n: cells, cells: {}};
+      for (i = 0; i < g.n; i++) {
+        if (b[4 * i] > b[4 * i + 2]) { continue; }
+        var x0 = Math.floor((b[4 * i] - minx) / grid.cw), x1 = Math.min(cells - 1, Math.floor((b[4 * i + 2] - minx) / grid.cw));
+        var y0 = Math.floor((b[4 * i + 1] - miny) / grid.ch), y1 = Math.min(cells - 1, Math.floor((b[4 * i + 3] - miny) / grid.ch));
+        for (var gx = x0; gx <= x1; gx++) {
+          for (var gy = y0; gy <= y1; gy++) { (grid.cells[gx * cells + gy] || (grid.cells[gx * cells + gy] = [])).push(i); }
+        }
+      }
+      this._grid = grid;
+    },
+
+    hit: function (latlng) {
+      var g = this._level(), grid = this._grid;
+      if (!g || !grid) { return -1; }
+      var x = latlng.lng * Math.PI / 180 * R;
+      var y = Math.log(Math.tan(Math.PI / 4 + latlng.lat * Math.PI / 360)) * R;
+      var gx = Math.floor((x - grid.minx) / grid.cw), gy = Math.floor((y - grid.miny) / grid.ch);
+      if (gx < 0 || gy < 0 || gx >= grid.n || gy >= grid.n) { return -1; }
+      var ids = grid.cells[gx * grid.n + gy] || [], xy = g.xy, b = g.bbox;
+      for (var n = 0; n < ids.length; n++) {
+        var i = ids[n], inside = false;
+        if (x < b[4 * i] || x > b[4 * i + 2] || y < b[4 * i + 1] || y > b[4 * i + 3]) { continue; }
+        for (var r = g.featRing[i]; r < g.featRing[i + 1]; r++) {
+          var start = g.ringStart[r], end = g.ringStart[r + 1];
+          for (var k = start, m = end - 2; k < end; m = k, k += 2) {
+            var yk = xy[k + 1], ym = xy[m + 1];
+            if ((yk > y) !== (ym > y) && x < (xy[m] - xy[k]) * (y - yk) / (ym - yk) + xy[k]) { inside = !inside; }
+          }
+        }
+        if (inside) { return i; }
+      }
+      return -1;
+    },
+
+    _onMove: function (e) {
+      var i = this.hit(e.latlng);
+      if (i !== this._hover) {
+        this._hover = i;
+        this._drawHighlight();
+        if (i < 0) { this._map.closeTooltip(this._tip); }
+      }
+      if (i >= 0) {
+        var self = this;
+        this._tip.setContent(this.tooltipHtml(i));
+        this._map.openTooltip(this._tip, e.latlng);
+        if (!this._values) {
+          this.values().then(function () { if (self._hover === i) { self._tip.setContent(self.tooltipHtml(i)); } });
+        }
+      }
+    },
+    _onOut: function () {
+      this._hover = -1; this._drawHighlight();
+      if (this._map) { this._map.closeTooltip(this._tip); }
+    },
+    _onClick: function (e) {
+      var i = this.hit(e.latlng);
+      if (i >= 0) { this._found = i; this._drawHighlight(); window.atlasClicked = this.code(i); }
+    }
+  });
+})();
