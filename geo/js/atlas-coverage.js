@@ -9,9 +9,18 @@
 (function () {
   'use strict';
   var R = 6378137, HALF = Math.PI * R;
-  var cache = window.__atlasGeometry || (window.__atlasGeometry = {});
+  // Decoded geometry is kept by the host page (the app page that embeds this map's frame, which the
+  // app re-creates on every script run; or this page when opened on its own), in objects made by the
+  // host's own constructors, so a re-created frame draws at once and keeps nothing of old frames alive.
+  var host = (function () {
+    try { return window.parent !== window && window.parent.document ? window.parent : window; } catch (e) { return window; }
+  })();
+  var kept = host.__atlasGeometry || (host.__atlasGeometry = new host.Map());
+  var loading = {};
+  var KEEP = 3;
 
   function decode(doc) {
+    var Float64Array = host.Float64Array, Int32Array = host.Int32Array;
     var n = doc.f.length, total = 0, rings = 0, i, p, r, f;
     for (i = 0; i < n; i++) {
       f = doc.f[i];
@@ -40,7 +49,10 @@
       bbox[4 * i] = minx; bbox[4 * i + 1] = miny; bbox[4 * i + 2] = maxx; bbox[4 * i + 3] = maxy;
     }
     featRing[n] = ri; ringStart[ri] = k;
-    return {n: n, xy: xy, ringStart: ringStart, featRing: featRing, bbox: bbox, codes: doc.codes, names: doc.names};
+    var out = new host.Object();
+    out.n = n; out.xy = xy; out.ringStart = ringStart; out.featRing = featRing; out.bbox = bbox;
+    out.codes = doc.codes; out.names = doc.names;
+    return out;
   }
 
   function fetchJson(url) {
@@ -52,11 +64,25 @@
 
   function load(src) {
     if (src.data) { return Promise.resolve(src.decoded || (src.decoded = decode(src.data))); }
-    if (!cache[src.url]) {
-      cache[src.url] = fetchJson(src.url).then(decode);
-      cache[src.url].catch(function () { delete cache[src.url]; });
+    if (kept.has(src.url)) {
+      var g = kept.get(src.url);
+      kept.delete(src.url); kept.set(src.url, g);  // most recently used last
+      return Promise.resolve(g);
     }
-    return cache[src.url];
+    if (!loading[src.url]) {
+      loading[src.url] = fetch(src.url, {cache: 'force-cache', credentials: 'same-origin'}).then(function (resp) {
+        if (!resp.ok) { throw new Error(src.url + ': ' + resp.status); }
+        return resp.text();
+      }).then(function (text) {
+        var g = decode(host.JSON.parse(text));
+        kept.set(src.url, g);
+        while (kept.size > KEEP) { kept.delete(kept.keys().next().value); }
+        delete loading[src.url];
+        return g;
+      });
+      loading[src.url].catch(function () { delete loading[src.url]; });
+    }
+    return loading[src.url];
   }
 
   function fmt(v) {  // as geo.mapping.format_value: '29,199', '35.037', 'no data'; text arrives escaped

@@ -1,0 +1,131 @@
+"""End to end: every LSOA in England on one map, in the real app in headless Chromium, offline.
+
+With the real IoD2019 pack loaded, the default view is the national LSOA map drawn by the canvas
+coverage layer (geo/js/atlas-coverage.js). The test checks it draws all 32,844 areas with the classes
+the server computed, that hovering a known LSOA shows its official rank, that search finds an area,
+and that changing measure or classification repaints without fetching the geometry again.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.test_browser import (  # noqa: F401 — fixtures
+    ARTIFACTS,
+    _eval,
+    browser,
+    choose_select,
+    running_app,
+    screenshot,
+    session,
+    sidebar,
+    wait_for,
+    wait_idle,
+)
+
+pytestmark = pytest.mark.browser
+
+PAINTED = "window.atlasLayer && window.atlasLayer.count && window.atlasLayer.count() > 0 && window.atlasPainted > 0"
+
+
+@pytest.fixture(scope="module")
+def national_app(tmp_path_factory):
+    from geo.packs import fetch_release
+    from tests.iod2025_fixture import serve_iod2019, shared_data_available
+    from tests.mirror import Mirror
+
+    if not shared_data_available():
+        pytest.skip("real open data not present (set ATLAS_SHARED_DATA)")
+    packs = tmp_path_factory.mktemp("packs_national")
+    with Mirror() as mirror:
+        serve_iod2019(mirror)
+        fetch_release("iod2019", packs, mirror=mirror.url)
+    with running_app({"ATLAS_PACKS_DIR": str(packs)}, log_path=ARTIFACTS / "streamlit_national.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def official():
+    """Official IoD2019 File 1 ranks and a point inside each LSOA (from the official boundaries)."""
+    import pandas as pd
+
+    from geo.io import read_boundaries
+    from tests.cases import SHARED
+
+    table = pd.read_csv(SHARED / "indicators" / "iod2019" / "iod2019_lsoa11_all_scores.csv", dtype=str)
+    lsoa = read_boundaries(SHARED / "boundaries" / "lsoa11_england_bsc.gpkg").set_index("lsoa11_code")
+    return table, lsoa
+
+
+def national_frame(page, timeout: float = 90.0):
+    def find():
+        for frame in page.frames:
+            if _eval(frame, PAINTED, False):
+                return frame
+        return None
+    return wait_for(find, timeout, "the national map to paint")
+
+
+def point_of(frame, lsoa, code: str) -> dict:
+    """The page position of a point inside LSOA `code`, after zooming the map to it."""
+    pt = lsoa.loc[code].geometry.representative_point()
+    frame.evaluate(f"""() => {{ const l = window.atlasLayer, m = l._map;
+        m.setView([{pt.y}, {pt.x}], 14, {{animate: false}}); }}""")
+    wait_for(lambda: _eval(frame, "!window.atlasLayer._map._animatingZoom", False), 10, "the zoom to settle")
+    p = frame.evaluate(f"() => window.atlasLayer._map.latLngToContainerPoint([{pt.y}, {pt.x}])")
+    box = frame.frame_element().bounding_box()
+    return {"x": box["x"] + p["x"], "y": box["y"] + p["y"]}
+
+
+def test_national_lsoa_map_is_the_default_and_matches_the_official_file(session, national_app, official):
+    table, lsoa = official
+    page = session.page
+    geometry_requests = []
+    page.on("request", lambda r: geometry_requests.append(r.url) if "/app/static/geometry/" in r.url else None)
+    page.goto(national_app + "/?data=iod2019", wait_until="domcontentloaded")
+    wait_idle(page, timeout=120)
+    frame = national_frame(page)
+    views = sidebar(page).locator('[data-testid="stRadio"]').filter(has_text="Districts (England)")
+    assert views.locator("label:has(input:checked)").inner_text().strip() == "Neighbourhoods (LSOAs)"
+    assert frame.evaluate("window.atlasLayer.count()") == 32_844
+    # Classes drawn are the published national deciles of the IMD, area by area.
+    drawn = frame.evaluate("""() => { const l = window.atlasLayer, out = {};
+        for (let i = 0; i < l.count(); i++) { out[l.code(i)] = l.classOf(i); } return out; }""")
+    deciles = dict(zip(table["lsoa11cd"], table["imd_decile"]))
+    assert len(drawn) == 32_844
+    mismatched = [c for c, k in drawn.items() if k != 10 - int(deciles[c])]
+    assert mismatched == [], mismatched[:5]
+    screenshot(page, ARTIFACTS / "app_national_lsoas.png")
+
+    # Hover the most deprived LSOA in England (IMD rank 1): its tooltip names it with the official rank.
+    first = table.loc[table["imd_rank"].astype(int) == 1, "lsoa11cd"].iloc[0]
+    at = point_of(frame, lsoa, first)
+    page.mouse.move(at["x"] - 4, at["y"] - 4)
+    page.mouse.move(at["x"], at["y"], steps=3)
+    tip = frame.locator(".leaflet-tooltip")
+    wait_for(lambda: tip.count() > 0 and first in tip.last.inner_text() and "Rank: 1\n" in tip.last.inner_text() + "\n",
+             15, f"the tooltip of {first}")
+
+    # Search finds an area by code and fits the map to it.
+    box = frame.locator(".atlas-search-input")
+    box.fill("E01033768")
+    box.press("Enter")
+    wait_for(lambda: _eval(frame, "window.atlasFound", None) == "E01033768", 10, "search to find E01033768")
+
+    fetched = len(geometry_requests)
+    geometry_files = [u for u in geometry_requests if "/v-" not in u]
+    assert len(geometry_files) == 1, geometry_requests
+
+    # Another measure, then another classification: repainted with new classes, geometry not fetched again.
+    before = frame.evaluate("window.atlasLayer.o.classes")
+    choose_select(page, "Measure", "Income")
+    frame = national_frame(page)
+    wait_for(lambda: _eval(frame, "window.atlasLayer.o.classes", before) != before, 30, "the new measure's classes")
+    choose_select(page, "Classification", "Quantiles")
+    frame = national_frame(page)
+    new_geometry = [u for u in geometry_requests[fetched:] if "/v-" not in u]
+    assert new_geometry == [], f"geometry fetched again: {new_geometry}"
+    session.assert_clean()
+    print(json.dumps({"geometry_requests": geometry_requests}))

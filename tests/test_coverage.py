@@ -1,0 +1,147 @@
+"""Prepared geometry for big maps: gap-free simplification, exact round trips, content-keyed cache, and
+every real LSOA still found where it was (so its class, looked up by place, is unchanged)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from geo.classify import classify_values
+from geo.coverage import (
+    BNG,
+    content_key,
+    coverage_problems,
+    decode_detail,
+    encode_detail,
+    prepare_geometry,
+    simplify_coverage,
+)
+from geo.mapping import MapSpec, build_choropleth, escape_text, map_html
+from tests import cases
+
+
+@pytest.fixture(scope="module")
+def lsoa11():
+    path = cases.SHARED / "boundaries" / "lsoa11_england_bsc.gpkg"
+    if not path.exists():
+        pytest.skip("real open data not present (set ATLAS_SHARED_DATA)")
+    from geo.io import read_boundaries
+
+    return read_boundaries(path)
+
+
+def grid(n: int = 4, size: float = 1000.0, wobble: float = 3.0) -> gpd.GeoDataFrame:
+    """An n x n coverage of squares in BNG with wobbly shared borders (so simplification has work to do)."""
+    rng = np.random.default_rng(1)
+    xs = np.linspace(400_000, 400_000 + n * size, 4 * n + 1)
+    ys = np.linspace(300_000, 300_000 + n * size, 4 * n + 1)
+    jx = rng.normal(0, wobble, (len(ys), len(xs)))  # the same jitter for both neighbours of each vertex
+    jy = rng.normal(0, wobble, (len(ys), len(xs)))
+    jx[:, [0, -1]] = 0
+    jy[[0, -1], :] = 0
+    polys, codes = [], []
+    for i in range(n):
+        for j in range(n):
+            ring = ([(4 * j + k, 4 * i) for k in range(5)] + [(4 * j + 4, 4 * i + k) for k in range(1, 5)]
+                    + [(4 * j + 4 - k, 4 * i + 4) for k in range(1, 5)] + [(4 * j, 4 * i + 4 - k) for k in range(1, 5)])
+            polys.append(shapely.Polygon([(xs[c] + jx[r, c], ys[r] + jy[r, c]) for c, r in ring]))
+            codes.append(f"E0100{i}{j:03d}")
+    return gpd.GeoDataFrame({"code": codes, "name": [f"Area {c}" for c in codes]}, geometry=polys, crs=BNG)
+
+
+def test_tiny_grid_is_a_clean_coverage_before_and_after():
+    g = grid(wobble=60)
+    assert coverage_problems(g.geometry) == 0
+    simplified = simplify_coverage(g.geometry, 50)
+    assert coverage_problems(simplified) == 0
+    assert shapely.get_num_coordinates(simplified.values).sum() < shapely.get_num_coordinates(g.geometry.values).sum()
+    # Plain per-polygon simplification is what this avoids: it opens gaps and overlaps between neighbours.
+    plain = gpd.GeoSeries(shapely.simplify(g.geometry.values, 50), crs=BNG)
+    assert coverage_problems(plain) > 0
+
+
+def test_round_trip_at_one_metre_is_exact_up_to_the_quantum():
+    g = grid()
+    data, vertices = encode_detail(g, 0, 1.0, codes=list(g["code"]))
+    doc = json.loads(data)
+    assert doc["codes"] == list(g["code"]) and doc["n"] == len(g) and vertices > 0
+    back = decode_detail(data).to_crs(BNG)
+    for a, b in zip(g.geometry, back):
+        assert a.symmetric_difference(b).area < 0.01 * a.area
+    assert coverage_problems(decode_detail(data)) == 0
+
+
+def test_prepared_files_are_named_by_content_and_reused(tmp_path):
+    g = grid()
+    first = prepare_geometry(g, "code", "name", tmp_path)
+    files = {d.file: (tmp_path / d.file).stat().st_mtime_ns for d in first.details}
+    again = prepare_geometry(g, "code", "name", tmp_path)
+    assert again.key == first.key and {d.file: (tmp_path / d.file).stat().st_mtime_ns for d in again.details} == files
+    renamed = g.assign(name=g["name"].str.upper())
+    assert content_key(renamed, "code", "name") != first.key
+    moved = g.set_geometry(g.geometry.translate(10, 0))
+    assert content_key(moved, "code", "name") != first.key
+
+
+def test_a_damaged_cache_entry_is_rebuilt_not_trusted(tmp_path):
+    g = grid()
+    first = prepare_geometry(g, "code", "name", tmp_path)
+    path = first.path(first.details[0])
+    good = path.read_bytes()
+    path.write_bytes(good[: len(good) // 2])  # half-written, as after a crash or a full disk
+    again = prepare_geometry(g, "code", "name", tmp_path)
+    assert again.path(again.details[0]).read_bytes() == good
+    assert not list(tmp_path.glob(".tmp-*"))
+
+
+def test_codes_and_names_are_escaped_in_the_geometry_file(tmp_path):
+    g = grid(2)
+    g.loc[0, "name"] = "<img src=x onerror=alert(1)>{{7*7}}"
+    prepared = prepare_geometry(g, "code", "name", tmp_path, escape=escape_text)
+    doc = json.loads(prepared.path(prepared.details[0]).read_bytes())
+    assert doc["names"][0] == escape_text(g.loc[0, "name"]) and "<img" not in doc["names"][0]
+
+
+def test_canvas_map_carries_classes_not_geometry_and_exports_inline(tmp_path):
+    g = grid(4).to_crs(4326)
+    g["v"] = np.arange(len(g), dtype=float)
+    g.loc[3, "v"] = np.nan
+    cls = classify_values(g["v"], "quantiles", 4)
+    spec = MapSpec("v", "Value", "name", "code", tooltip_columns=(("Code again", "code"),))
+    m = build_choropleth(g, spec, cls, geometry_store=tmp_path, canvas=True)
+    page = m.get_root().render()
+    payload = json.loads(re.search(r"new L\.AtlasCoverage\((\{.*?\})\);", page).group(1))
+    assert payload["classes"] == "".join("-" if k < 0 else str(k) for k in cls.classes)
+    assert all("url" in d and "data" not in d for d in payload["details"])
+    assert "/app/static/geometry/" in payload["values"]["url"]
+    values = json.loads((tmp_path / payload["values"]["url"].rsplit("/", 1)[1]).read_bytes())
+    assert values[0][3] is None and values[0][5] == 5 and values[1][0] == g["code"][0]
+    inner = g.geometry[5].exterior.coords[2]  # a vertex inside the map, not on its bounds
+    assert '"coordinates"' not in page and f"{inner[0]:.4f}" not in page and f"{inner[1]:.4f}" not in page
+    offline = map_html(m)
+    assert "L.AtlasCoverage = L.Layer.extend" in offline and '"data":' in offline and "/app/static/" not in offline
+    # The map value is unchanged by the export: it still fetches by URL in the app.
+    assert m.get_root().render() == page
+
+
+def test_real_lsoa_coverage_stays_gap_free_and_every_area_is_found_where_it_was(lsoa11, tmp_path):
+    prepared = prepare_geometry(lsoa11, "lsoa11_code", "lsoa11_name", tmp_path)
+    coarse = decode_detail(prepared.path(prepared.details[0]).read_bytes())
+    assert len(coarse) == 32_844
+    assert int(shapely.is_empty(coarse.values).sum()) == 0  # no area vanished
+    assert int((~shapely.is_valid(coarse.values)).sum()) == 0
+    assert coverage_problems(coarse) == 0  # no gaps or overlaps opened between neighbours
+    # Each area's own point (inside the drawn polygon) lies in the same area on the official boundaries,
+    # so hovering there finds it and its class, looked up by place, is the class of the same code.
+    points = gpd.GeoDataFrame({"drawn": np.arange(len(coarse))},
+                              geometry=coarse.representative_point(), crs=coarse.crs).to_crs(lsoa11.crs)
+    official = lsoa11.reset_index(drop=True).assign(official=np.arange(len(lsoa11)))[["official", "geometry"]]
+    hit = gpd.sjoin(points, official, predicate="within", how="left")
+    hit = hit[~hit.index.duplicated()]
+    same = int((hit["official"] == hit["drawn"]).sum())
+    assert same >= 32_844 - 5, f"{32_844 - same} areas drawn where another area is"
