@@ -100,34 +100,42 @@ def content_key(gdf: gpd.GeoDataFrame, code_column: str, name_column: str | None
 
 
 def _encode_rings(geoms: np.ndarray, quantum: float) -> tuple[list, int]:
-    """Per feature: a list of polygons, each a list of rings, each a flat delta-encoded integer list."""
-    out: list = []
-    vertices = 0
-    last = np.zeros(2, dtype=np.int64)
-    for geom in geoms:
-        feature: list = []
-        if geom is not None and not geom.is_empty:
-            parts = shapely.get_parts(geom)
-            for poly in parts:
-                if poly.geom_type != "Polygon" or poly.is_empty:
-                    continue
-                rings = []
-                for ring in (poly.exterior, *poly.interiors):
-                    q = np.round(shapely.get_coordinates(ring)[:-1] / quantum).astype(np.int64)
-                    if len(q) > 1:  # drop repeats made by rounding
-                        keep = np.ones(len(q), dtype=bool)
-                        keep[1:] = np.any(q[1:] != q[:-1], axis=1)
-                        q = q[keep]
-                    if len(q) < 3:
-                        continue
-                    d = np.diff(q, axis=0, prepend=last[None, :])
-                    last = q[-1]
-                    vertices += len(q)
-                    rings.append(d.ravel().tolist())
-                if rings:
-                    feature.append(rings)
-        out.append(feature)
-    return out, vertices
+    """Per feature: a list of polygons, each a list of rings, each a flat delta-encoded integer list.
+
+    Vectorised: every coordinate is quantised and differenced in one pass (the running point carries
+    over from ring to ring and feature to feature, as the browser's decoder reads them).
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    polys, poly_feature = shapely.get_parts(geoms, return_index=True)
+    ok = (shapely.get_type_id(polys) == 3) & ~shapely.is_empty(polys)
+    polys, poly_feature = polys[ok], poly_feature[ok]
+    rings, ring_poly = shapely.get_rings(polys, return_index=True)
+    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
+    n_rings = len(rings)
+    if n_rings == 0:
+        return [[] for _ in range(len(geoms))], 0
+    last_of_ring = np.r_[ring_of[1:] != ring_of[:-1], True]  # the closing repeat of each ring
+    q = np.round(coords / quantum).astype(np.int64)
+    same_as_previous = np.r_[False, (ring_of[1:] == ring_of[:-1]) & np.all(q[1:] == q[:-1], axis=1)]
+    keep = ~last_of_ring & ~same_as_previous
+    sizes = np.bincount(ring_of[keep], minlength=n_rings)
+    first_ring = np.r_[True, ring_poly[1:] != ring_poly[:-1]]
+    exterior_ok = np.zeros(len(polys), dtype=bool)
+    exterior_ok[ring_poly[first_ring]] = sizes[first_ring] >= 3
+    ring_ok = (sizes >= 3) & exterior_ok[ring_poly]
+    keep &= ring_ok[ring_of]
+    q = q[keep]
+    d = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel().tolist()
+    out: list = [[] for _ in range(len(geoms))]
+    offset, current_poly, poly_rings = 0, -1, None
+    for r in np.flatnonzero(ring_ok):
+        n = 2 * int(sizes[r])
+        if ring_poly[r] != current_poly:
+            current_poly, poly_rings = ring_poly[r], []
+            out[poly_feature[current_poly]].append(poly_rings)
+        poly_rings.append(d[offset:offset + n])
+        offset += n
+    return out, len(q)
 
 
 def write_atomic(path: Path, data: bytes) -> None:

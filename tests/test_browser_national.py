@@ -12,18 +12,10 @@ import json
 
 import pytest
 
-from tests.test_browser import (  # noqa: F401 — fixtures
-    ARTIFACTS,
-    _eval,
-    browser,
-    choose_select,
-    running_app,
-    screenshot,
-    session,
-    sidebar,
-    wait_for,
-    wait_idle,
-)
+from tests import test_browser as tb
+from tests.test_browser import ARTIFACTS, _eval, choose_select, running_app, screenshot, sidebar, wait_for, wait_idle
+
+browser, session = tb.browser, tb.session  # the same fixtures as the other browser tests
 
 pytestmark = pytest.mark.browser
 

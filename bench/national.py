@@ -1,0 +1,469 @@
+"""Benchmark: national maps at interactive speed (`make bench` runs it after bench/run.py).
+
+Cases, each beside naive folium on the same data in the same run where naive can run at all:
+
+* national districts (317, BUC) and Birmingham's 639 LSOAs: warm server time, bytes, paint;
+* national neighbourhoods (all 32,844 LSOAs 2011, BSC): server time cold (empty geometry store,
+  fresh process), cold with the store on disk (fresh process), and warm; bytes over the wire
+  (gzipped, as Streamlit's static route sends them); paint time in headless Chromium; redraw
+  times for zoom and pan;
+* the real app through a byte-counting loopback proxy: first load of the national map, then a
+  change of measure and a change of classification (repaint time, bytes, geometry not resent),
+  and the server's resident memory as browser sessions come and go;
+* growth on synthetic Voronoi coverages of 10k, 33k, 100k and 200k polygons.
+
+Medians of --repeats. Nothing here asserts a time: it prints a table and writes JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import http.server
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import geopandas as gpd  # noqa: E402
+import numpy as np  # noqa: E402
+import shapely  # noqa: E402
+
+from bench.run import naive_page  # noqa: E402
+from geo.assets import atlas_text, leaflet_dir  # noqa: E402
+from geo.classify import classify_values  # noqa: E402
+from geo.io import read_boundaries, read_table  # noqa: E402
+from geo.join import join_indicators  # noqa: E402
+from geo.mapping import MapSpec, build_choropleth  # noqa: E402
+from geo.views import district_summaries, prepare_table  # noqa: E402
+
+SHARED = Path(os.environ.get("ATLAS_SHARED_DATA", ROOT.parent / "shared" / "data"))
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"]
+GEOMETRY_URL = "/geometry"
+
+
+# ------------------------------------------------------------------ data
+
+def load_layers() -> dict[str, tuple]:
+    """(layer, spec, deciles column) for the real cases."""
+    ind = prepare_table(read_table(SHARED / "indicators" / "iod2019" / "iod2019_lsoa11_all_scores.csv"))
+    lad, _ = join_indicators(read_boundaries(SHARED / "boundaries" / "lad19_england_buc.gpkg"),
+                             district_summaries(ind, "imd"), indicator_code="district_code")
+    lsoa, _ = join_indicators(read_boundaries(SHARED / "boundaries" / "lsoa11_england_bsc.gpkg"), ind.frame,
+                              indicator_code="lsoa11cd")
+    tips = (("Rank", "imd_rank"), ("Decile", "imd_decile"))
+    lsoa_spec = MapSpec("imd_score", "IMD score", "lsoa11_name", "lsoa11_code", tooltip_columns=tips)
+    return {
+        "national districts (317)": (lad, MapSpec("average_score", "Average score", "ltla19_name", "ltla19_code"), None),
+        "Birmingham LSOAs (639)": (lsoa[lsoa["lad19cd"] == "E08000025"].copy(), lsoa_spec, "imd_decile"),
+        "national LSOAs (32,844)": (lsoa, lsoa_spec, "imd_decile"),
+    }
+
+
+def voronoi_coverage(n: int, seed: int = 7) -> gpd.GeoDataFrame:
+    """A gap-free coverage of about `n` polygons over England's extent (BNG), with a value per polygon."""
+    rng = np.random.default_rng(seed)
+    # Denser in the middle, like population: a mix of uniform and clustered points.
+    pts = np.column_stack([rng.uniform(100_000, 650_000, n), rng.uniform(10_000, 650_000, n)])
+    centres = rng.uniform([150_000, 50_000], [600_000, 600_000], (40, 2))
+    k = n // 2
+    pts[:k] = centres[rng.integers(0, 40, k)] + rng.normal(0, 20_000, (k, 2))
+    frame = shapely.box(100_000, 10_000, 650_000, 650_000)
+    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(pts), extend_to=frame))
+    cells = shapely.intersection(cells, frame)
+    cells = cells[~shapely.is_empty(cells)]
+    gdf = gpd.GeoDataFrame({"code": [f"S{i:07d}" for i in range(len(cells))]}, geometry=cells, crs=27700)
+    gdf["name"] = gdf["code"]
+    gdf["value"] = rng.gamma(2.0, 10.0, len(gdf)).round(3)
+    return gdf
+
+
+# ------------------------------------------------------------------ serving and measuring pages
+
+class GzipHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files gzipped when the browser asks (as Streamlit's /app/static route does); counts bytes sent."""
+
+    sent = 0
+    lock = threading.Lock()
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        path = Path(self.translate_path(self.path.split("?", 1)[0]))
+        if not path.is_file():
+            self.send_error(404)
+            return
+        body = path.read_bytes()
+        gz = "gzip" in self.headers.get("Accept-Encoding", "")
+        if gz:
+            body = gzip.compress(body, 6)
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Length", str(len(body)))
+        if gz:
+            self.send_header("Content-Encoding", "gzip")
+        self.end_headers()
+        self.wfile.write(body)
+        with GzipHandler.lock:
+            GzipHandler.sent += len(body)
+
+
+def serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
+    (folder / "leaflet").mkdir(parents=True, exist_ok=True)
+    for name in ("leaflet.js", "leaflet.css"):
+        (folder / "leaflet" / name).write_bytes((leaflet_dir() / name).read_bytes())
+    (folder / "leaflet" / "atlas-coverage.js").write_text(atlas_text("atlas-coverage.js"), encoding="utf-8")
+
+    def handler(*a, **k):
+        return GzipHandler(*a, directory=str(folder), **k)
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}"
+
+
+def launch(p):
+    return p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+
+
+def page_paint(browser, url: str, ready: str) -> tuple[float, int, dict | None]:
+    """Seconds from navigation to `ready` being true, and bytes the server sent for it (fresh cache)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    # Offline, as at a conference: naive folium's CDN links fail fast instead of hanging.
+    context.route("**/*", lambda r: r.continue_() if r.request.url.startswith("http://127.0.0.1") else r.abort())
+    page = context.new_page()
+    before = GzipHandler.sent
+    start = time.perf_counter()
+    page.goto(url, wait_until="commit")
+    page.wait_for_function(ready, timeout=600_000, polling=20)
+    seconds = time.perf_counter() - start
+    page.wait_for_load_state("networkidle")
+    sent = GzipHandler.sent - before
+    redraw = None
+    if "atlasPainted" in ready:
+        redraw = page.evaluate("""() => { const l = window.atlasLayer, m = l._map, out = {};
+            const c = m.getCenter(), z = m.getZoom();
+            for (const [name, fn] of [['zoom_in', () => m.setZoom(z + 2, {animate: false})],
+                                      ['pan', () => m.panBy([300, 150], {animate: false})],
+                                      ['zoom_out', () => m.setView(c, z, {animate: false})]]) {
+                const t = performance.now(); fn(); l._update(); out[name] = performance.now() - t; }
+            return out; }""")
+    context.close()
+    return seconds, sent, redraw
+
+
+# ------------------------------------------------------------------ server-side timings
+
+_COLD = """
+import sys, time, json
+sys.path.insert(0, {root!r})
+import geopandas as gpd
+from pathlib import Path
+from geo.classify import classify_values
+from geo.mapping import MapSpec, build_choropleth
+layer = gpd.read_parquet({layer!r})
+spec = MapSpec(**json.loads({spec!r}))
+start = time.perf_counter()
+cls = classify_values(layer[spec.value_column], {scheme!r}, 10, deciles=layer[{deciles!r}] if {deciles!r} else None)
+m = build_choropleth(layer, spec, cls, geometry_store=Path({store!r}))
+html = m.get_root().render()
+print(json.dumps({{"seconds": time.perf_counter() - start, "html": len(html)}}))
+"""
+
+
+def cold_build(layer: gpd.GeoDataFrame, spec: MapSpec, deciles: str | None, store: Path, workdir: Path) -> float:
+    """Seconds to classify, build and render the map in a fresh process (imports and data reading excluded)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir / "layer.parquet"
+    if not path.exists():
+        layer.to_parquet(path)
+    spec_json = json.dumps({"value_column": spec.value_column, "value_label": spec.value_label,
+                            "name_column": spec.name_column, "code_column": spec.code_column,
+                            "tooltip_columns": [list(t) for t in spec.tooltip_columns]})
+    code = _COLD.format(root=str(ROOT), layer=str(path), spec=spec_json, store=str(store), deciles=deciles,
+                        scheme="national_deciles" if deciles else "quantiles")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])["seconds"]
+
+
+def timed(fn, repeats: int) -> tuple[float, object]:
+    times, out = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), out
+
+
+def atlas_build(layer, spec, deciles, store: Path) -> str:
+    cls = classify_values(layer[spec.value_column], "national_deciles" if deciles else "quantiles", 10 if deciles else 5,
+                          deciles=layer[deciles] if deciles else None)
+    m = build_choropleth(layer, spec, cls, asset_base="/leaflet", geometry_store=store, geometry_url=GEOMETRY_URL)
+    return m.get_root().render()
+
+
+def map_case(name: str, layer, spec, deciles, workdir: Path, url: str, browser, repeats: int,
+             naive: bool = True) -> dict:
+    store = workdir / "geometry"
+    row: dict = {"case": name, "features": len(layer),
+                 "vertices": int(shapely.get_num_coordinates(layer.geometry.values).sum())}
+    canvas = len(layer) >= 2000
+    if canvas:
+        empty = Path(tempfile.mkdtemp(prefix="atlas-cold-", dir=workdir))
+        row["atlas_cold_s"] = round(cold_build(layer, spec, deciles, empty, workdir / f"{len(layer)}"), 2)
+        row["atlas_cold_cached_s"] = round(cold_build(layer, spec, deciles, empty, workdir / f"{len(layer)}"), 2)
+    atlas_build(layer, spec, deciles, store)  # prepare once, as the first request would
+    seconds, page = timed(lambda: atlas_build(layer, spec, deciles, store), repeats)
+    row["atlas_warm_s"] = round(seconds, 3)
+    file = f"atlas-{abs(hash(name))}.html"
+    (workdir / file).write_text(page, encoding="utf-8")
+    row["atlas_html_bytes"] = len(page.encode())
+    ready = ("window.atlasPainted >= 1" if canvas
+             else f"document.querySelectorAll('path.leaflet-interactive').length >= {len(layer)}")
+    paints = [page_paint(browser, f"{url}/{file}", ready) for _ in range(repeats)] if browser else []
+    if paints:
+        row["atlas_paint_s"] = round(statistics.median(p[0] for p in paints), 2)
+        row["atlas_wire_bytes"] = paints[0][1]
+        if paints[0][2]:
+            row["redraw_ms"] = {k: round(statistics.median(p[2][k] for p in paints)) for k in paints[0][2]}
+    if naive:
+        n_repeats = 1 if len(layer) > 5000 else repeats
+        cls_args = (layer, spec.value_column, spec.name_column, spec.code_column, deciles)
+        seconds, page = timed(lambda: naive_page(*cls_args), n_repeats)
+        row["naive_build_s"] = round(seconds, 2)
+        nfile = f"naive-{abs(hash(name))}.html"
+        (workdir / nfile).write_text(page, encoding="utf-8")
+        row["naive_html_bytes"] = len(page.encode())
+        if browser:
+            p = page_paint(browser, f"{url}/{nfile}",
+                           f"document.querySelectorAll('path.leaflet-interactive').length >= {len(layer)}")
+            row["naive_paint_s"] = round(p[0], 2)
+            row["naive_wire_bytes"] = p[1]
+        for key, naive_key in (("atlas_warm_s", "naive_build_s"), ("atlas_paint_s", "naive_paint_s"),
+                               ("atlas_wire_bytes", "naive_wire_bytes")):
+            if key in row and naive_key in row and row[key]:
+                row[f"naive/atlas {key.split('_', 1)[1]}"] = round(row[naive_key] / row[key], 1)
+    return row
+
+
+# ------------------------------------------------------------------ the real app through a counting proxy
+
+class CountingProxy:
+    """A loopback TCP proxy that counts the bytes the server sends to the browser."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port, self.down, self.up = target_port, 0, 0
+        self.loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        threading.Thread(target=self._run, args=(ready,), daemon=True).start()
+        ready.wait(10)
+
+    def _run(self, ready: threading.Event) -> None:
+        asyncio.set_event_loop(self.loop)
+        server = self.loop.run_until_complete(asyncio.start_server(self._client, "127.0.0.1", 0))
+        self.port = server.sockets[0].getsockname()[1]
+        ready.set()
+        self.loop.run_forever()
+
+    async def _pipe(self, reader, writer, down: bool) -> None:
+        try:
+            while data := await reader.read(65536):
+                if down:
+                    self.down += len(data)
+                else:
+                    self.up += len(data)
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    async def _client(self, reader, writer) -> None:
+        r2, w2 = await asyncio.open_connection("127.0.0.1", self.target_port)
+        await asyncio.gather(self._pipe(reader, w2, False), self._pipe(r2, writer, True))
+
+
+def rss_mb(pid: int) -> float:
+    total = 0
+    for p in [pid] + [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return round(total / 1024, 1)
+
+
+def app_case(browser, repeats: int) -> dict:
+    """The real app on the IoD2019 pack: first national map, change of measure, of classes; memory per session."""
+    from geo.packs import fetch_release
+    from tests.cases import app_healthy, free_port
+    from tests.iod2025_fixture import serve_iod2019
+    from tests.mirror import Mirror
+
+    packs = Path(tempfile.mkdtemp(prefix="atlas-bench-national-"))
+    with Mirror() as mirror:
+        serve_iod2019(mirror)
+        fetch_release("iod2019", packs, mirror=mirror.url)
+    port = free_port()
+    log = open(packs / "streamlit.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.address", "127.0.0.1", "--server.headless", "true",
+                             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+                            cwd=ROOT, env={**os.environ, "ATLAS_PACKS_DIR": str(packs)}, stdout=log,
+                            stderr=subprocess.STDOUT)
+    out: dict = {}
+    try:
+        deadline = time.monotonic() + 60
+        while not app_healthy(f"http://127.0.0.1:{port}"):
+            if time.monotonic() > deadline:
+                raise RuntimeError("streamlit did not start")
+            time.sleep(0.2)
+        out["server_rss_idle_mb"] = rss_mb(proc.pid)
+        proxy = CountingProxy(port)
+        url = f"http://127.0.0.1:{proxy.port}/?data=iod2019"
+
+        def frame_of(page):
+            for frame in page.frames:
+                try:
+                    if frame.evaluate("!!(window.atlasLayer && window.atlasLayer.count && window.atlasPainted > 0)"):
+                        return frame
+                except Exception:  # noqa: BLE001 — frames come and go while Streamlit reruns
+                    pass
+            return None
+
+        def wait_frame(page, other=None, timeout=300):
+            end = time.monotonic() + timeout
+            while time.monotonic() < end:
+                f = frame_of(page)
+                if f is not None and f != other:
+                    return f
+                time.sleep(0.02)
+            raise RuntimeError("map did not paint")
+
+        def select(page, label, option):
+            box = page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name=label, exact=True)
+            box.click()
+            page.get_by_role("option", name=option, exact=True).click()
+
+        firsts, changes, classes_ = [], [], []
+        for run in range(repeats):
+            context = browser.new_context(viewport={"width": 1400, "height": 900})
+            page = context.new_page()
+            geometry = []
+            page.on("response", lambda r, g=geometry: g.append(r.url) if "/app/static/geometry/" in r.url
+                    and "/v-" not in r.url else None)
+            down = proxy.down
+            start = time.perf_counter()
+            page.goto(url, wait_until="commit")
+            frame = wait_frame(page)
+            firsts.append({"s": time.perf_counter() - start, "bytes": proxy.down - down})
+            time.sleep(1.0)
+            for label, option, sink in (("Measure", "Income", changes), ("Classification", "Quantiles", classes_)):
+                down, n_geometry = proxy.down, len(geometry)
+                start = time.perf_counter()
+                select(page, label, option)
+                frame = wait_frame(page, other=frame)
+                sink.append({"s": time.perf_counter() - start, "bytes": proxy.down - down,
+                             "geometry_refetched": len(geometry) - n_geometry})
+                time.sleep(1.0)
+            if run == 0:
+                out["server_rss_one_session_mb"] = rss_mb(proc.pid)
+            context.close()
+        out["first_paint_s"] = round(statistics.median(f["s"] for f in firsts), 2)
+        out["first_load_bytes"] = int(statistics.median(f["bytes"] for f in firsts))
+        for name, rows in (("measure_change", changes), ("classes_change", classes_)):
+            out[f"{name}_s"] = round(statistics.median(r["s"] for r in rows), 2)
+            out[f"{name}_bytes"] = int(statistics.median(r["bytes"] for r in rows))
+            out[f"{name}_share_of_first_load"] = round(out[f"{name}_bytes"] / out["first_load_bytes"], 3)
+            out[f"{name}_geometry_refetched"] = max(r["geometry_refetched"] for r in rows)
+        # Memory as sessions come and go: 6 concurrent sessions on the national map, then all closed.
+        contexts = []
+        for _ in range(6):
+            ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+            pg = ctx.new_page()
+            pg.goto(url, wait_until="commit")
+            wait_frame(pg)
+            contexts.append(ctx)
+        out["server_rss_six_sessions_mb"] = rss_mb(proc.pid)
+        out["per_extra_session_mb"] = round((out["server_rss_six_sessions_mb"] - out["server_rss_one_session_mb"]) / 5, 1)
+        for ctx in contexts:
+            ctx.close()
+        time.sleep(5)
+        out["server_rss_after_close_mb"] = rss_mb(proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+    return out
+
+
+# ------------------------------------------------------------------ main
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--sizes", default="10000,33000,100000,200000")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "national.json"))
+    parser.add_argument("--no-app", action="store_true", help="skip the real app through the counting proxy")
+    parser.add_argument("--no-maps", action="store_true", help="skip the real-data map cases")
+    args = parser.parse_args()
+    if not (SHARED / "indicators" / "iod2019").is_dir():
+        print(f"bench: real data not found at {SHARED}; set ATLAS_SHARED_DATA", file=sys.stderr)
+        return 2
+    from playwright.sync_api import sync_playwright
+
+    workdir = Path(tempfile.mkdtemp(prefix="atlas-bench-national-"))
+    httpd, url = serve(workdir)
+    rows, growth, app = [], [], None
+    with sync_playwright() as p:
+        browser = launch(p) if Path(CHROMIUM).exists() else None
+        for name, (layer, spec, deciles) in ({} if args.no_maps else load_layers()).items():
+            rows.append(map_case(name, layer, spec, deciles, workdir, url, browser, args.repeats))
+            print(json.dumps(rows[-1]), flush=True)
+        for n in [int(s) for s in args.sizes.split(",") if s]:
+            cov = voronoi_coverage(n)
+            spec = MapSpec("value", "Value", "name", "code")
+            row = map_case(f"synthetic {len(cov):,}", cov, spec, None, workdir, url, browser, 1 if n > 50_000 else
+                           args.repeats, naive=n <= 10_000)
+            growth.append(row)
+            print(json.dumps(row), flush=True)
+        if browser and not args.no_app:
+            app = app_case(browser, args.repeats)
+            print(json.dumps(app), flush=True)
+        if browser:
+            browser.close()
+    httpd.shutdown()
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps({"maps": rows, "growth": growth, "app": app}, indent=2))
+    import pandas as pd
+
+    for title, table in (("National maps (atlas against naive folium, same data, same run):", rows),
+                         ("Growth on synthetic coverages:", growth)):
+        if table:
+            print("\n" + title)
+            print(pd.DataFrame(table).set_index("case").T.to_string())
+    if app:
+        print("\nThe real app on the IoD2019 pack, through a byte-counting proxy:")
+        for key, value in app.items():
+            print(f"  {key:40} {value}")
+    print(f"\n(medians of {args.repeats}; written to {args.out})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
