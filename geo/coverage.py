@@ -194,6 +194,8 @@ def prepare_geometry(gdf: gpd.GeoDataFrame, code_column: str, name_column: str |
         if details and source_vertices < 1.15 * details[-1].vertices:
             break  # the source is hardly finer than the coarse level: that one is drawn at every zoom
         data, vertices = encode_detail(gdf, tol, quantum, codes if i == 0 else None, names if i == 0 else None)
+        if details and vertices < 1.15 * details[-1].vertices:
+            break  # simplified, the source is hardly finer than the coarse level after all
         name = f"{key}-{i}.json"
         write_atomic(store / name, data)
         details.append(Detail(min_zoom, tol, quantum, name, vertices, len(data)))

@@ -35,20 +35,22 @@ def lsoa11():
     return read_boundaries(path)
 
 
-def grid(n: int = 4, size: float = 1000.0, wobble: float = 3.0) -> gpd.GeoDataFrame:
-    """An n x n coverage of squares in BNG with wobbly shared borders (so simplification has work to do)."""
+def grid(n: int = 4, size: float = 1000.0, wobble: float = 3.0, per_side: int = 4) -> gpd.GeoDataFrame:
+    """An n x n coverage of squares in BNG with wobbly shared borders (so simplification has work to do):
+    `per_side` vertices along each side, each jittered by `wobble` metres, the same for both neighbours."""
     rng = np.random.default_rng(1)
-    xs = np.linspace(400_000, 400_000 + n * size, 4 * n + 1)
-    ys = np.linspace(300_000, 300_000 + n * size, 4 * n + 1)
-    jx = rng.normal(0, wobble, (len(ys), len(xs)))  # the same jitter for both neighbours of each vertex
+    k = per_side
+    xs = np.linspace(400_000, 400_000 + n * size, k * n + 1)
+    ys = np.linspace(300_000, 300_000 + n * size, k * n + 1)
+    jx = rng.normal(0, wobble, (len(ys), len(xs)))
     jy = rng.normal(0, wobble, (len(ys), len(xs)))
     jx[:, [0, -1]] = 0
     jy[[0, -1], :] = 0
     polys, codes = [], []
     for i in range(n):
         for j in range(n):
-            ring = ([(4 * j + k, 4 * i) for k in range(5)] + [(4 * j + 4, 4 * i + k) for k in range(1, 5)]
-                    + [(4 * j + 4 - k, 4 * i + 4) for k in range(1, 5)] + [(4 * j, 4 * i + 4 - k) for k in range(1, 5)])
+            ring = ([(k * j + t, k * i) for t in range(k + 1)] + [(k * j + k, k * i + t) for t in range(1, k + 1)]
+                    + [(k * j + k - t, k * i + k) for t in range(1, k + 1)] + [(k * j, k * i + k - t) for t in range(1, k + 1)])
             polys.append(shapely.Polygon([(xs[c] + jx[r, c], ys[r] + jy[r, c]) for c, r in ring]))
             codes.append(f"E0100{i}{j:03d}")
     return gpd.GeoDataFrame({"code": codes, "name": [f"Area {c}" for c in codes]}, geometry=polys, crs=BNG)
@@ -131,6 +133,7 @@ def test_canvas_map_carries_classes_not_geometry_and_exports_inline(tmp_path):
 
 def test_real_lsoa_coverage_stays_gap_free_and_every_area_is_found_where_it_was(lsoa11, tmp_path):
     prepared = prepare_geometry(lsoa11, "lsoa11_code", "lsoa11_name", tmp_path)
+    assert len(prepared.details) == 1  # ONS' super-generalised set: a finer level would add little
     coarse = decode_detail(prepared.path(prepared.details[0]).read_bytes())
     assert len(coarse) == 32_844
     assert int(shapely.is_empty(coarse.values).sum()) == 0  # no area vanished
@@ -145,3 +148,19 @@ def test_real_lsoa_coverage_stays_gap_free_and_every_area_is_found_where_it_was(
     hit = hit[~hit.index.duplicated()]
     same = int((hit["official"] == hit["drawn"]).sum())
     assert same >= 32_844 - 5, f"{32_844 - same} areas drawn where another area is"
+
+
+def detailed_grid() -> gpd.GeoDataFrame:
+    """Full-resolution-like boundaries: the wobbly grid with a vertex every 5 m along each border."""
+    return grid(wobble=5, per_side=30)
+
+
+def test_detailed_boundaries_get_a_finer_level_for_close_zooms(tmp_path):
+    g = detailed_grid()
+    assert shapely.is_valid(g.geometry.values).all() and coverage_problems(g.geometry) == 0
+    prepared = prepare_geometry(g, "code", "name", tmp_path)
+    coarse, fine = prepared.details
+    assert (coarse.min_zoom, fine.min_zoom) == (0, 11)
+    assert fine.vertices > 1.15 * coarse.vertices and coarse.vertices < shapely.get_num_coordinates(g.geometry.values).sum() / 5
+    for detail in prepared.details:
+        assert coverage_problems(decode_detail(prepared.path(detail).read_bytes())) == 0
