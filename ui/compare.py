@@ -117,15 +117,17 @@ def compare_view(layer, spec: MapSpec, classification: Classification, measures:
         show_error(exc)
         return
     st.subheader("Difference table")
-    st.dataframe(display_table(comparison), hide_index=True, key="compare_table")
+    st.table(display_table(comparison), hide_index=True)
     st.caption(md(comparison.england_note()))
     st.subheader("Against England's range")
     chart, text = st.columns([3, 2], gap="medium")
     with chart:
-        st.html(f'<div class="atlas-spine">{spine_svg(comparison)}</div>')
+        # Raw SVG (one line, every text escaped by spine_svg): st.html would strip it, an <img> would hide its text.
+        st.markdown(f'<div class="atlas-spine" style="overflow-x:auto">{spine_svg(comparison)}</div>',
+                    unsafe_allow_html=True)
         st.caption("Grey bar: England's range (lightest = all areas, darker = middle half, 25th–75th percentile); "
                    "black line: England (median); markers: the areas (letter, shape and colour).")
     with text:
-        st.dataframe(spine_table(comparison), hide_index=True, key="spine_table")
+        st.table(spine_table(comparison), hide_index=True)
     if np.isin(layer_codes, chosen).sum() < len(chosen):
         st.caption("Some chosen areas have no rows on this map.")

@@ -28,13 +28,16 @@ THEME = """<style>
 [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stStatusWidget"],
 .st-key-compare_areas, .st-key-present_keys { display: none !important; }
 .stApp, .stApp [data-testid="stMain"] { background: #ffffff !important; color: #000000 !important; }
-.stApp p, .stApp li, .stApp span, .stApp label, .stApp [data-testid="stCaptionContainer"] { font-size: 1.35rem !important;
-  color: #000000 !important; }
-[data-testid="stMainBlockContainer"], .block-container { padding: 1rem 2rem !important; max-width: 100% !important; }
+.stApp p, .stApp li, .stApp label, .stApp [data-testid="stCaptionContainer"], .stApp [data-testid="stCaptionContainer"] * {
+  font-size: 1.35rem !important; color: #000000 !important; }
+.stApp h2, .stApp h3 { font-size: 2rem !important; color: #000 !important; font-weight: 800 !important; }
+.stApp [data-testid="stTable"] td, .stApp [data-testid="stTable"] th { font-size: 1.2rem !important; color: #000 !important; }
+[data-testid="stMainBlockContainer"], .block-container { padding: 1.5rem 2rem 1rem !important; max-width: 100% !important; }
 .atlas-present { display: flex; align-items: baseline; gap: 1.5rem; border-bottom: 6px solid #000; padding-bottom: .4rem;
   font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #000; }
 .atlas-present h1 { font-size: 2.8rem; line-height: 1.15; margin: 0; flex: 1; font-weight: 800; color: #000; }
-.atlas-present .atlas-position { font-size: 2.2rem; font-weight: 800; background: #000; color: #fff; padding: 0 .6rem;
+.stApp .atlas-present .atlas-position { font-size: 2.2rem; font-weight: 800; background: #000; color: #fff !important;
+  padding: 0 .6rem;
   border-radius: .3rem; white-space: nowrap; }
 .atlas-callout { font: 600 1.7rem/1.35 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #000;
   border-left: 10px solid #1f4e9c; padding: .3rem 0 .3rem 1rem; margin: .6rem 0 .4rem; }
