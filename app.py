@@ -354,7 +354,7 @@ def main() -> None:
     view = st.sidebar.radio("Map", views, key="view")
     comparing = compare.toggle()
 
-    map_col, side_col = st.columns([5, 2], gap="medium")
+    map_col, side_col = (st.container(), st.container()) if presenting else st.columns([5, 2], gap="medium")
     if iod:
         labels = {m["id"]: m["label"] for m in ind.available_measures()}
         by_label = {label: mid for mid, label in labels.items()}

@@ -99,7 +99,8 @@ def three_step_story() -> Story:
     return Story("Deprivation in the Tees Valley and Liverpool (IoD2019)", [
         Step("England's districts by average IMD score", "Darker = more deprived; rank 1 = most deprived of 317.",
              {"data": "iod2019", "view": "districts", "measure": "imd", "summary": "average_score"}),
-        Step("Hartlepool's neighbourhoods", "36% of Hartlepool's LSOAs are in England's most deprived 10%.",
+        Step("Hartlepool's neighbourhoods", "36% of Hartlepool's LSOAs are in England's most deprived 10% "
+             "<img src=x onerror=window.pwned=1> {{7*7}}",
              {"data": "iod2019", "view": "lsoas", "measure": "imd", "districts": HARTLEPOOL}),
         Step("Hartlepool, Liverpool and Middlesbrough side by side",
              "All three rank in the most deprived tenth of districts on average score.",
@@ -139,6 +140,9 @@ def test_story_steps_with_the_keyboard_in_presenter_mode(hd_session, iod2019_app
     frames = map_frames(page, 1, min_paths=58, timeout=120)
     assert frames[0].locator("path.leaflet-interactive").count() == 58  # Hartlepool's 58 LSOAs
     assert heading(page) == story.steps[1].title
+    callout = page.locator(".atlas-callout").inner_text()  # a user's text is shown literally, never run
+    assert "<img src=x onerror=window.pwned=1> {{7*7}}" in callout, callout
+    assert _eval(page, "typeof window.pwned", "") == "undefined"
 
     page.keyboard.press("ArrowRight")
     wait_for(lambda: position(page) == "3 / 3", 60, "position 3 / 3 after the second ArrowRight")
@@ -160,6 +164,16 @@ def test_story_steps_with_the_keyboard_in_presenter_mode(hd_session, iod2019_app
     page.keyboard.press("ArrowLeft")
     wait_for(lambda: position(page) == "1 / 3", 60, "position 1 / 3 after ArrowLeft")
     wait_idle(page)
-    map_frames(page, 1, min_paths=317, timeout=120)
+    frames = map_frames(page, 1, min_paths=317, timeout=120)
     assert "step=1" in page.url and "present=1" in page.url
+    # A clicker sends PageDown; it steps even when the map (a frame of its own) has the focus.
+    frames[0].locator(".leaflet-control-zoom-in").focus()
+    page.keyboard.press("PageDown")
+    wait_for(lambda: position(page) == "2 / 3", 60, "position 2 / 3 after PageDown inside the map")
+    wait_idle(page)
+    map_frames(page, 1, min_paths=58, timeout=120)
+    page.locator(".atlas-present h1").click()
+    page.keyboard.press(" ")
+    wait_for(lambda: position(page) == "3 / 3", 60, "position 3 / 3 after Space")
+    wait_idle(page)
     hd_session.assert_clean()

@@ -30,6 +30,7 @@ THEME = """<style>
 .stApp, .stApp [data-testid="stMain"] { background: #ffffff !important; color: #000000 !important; }
 .stApp p, .stApp li, .stApp label, .stApp [data-testid="stCaptionContainer"], .stApp [data-testid="stCaptionContainer"] * {
   font-size: 1.35rem !important; color: #000000 !important; }
+.stApp [data-testid="stCaptionContainer"] { opacity: 1 !important; }
 .stApp h2, .stApp h3 { font-size: 2rem !important; color: #000 !important; font-weight: 800 !important; }
 .stApp [data-testid="stTable"] td, .stApp [data-testid="stTable"] th { font-size: 1.2rem !important; color: #000 !important; }
 [data-testid="stMainBlockContainer"], .block-container { padding: 1.5rem 2rem 1rem !important; max-width: 100% !important; }
