@@ -16,10 +16,12 @@ from tests.test_browser import (  # noqa: F401 — fixtures are used by name
     SETTLED,
     Session,
     _eval,
+    app_url,
     browser,
     iod2019_app,
     pytestmark,
     screenshot,
+    sidebar,
     wait_for,
     wait_idle,
 )
@@ -176,4 +178,44 @@ def test_story_steps_with_the_keyboard_in_presenter_mode(hd_session, iod2019_app
     page.keyboard.press(" ")
     wait_for(lambda: position(page) == "3 / 3", 60, "position 3 / 3 after Space")
     wait_idle(page)
+    hd_session.assert_clean()
+
+
+def test_open_a_story_file_and_present_it(hd_session, app_url, tmp_path):  # noqa: F811
+    """The upload path on the demo pack: a file that is not a story is refused with advice; a story with an unknown
+    setting opens with a notice, and 'Present the story' starts presenter mode at 1 / 2."""
+    page = hd_session.page
+    page.goto(app_url, wait_until="domcontentloaded")
+    wait_idle(page)
+    sidebar(page).get_by_text("Story for presenting (0 steps)").click()
+    upload = sidebar(page).locator('[data-testid="stFileUploaderDropzoneInput"]')
+    wait_for(lambda: upload.count() == 1, 20, "the story uploader")
+    bad = tmp_path / "not_a_story.json"
+    bad.write_text('{"title": "no steps here"}', encoding="utf-8")
+    upload.set_input_files(str(bad))
+    wait_idle(page)
+    wait_for(lambda: "not an atlas story" in sidebar(page).inner_text(), 20, "the error about the file")
+    story = Story("Two demo views", [
+        Step("Districts", "All twelve.", {"data": "demo", "view": "districts"}),
+        Step("Wexley Fold's LSOAs", "", {"data": "demo", "view": "lsoas", "districts": "E08000905"}),
+    ])
+    good = tmp_path / "story.json"
+    good.write_text(story.to_json().replace('"view": "districts"', '"view": "districts", "colour": "red"', 1),
+                    encoding="utf-8")
+    upload.set_input_files(str(good))
+    wait_idle(page)
+    text = wait_for(lambda: (t := sidebar(page).inner_text()) and "Opened" in t and t, 30, "the story to open")
+    assert "Opened “Two demo views”: 2 steps." in text and "unknown view setting 'colour'" in text, text
+    sidebar(page).get_by_role("button", name="Present the story").click()
+    wait_for(lambda: position(page) == "1 / 2", 60, "presenter mode at 1 / 2")
+    wait_idle(page)
+    assert heading(page) == "Districts" and not sidebar(page).is_visible()
+    page.keyboard.press("ArrowRight")
+    wait_for(lambda: position(page) == "2 / 2", 60, "position 2 / 2")
+    wait_idle(page)
+    map_frames(page, 1, min_paths=2)
+    assert "view=lsoas" in page.url and "districts=E08000905" in page.url
+    page.get_by_role("button", name="Exit presenter mode").click()
+    wait_idle(page)
+    wait_for(lambda: sidebar(page).is_visible() and "present=" not in page.url, 30, "the sidebar back")
     hd_session.assert_clean()
