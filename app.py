@@ -468,8 +468,10 @@ def compare_areas_view(view: str, shown: View, classification, cls: dict, attrib
     numeric = pd.api.types.is_numeric_dtype(layer[spec.value_column])
     measures = [compare.Measure(spec.value_column, spec.value_label, shown.higher_is_worse)] if numeric else []
     national, pick, unit, note, words = layer, None, "areas", "", spec.extremes
+    heading = f"district summaries of {labels[measure]}" if measure is not None and (
+        view.startswith("Districts") or view == ELIGIBILITY) else ""
     if view.startswith("Districts"):
-        measures, unit, words = compare.summary_measures(layer, labels[measure]), "districts", ("less deprived",
+        measures, unit, words = compare.summary_measures(layer), "districts", ("less deprived",
                                                                                                  "more deprived")
     elif view == VIEW_IDS["lsoas"]:
         unit, pick = "LSOAs", layer
@@ -485,7 +487,7 @@ def compare_areas_view(view: str, shown: View, classification, cls: dict, attrib
         unit = "districts"
         try:
             national = compare.with_summaries(layer, spec.code_column, cached_district_summaries(table_key, measure, ind))
-            measures = compare.summary_measures(national, labels[measure])
+            measures = compare.summary_measures(national)
             words = ("less deprived", "more deprived")
             note = ("The eligibility map shows categories (eligible or not), not per-area values: the difference table "
                     f"and spine chart compare the district summaries of {md(labels[measure])} behind the rule.")
@@ -494,7 +496,7 @@ def compare_areas_view(view: str, shown: View, classification, cls: dict, attrib
     elif view == PROGRESS:
         words = ("better", "worse")
     compare.compare_view(national, spec, classification, measures, unit, pick_from=pick, attribution=attribution,
-                         note=note, words=words)
+                         note=note, words=words, heading=heading)
 
 
 def district_layer(ind, table_key: str, measure: str, measure_label: str, districts_gdf):

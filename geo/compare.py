@@ -187,10 +187,13 @@ def spine_svg(comparison: Comparison, width: int = 760) -> str:
     """A server-rendered spine chart: per measure, England's range (least → most deprived, left to right),
     the 25th–75th percentile band, England's value and a marker per area. Text is escaped; no scripts."""
     esc = lambda s: html.escape(str(s), quote=True)  # noqa: E731
-    label_w, pad, row_h, top = 210, 16, 46, 54
+    longest = max((len(str(m)) for m in comparison.ranges["measure"]), default=10)
+    label_w, pad, row_h, top = int(min(width * 0.45, 24 + 7.6 * longest)), 16, 46, 54
     track_x0, track_x1 = label_w + pad, width - pad
     height = top + row_h * len(comparison.ranges) + 16
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+    # width 100%: the chart scales to its column (the viewBox keeps the proportions).
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" viewBox="0 0 {width} {height}" '
+             f'style="max-width:{width * 1.6:.0f}px;height:auto" '
              'role="img" aria-labelledby="spine-title spine-desc" font-family="system-ui,sans-serif" font-size="14">',
              '<title id="spine-title">Spine chart: each area against England\'s range</title>',
              '<desc id="spine-desc">' + esc("; ".join(
@@ -198,12 +201,12 @@ def spine_svg(comparison: Comparison, width: int = 760) -> str:
                  f"{format_value(r.q75)}" for r in comparison.ranges.itertuples())) + ". The table beside it has "
              "every value.</desc>",
              f'<rect width="{width}" height="{height}" fill="#fff"/>']
-    x = track_x0
+    x = 8
     for i, (_, name) in enumerate(comparison.areas):  # key
         parts.append(_marker(AREA_SHAPES[i], x + 7, 16, 6, AREA_COLOURS[i]))
-        text = f"{AREA_LETTERS[i]} {name}"
+        text = f"{AREA_LETTERS[i]} {name[:40]}"
         parts.append(f'<text x="{x + 18}" y="21" fill="#111">{esc(text)}</text>')
-        x += 26 + 8 * len(text)
+        x += 30 + 8 * len(text)
     parts.append(f'<text x="{track_x0}" y="44" fill="#333" font-size="12">← {esc(comparison.words[0])}</text>')
     parts.append(f'<text x="{track_x1}" y="44" fill="#333" font-size="12" text-anchor="end">'
                  f'{esc(comparison.words[1])} →</text>')

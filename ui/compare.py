@@ -48,9 +48,9 @@ def remembered() -> dict:
     return {"compare": "1" if on else None, "areas": (st.session_state.get(AREAS) or None) if on else None}
 
 
-def summary_measures(frame: pd.DataFrame, prefix: str) -> list[Measure]:
+def summary_measures(frame: pd.DataFrame) -> list[Measure]:
     """The MHCLG district summaries present in `frame`, each with its direction."""
-    return [Measure(s["id"], f"{prefix}: {s['label']}", s["direction"] == "higher_is_worse") for s in summaries()
+    return [Measure(s["id"], s["label"], s["direction"] == "higher_is_worse") for s in summaries()
             if s["id"] in frame.columns]
 
 
@@ -66,7 +66,7 @@ def with_summaries(layer, code_column: str, table: pd.DataFrame):
 
 def compare_view(layer, spec: MapSpec, classification: Classification, measures: list[Measure], unit: str,
                  pick_from=None, attribution: str = "", note: str = "",
-                 words: tuple[str, str] = ("less deprived", "more deprived")) -> None:
+                 words: tuple[str, str] = ("less deprived", "more deprived"), heading: str = "") -> None:
     """Draw the comparison. `layer` is the whole (national) layer `classification` was computed on;
     the picker offers the areas of `pick_from` (default: all of `layer`)."""
     pick_from = layer if pick_from is None else pick_from
@@ -116,18 +116,14 @@ def compare_view(layer, spec: MapSpec, classification: Classification, measures:
     except AtlasError as exc:
         show_error(exc)
         return
-    st.subheader("Difference table")
+    st.subheader("Difference table" + (f" — {md(heading)}" if heading else ""))
     st.table(display_table(comparison), hide_index=True)
     st.caption(md(comparison.england_note()))
-    st.subheader("Against England's range")
-    chart, text = st.columns([3, 2], gap="medium")
-    with chart:
-        # Raw SVG (one line, every text escaped by spine_svg): st.html would strip it, an <img> would hide its text.
-        st.markdown(f'<div class="atlas-spine" style="overflow-x:auto">{spine_svg(comparison)}</div>',
-                    unsafe_allow_html=True)
-        st.caption("Grey bar: England's range (lightest = all areas, darker = middle half, 25th–75th percentile); "
-                   "black line: England (median); markers: the areas (letter, shape and colour).")
-    with text:
-        st.table(spine_table(comparison), hide_index=True)
+    st.subheader("Against England's range" + (f" — {md(heading)}" if heading else ""))
+    # Raw SVG (one line, every text escaped by spine_svg): st.html would strip it, an <img> would hide its text.
+    st.markdown(f'<div class="atlas-spine">{spine_svg(comparison)}</div>', unsafe_allow_html=True)
+    st.caption("Grey bar: England's range (lightest = all areas, darker = middle half, 25th–75th percentile); "
+               "black line: England (median); markers: the areas (letter, shape and colour). The same as text:")
+    st.table(spine_table(comparison), hide_index=True)
     if np.isin(layer_codes, chosen).sum() < len(chosen):
         st.caption("Some chosen areas have no rows on this map.")
