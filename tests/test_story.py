@@ -91,3 +91,25 @@ def test_story_in_a_link_round_trips_and_damage_is_caught():
     bomb = base64.urlsafe_b64encode(zlib.compress(b"{" + b" " * 50_000_000 + b"}", 9)).decode()
     with pytest.raises(AtlasError, match="damaged"):
         story_from_token(bomb)
+
+
+def test_every_parameter_a_view_writes_to_its_link_can_be_saved_in_a_story():
+    """When a branch adds a link parameter (permalink.remember(...) or st.query_params["x"] = ...), a story must
+    keep it too (geo.story.VIEW_PARAMS), or saved steps would silently lose it."""
+    import ast
+
+    from geo.story import VIEW_PARAMS
+    from tests.cases import REPO
+
+    written = set()
+    for path in [REPO / "app.py", *(REPO / "ui").glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "remember":
+                written |= {k.arg for k in node.keywords if k.arg}
+            if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Subscript):
+                target = node.targets[0]
+                if "query_params" in ast.unparse(target.value) and isinstance(target.slice, ast.Constant):
+                    written.add(target.slice.value)
+    written -= {"story", "present", "step", None}  # the story's own place in the link
+    assert {"data", "view", "measure", "rule", "target"} <= written
+    assert written <= set(VIEW_PARAMS), written - set(VIEW_PARAMS)
