@@ -77,6 +77,8 @@ def test_two_district_comparison_from_a_permalink(hd_session, iod2019_app):  # n
     legends = [[r.split("\n")[0] for r in f.locator(".atlas-legend-row .atlas-range").all_inner_texts()]
                for f in frames]
     assert legends[0] == legends[1] and len(legends[0]) >= 4, legends
+    # Both painted, in the darkest class (both are among the most deprived fifth of districts on average score).
+    assert [f.locator("path.leaflet-interactive").first.get_attribute("fill") for f in frames] == ["#440154"] * 2
     # Views kept in step: one common zoom, each map centred on its own area.
     zooms = [f.evaluate("window.atlasLayer._map.getZoom()") for f in frames]
     assert zooms[0] == zooms[1] and zooms[0] == frames[0].evaluate("window.atlasCommonZoom"), zooms
@@ -94,6 +96,15 @@ def test_two_district_comparison_from_a_permalink(hd_session, iod2019_app):  # n
     assert "compare=1" in page.url and f"areas={HARTLEPOOL}%2C{LIVERPOOL}" in page.url or \
         f"areas={HARTLEPOOL},{LIVERPOOL}" in page.url, page.url
     screenshot(page, ARTIFACTS / "compare_two_districts.png", ROOT / "docs" / "compare_areas.png")
+    # The picker works from the keyboard: type a name, Enter adds it; the link follows.
+    picker = main.get_by_role("combobox", name="Areas to compare (2–4 districts)")
+    picker.focus()
+    page.keyboard.type("Middlesbro")
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    frames = map_frames(page, 3, timeout=120)
+    assert sorted(title_of(f).split("\n")[0] for f in frames)[2] == "C · Middlesbrough"
+    wait_for(lambda: MIDDLESBROUGH in page.url, 10, "the link to carry the third area")
     hd_session.assert_clean()
 
 
