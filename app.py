@@ -32,7 +32,7 @@ from geo.views import (
     numeric_columns,
     prepare_table,
 )
-from ui import permalink
+from ui import compare, permalink, present
 from ui.common import View, md, show_error
 from ui.eligibility import eligibility_view
 from ui.progress import progress_view
@@ -303,8 +303,10 @@ def classification_controls(default_scheme: str, allow_deciles: bool) -> dict:
 
 
 def main() -> None:
+    presenting = present.begin()  # may open a story's step, so before the link is read
     permalink.start_run()
-    st.title("Neighbourhood Renewal Atlas")
+    if not presenting:
+        st.title("Neighbourhood Renewal Atlas")
     inputs = choose_inputs()
     if inputs is None:
         return
@@ -352,8 +354,9 @@ def main() -> None:
     views.append(PROGRESS)
     permalink.seed("view", "view", views, VIEW_IDS)
     view = st.sidebar.radio("Map", views, key="view")
+    comparing = compare.toggle()
 
-    map_col, side_col = st.columns([5, 2], gap="medium")
+    map_col, side_col = (st.container(), st.container()) if presenting else st.columns([5, 2], gap="medium")
     if iod:
         labels = {m["id"]: m["label"] for m in ind.available_measures()}
         by_label = {label: mid for mid, label in labels.items()}
@@ -414,16 +417,15 @@ def main() -> None:
         except ValueError as exc:
             st.error(str(exc))
             return
-    fmap = build_choropleth(layer, spec, classification, attribution=attribution, basemap=basemap,
-                            geometry_store=GEOMETRY_STORE)
-    with map_col:
-        st_folium(fmap, height=640, use_container_width=True, returned_objects=[], key="atlas_map")
-        legend = pd.DataFrame({"Class": classification.labels[::-1], "Areas": classification.counts[::-1]})
-        st.caption("Legend as a table (darkest first); areas without data: "
-                   f"{classification.no_data_count:,}")
-        st.dataframe(legend, hide_index=True)
+    if comparing:
+        compare_areas_view(view, shown, classification, cls, attribution, joined, ind, table_key,
+                           measure if iod else None, labels if iod else {})
+    else:
+        single_map(layer, spec, classification, attribution, basemap, map_col)
     with side_col:
-        if panel is not None:
+        if presenting or comparing:
+            pass
+        elif panel is not None:
             panel()
         elif district_report is not None:
             tab_d, tab_l = st.tabs(["District join", "Neighbourhood join"])
@@ -433,9 +435,10 @@ def main() -> None:
                 show_report(report, lsoa_messages + table_messages, "Neighbourhoods: table to boundaries", key="l")
         else:
             show_report(report, lsoa_messages + table_messages)
-        values = layer.drop(columns=[layer.geometry.name])
-        st.download_button("Download mapped values (CSV)", lambda: values.to_csv(index=False).encode(),
-                           "atlas_values.csv", "text/csv")
+        if not presenting:
+            values = layer.drop(columns=[layer.geometry.name])
+            st.download_button("Download mapped values (CSV)", lambda: values.to_csv(index=False).encode(),
+                               "atlas_values.csv", "text/csv")
     ids = {v: k for k, v in VIEW_IDS.items()}
     permalink.remember(
         data=st.session_state.get("_data_id"), view=ids[view], measure=measure if iod else None,
@@ -444,9 +447,59 @@ def main() -> None:
                      None) if view == VIEW_IDS["districts"] else None,
         districts=st.session_state.get("districts") if view in (VIEW_IDS["lsoas"], CHANGE) else None,
         scheme=cls.get("scheme"), k=cls.get("k") if cls and SCHEMES[cls["scheme"]][1] else None,
-        palette=cls.get("palette"))
+        palette=cls.get("palette"), **compare.remembered())
     for asked in permalink.notices():
         st.info(f"The link asked for {md(asked)}, which is not available with this data; showing the nearest view.")
+    present.story_controls(spec.title or spec.value_label)
+
+
+def single_map(layer, spec, classification, attribution, basemap, map_col) -> None:
+    fmap = build_choropleth(layer, spec, classification, attribution=attribution, basemap=basemap,
+                            geometry_store=GEOMETRY_STORE)
+    with map_col:
+        st_folium(fmap, height=640, use_container_width=True, returned_objects=[], key="atlas_map")
+        legend = pd.DataFrame({"Class": classification.labels[::-1], "Areas": classification.counts[::-1]})
+        st.caption("Legend as a table (darkest first); areas without data: "
+                   f"{classification.no_data_count:,}")
+        st.dataframe(legend, hide_index=True)
+
+
+def compare_areas_view(view: str, shown: View, classification, cls: dict, attribution: str, joined, ind, table_key,
+                       measure: str | None, labels: dict) -> None:
+    """Compare areas on the layer of whichever map is chosen (its values, or district summaries behind categories)."""
+    layer, spec = shown.layer, shown.spec
+    numeric = pd.api.types.is_numeric_dtype(layer[spec.value_column])
+    measures = [compare.Measure(spec.value_column, spec.value_label, shown.higher_is_worse)] if numeric else []
+    national, pick, unit, note, words = layer, None, "areas", "", spec.extremes
+    heading = f"district summaries of {labels[measure]}" if measure is not None and (
+        view.startswith("Districts") or view == ELIGIBILITY) else ""
+    if view.startswith("Districts"):
+        measures, unit, words = compare.summary_measures(layer), "districts", ("less deprived",
+                                                                                                 "more deprived")
+    elif view == VIEW_IDS["lsoas"]:
+        unit, pick = "LSOAs", layer
+        if measure is not None:
+            national = joined
+            classification = classify_values(joined[spec.value_column], cls["scheme"], cls["k"], shown.higher_is_worse,
+                                             deciles=joined[shown.deciles.name] if shown.deciles is not None else None,
+                                             breaks=cls["breaks"], palette=cls["palette"], extremes=spec.extremes)
+            measures = [compare.Measure(c.name, f"{labels[measure]} {k}", c.higher_is_worse)
+                        for k in ("score", "rank") if (c := ind.column_for(measure, k)) is not None]
+            words = ("less deprived", "more deprived")
+    elif view == ELIGIBILITY and measure is not None:
+        unit = "districts"
+        try:
+            national = compare.with_summaries(layer, spec.code_column, cached_district_summaries(table_key, measure, ind))
+            measures = compare.summary_measures(national)
+            words = ("less deprived", "more deprived")
+            note = ("The eligibility map shows categories (eligible or not), not per-area values: the difference table "
+                    f"and spine chart compare the district summaries of {md(labels[measure])} behind the rule.")
+        except AtlasError as exc:
+            show_error(exc)
+    elif view == PROGRESS:
+        words = ("better", "worse")
+    compare.compare_view(national, spec, classification, measures, unit, pick_from=pick, attribution=attribution,
+                         note=note, words=words, heading=heading)
 
 
 def district_layer(ind, table_key: str, measure: str, measure_label: str, districts_gdf):

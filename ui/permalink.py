@@ -19,6 +19,7 @@ MAX_LINKED_TEXT = 20_000
 _SEEDED = "_permalink_seeded"
 _NOTICES = "_permalink_notices"
 _RUNS = "_permalink_runs"
+_KEYS = "_permalink_keys"
 
 
 def start_run() -> None:
@@ -28,6 +29,7 @@ def start_run() -> None:
 
 def seed(key: str, param: str, options: Iterable, to_option: dict | None = None, many: bool = False) -> None:
     """Before creating widget `key`: on a session's first run, set it from URL parameter `param` if valid."""
+    st.session_state.setdefault(_KEYS, set()).add(key)
     seeded = st.session_state.setdefault(_SEEDED, set())
     first_run = st.session_state.get(_RUNS, 1) == 1
     if not first_run or param in seeded or param not in st.query_params:
@@ -60,6 +62,21 @@ def remember(**params: object) -> None:
             text = ",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
             if st.query_params.get(name) != text:
                 st.query_params[name] = text
+
+
+def apply(params: dict[str, str], keep: tuple[str, ...] = (), reset: tuple[str, ...] = ()) -> None:
+    """Open another view in this session as if its link were opened: the address becomes `params` (plus the
+    parameters named in `keep`), the widgets seeded from links go back to their defaults (and `reset` keys
+    too), and the next run reads the address again. Call before any widget is drawn, or from a callback."""
+    for name in list(st.query_params):
+        if name not in keep and name not in params:
+            del st.query_params[name]
+    for name, value in params.items():
+        st.query_params[name] = str(value)
+    for key in set(st.session_state.get(_KEYS, set())) | set(reset):
+        st.session_state.pop(key, None)
+    st.session_state[_SEEDED] = set()
+    st.session_state[_RUNS] = 0  # start_run() makes the next run a "first" run again
 
 
 def pack_text(text: str) -> str:

@@ -213,7 +213,7 @@ def progress_view(series_files: list[Path], file_bytes, boundary_layers: dict[st
         _panel(target, meta, summary, words, areas, group, period)
 
     demo = path.name == "demo_floor_targets.csv" and path.parent.name == "indicators"
-    return View(layer, spec, True, classification=classification, panel=panel, illustrative=demo)
+    return View(layer, spec, not meta.higher_is_better, classification=classification, panel=panel, illustrative=demo)
 
 
 def _panel(target: Target, meta, summary: pd.DataFrame, words: str, areas: pd.DataFrame, group: set[str],

@@ -1,0 +1,232 @@
+"""In a real browser (offline Chromium): a comparison opened from a permalink, and a story stepped through with the
+keyboard in presenter mode, on the real IoD2019 pack (built from a loopback mirror of the official files).
+
+Reuses tests/test_browser.py's app runner, offline browser session and helpers.
+"""
+from __future__ import annotations
+
+import pytest
+
+from geo.story import Step, Story
+from tests.test_browser import (  # noqa: F401 — fixtures are used by name
+    ARTIFACTS,
+    LOCAL_PREFIXES,
+    MAP_TIMEOUT,
+    ROOT,
+    SETTLED,
+    Session,
+    _eval,
+    app_url,
+    browser,
+    iod2019_app,
+    pytestmark,
+    screenshot,
+    sidebar,
+    wait_for,
+    wait_idle,
+)
+from ui.present import story_token
+
+HARTLEPOOL, LIVERPOOL, MIDDLESBROUGH = "E06000001", "E08000012", "E06000002"
+
+
+@pytest.fixture
+def hd_session(browser):  # noqa: F811
+    """Like test_browser's session, at 1920×1080 (a projector), every non-loopback request blocked."""
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    s = Session(context.new_page())
+
+    def route(r):
+        if r.request.url.startswith(LOCAL_PREFIXES):
+            r.continue_()
+        else:
+            s.external.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    s.page.on("console", lambda m: s.console.append((m.type, m.text)))
+    s.page.on("pageerror", lambda e: s.page_errors.append(str(e)))
+    s.page.on("dialog", lambda d: (s.dialogs.append(d.message), d.dismiss()))
+    s.page.set_default_timeout(30_000)
+    yield s
+    context.close()
+
+
+def map_frames(page, count: int, min_paths: int = 1, timeout: float = MAP_TIMEOUT):
+    """Exactly `count` settled map frames (each with at least min_paths polygons), in page order."""
+    def find():
+        frames = [f for f in page.frames if _eval(f, SETTLED, False)
+                  and _eval(f, "document.querySelectorAll('path.leaflet-interactive').length", 0) >= min_paths]
+        return frames if len(frames) == count else None
+    return wait_for(find, timeout, f"{count} settled map frames")
+
+
+def title_of(frame) -> str:
+    return _eval(frame, "document.querySelector('.atlas-title')?.innerText || ''", "")
+
+
+def test_two_district_comparison_from_a_permalink(hd_session, iod2019_app):  # noqa: F811
+    page = hd_session.page
+    url = f"{iod2019_app}/?data=iod2019&view=districts&measure=imd&compare=1&areas={HARTLEPOOL},{LIVERPOOL}"
+    page.goto(url, wait_until="domcontentloaded")
+    wait_idle(page)
+    frames = map_frames(page, 2, timeout=120)
+    titles = sorted(title_of(f) for f in frames)
+    assert titles[0].startswith("A · Hartlepool") and titles[1].startswith("B · Liverpool"), titles
+    # The same breaks stated on each legend (the labels; the counts are each map's own).
+    legends = [[r.split("\n")[0] for r in f.locator(".atlas-legend-row .atlas-range").all_inner_texts()]
+               for f in frames]
+    assert legends[0] == legends[1] and len(legends[0]) >= 4, legends
+    # Both painted, in the darkest class (both are among the most deprived fifth of districts on average score).
+    assert [f.locator("path.leaflet-interactive").first.get_attribute("fill") for f in frames] == ["#440154"] * 2
+    # Views kept in step: one common zoom, each map centred on its own area.
+    zooms = [f.evaluate("window.atlasLayer._map.getZoom()") for f in frames]
+    assert zooms[0] == zooms[1] and zooms[0] == frames[0].evaluate("window.atlasCommonZoom"), zooms
+    centres = [f.evaluate("(() => { const c = window.atlasLayer._map.getCenter(); return [c.lat, c.lng]; })()")
+               for f in frames]
+    assert centres[0][0] > 54.5 and centres[1][0] < 53.6, centres  # Hartlepool north of Liverpool
+    main = page.locator('[data-testid="stMain"]')
+    table = main.locator('[data-testid="stTable"]').first.inner_text()
+    for text in ("A · Hartlepool (E06000001)", "B · Liverpool (E08000012)", "10 of 317", "3 of 317", "35.037",
+                 "42.412", "more deprived"):
+        assert text in table, text
+    assert main.locator(".atlas-spine svg g.spine-area").count() == 2 * 5  # 2 areas × 5 summaries
+    assert "median of all 317 districts" in main.inner_text()
+    # The link still says the same view.
+    assert "compare=1" in page.url and f"areas={HARTLEPOOL}%2C{LIVERPOOL}" in page.url or \
+        f"areas={HARTLEPOOL},{LIVERPOOL}" in page.url, page.url
+    screenshot(page, ARTIFACTS / "compare_two_districts.png", ROOT / "docs" / "compare_areas.png")
+    # The picker works from the keyboard: type a name, Enter adds it; the link follows.
+    picker = main.get_by_role("combobox", name="Areas to compare (2–4 districts)")
+    picker.focus()
+    page.keyboard.type("Middlesbro")
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    frames = map_frames(page, 3, timeout=120)
+    assert sorted(title_of(f).split("\n")[0] for f in frames)[2] == "C · Middlesbrough"
+    wait_for(lambda: MIDDLESBROUGH in page.url, 10, "the link to carry the third area")
+    hd_session.assert_clean()
+
+
+def three_step_story() -> Story:
+    return Story("Deprivation in the Tees Valley and Liverpool (IoD2019)", [
+        Step("England's districts by average IMD score", "Darker = more deprived; rank 1 = most deprived of 317.",
+             {"data": "iod2019", "view": "districts", "measure": "imd", "summary": "average_score"}),
+        Step("Hartlepool's neighbourhoods", "36% of Hartlepool's LSOAs are in England's most deprived 10% "
+             "<img src=x onerror=window.pwned=1> {{7*7}}",
+             {"data": "iod2019", "view": "lsoas", "measure": "imd", "districts": HARTLEPOOL}),
+        Step("Hartlepool, Liverpool and Middlesbrough side by side",
+             "All three rank in the most deprived tenth of districts on average score.",
+             {"data": "iod2019", "view": "districts", "measure": "imd", "compare": "1",
+              "areas": f"{HARTLEPOOL},{LIVERPOOL},{MIDDLESBROUGH}"}),
+    ])
+
+
+def position(page) -> str:
+    return _eval(page, "document.querySelector('.atlas-position')?.innerText || ''", "")
+
+
+def heading(page) -> str:
+    return _eval(page, "document.querySelector('.atlas-present h1')?.innerText || ''", "")
+
+
+def test_story_steps_with_the_keyboard_in_presenter_mode(hd_session, iod2019_app):  # noqa: F811
+    page = hd_session.page
+    story = three_step_story()
+    page.goto(f"{iod2019_app}/?story={story_token(story)}&present=1", wait_until="domcontentloaded")
+    wait_idle(page)
+    wait_for(lambda: position(page) == "1 / 3", 60, "position 1 / 3")
+    frames = map_frames(page, 1, min_paths=317, timeout=120)
+    assert heading(page) == story.steps[0].title
+    # Presenter theme: no sidebar, no Streamlit header, large type.
+    assert not page.locator('[data-testid="stSidebar"]').is_visible()
+    assert page.locator(".atlas-present h1").evaluate("e => parseFloat(getComputedStyle(e).fontSize)") >= 40
+    colours = page.locator(".atlas-position").evaluate(
+        "e => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor]")
+    assert colours == ["rgb(255, 255, 255)", "rgb(0, 0, 0)"], colours  # the position reads white on black
+    wait_for(lambda: _eval(page, "window.__atlasPresenterReady === true", False), 30, "the keyboard script")
+    page.locator(".atlas-present h1").click()  # the page, not a control, has the focus (as after opening a link)
+
+    page.keyboard.press("ArrowRight")
+    wait_for(lambda: position(page) == "2 / 3", 60, "position 2 / 3 after ArrowRight")
+    wait_idle(page)
+    frames = map_frames(page, 1, min_paths=58, timeout=120)
+    assert frames[0].locator("path.leaflet-interactive").count() == 58  # Hartlepool's 58 LSOAs
+    assert heading(page) == story.steps[1].title
+    callout = page.locator(".atlas-callout").inner_text()  # a user's text is shown literally, never run
+    assert "<img src=x onerror=window.pwned=1> {{7*7}}" in callout, callout
+    assert _eval(page, "typeof window.pwned", "") == "undefined"
+
+    page.keyboard.press("ArrowRight")
+    wait_for(lambda: position(page) == "3 / 3", 60, "position 3 / 3 after the second ArrowRight")
+    wait_idle(page)
+    frames = map_frames(page, 3, timeout=120)
+    assert heading(page) == story.steps[2].title
+    assert sorted(title_of(f).split("\n")[0] for f in frames) == ["A · Hartlepool", "B · Liverpool",
+                                                                 "C · Middlesbrough"]
+    assert story.steps[2].callout in page.locator(".atlas-callout").inner_text()
+    page.keyboard.press("ArrowRight")  # the last step: stays
+    page.wait_for_timeout(500)
+    wait_idle(page)
+    assert position(page) == "3 / 3"
+    screenshot(page, ARTIFACTS / "presenter_mode.png", ROOT / "docs" / "presenter_mode.png")
+
+    page.keyboard.press("PageUp")  # a clicker's "previous"
+    wait_for(lambda: position(page) == "2 / 3", 60, "position 2 / 3 after PageUp")
+    wait_idle(page)
+    page.keyboard.press("ArrowLeft")
+    wait_for(lambda: position(page) == "1 / 3", 60, "position 1 / 3 after ArrowLeft")
+    wait_idle(page)
+    frames = map_frames(page, 1, min_paths=317, timeout=120)
+    assert "step=1" in page.url and "present=1" in page.url
+    # A clicker sends PageDown; it steps even when the map (a frame of its own) has the focus.
+    frames[0].locator(".leaflet-control-zoom-in").focus()
+    page.keyboard.press("PageDown")
+    wait_for(lambda: position(page) == "2 / 3", 60, "position 2 / 3 after PageDown inside the map")
+    wait_idle(page)
+    map_frames(page, 1, min_paths=58, timeout=120)
+    page.locator(".atlas-present h1").click()
+    page.keyboard.press(" ")
+    wait_for(lambda: position(page) == "3 / 3", 60, "position 3 / 3 after Space")
+    wait_idle(page)
+    hd_session.assert_clean()
+
+
+def test_open_a_story_file_and_present_it(hd_session, app_url, tmp_path):  # noqa: F811
+    """The upload path on the demo pack: a file that is not a story is refused with advice; a story with an unknown
+    setting opens with a notice, and 'Present the story' starts presenter mode at 1 / 2."""
+    page = hd_session.page
+    page.goto(app_url, wait_until="domcontentloaded")
+    wait_idle(page)
+    sidebar(page).get_by_text("Story for presenting (0 steps)").click()
+    upload = sidebar(page).locator('[data-testid="stFileUploaderDropzoneInput"]')
+    wait_for(lambda: upload.count() == 1, 20, "the story uploader")
+    bad = tmp_path / "not_a_story.json"
+    bad.write_text('{"title": "no steps here"}', encoding="utf-8")
+    upload.set_input_files(str(bad))
+    wait_idle(page)
+    wait_for(lambda: "not an atlas story" in sidebar(page).inner_text(), 20, "the error about the file")
+    story = Story("Two demo views", [
+        Step("Districts", "All twelve.", {"data": "demo", "view": "districts"}),
+        Step("Wexley Fold's LSOAs", "", {"data": "demo", "view": "lsoas", "districts": "E08000905"}),
+    ])
+    good = tmp_path / "story.json"
+    good.write_text(story.to_json().replace('"view": "districts"', '"view": "districts", "colour": "red"', 1),
+                    encoding="utf-8")
+    upload.set_input_files(str(good))
+    wait_idle(page)
+    text = wait_for(lambda: (t := sidebar(page).inner_text()) and "Opened" in t and t, 30, "the story to open")
+    assert "Opened “Two demo views”: 2 steps." in text and "unknown view setting 'colour'" in text, text
+    sidebar(page).get_by_role("button", name="Present the story").click()
+    wait_for(lambda: position(page) == "1 / 2", 60, "presenter mode at 1 / 2")
+    wait_idle(page)
+    assert heading(page) == "Districts" and not sidebar(page).is_visible()
+    page.keyboard.press("ArrowRight")
+    wait_for(lambda: position(page) == "2 / 2", 60, "position 2 / 2")
+    wait_idle(page)
+    map_frames(page, 1, min_paths=2)
+    assert "view=lsoas" in page.url and "districts=E08000905" in page.url
+    page.get_by_role("button", name="Exit presenter mode").click()
+    wait_idle(page)
+    wait_for(lambda: sidebar(page).is_visible() and "present=" not in page.url, 30, "the sidebar back")
+    hd_session.assert_clean()
