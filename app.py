@@ -16,6 +16,7 @@ from streamlit_folium import st_folium
 from geo.assets import install_static
 from geo.catalogue import load_catalogue
 from geo.codes import normalise_codes
+from geo.compare import national_decile
 from geo.change import CAVEAT, decile_transitions, district_change, lsoa_change
 from geo.classify import PALETTES, SCHEMES, classify_values
 from geo.errors import AtlasError, CRSProblem
@@ -518,7 +519,7 @@ def district_layer(ind, table_key: str, measure: str, measure_label: str, distri
     joined, report = join_indicators(districts_gdf, table, indicator_code="district_code")
     joined[f"{summary_id}_rank"] = joined[f"{summary_id}_rank"].astype("Float64")
     n = len(table)
-    joined["district_decile"] = ((joined[f"{summary_id}_rank"] - 1) * 10 // n + 1).astype("Float64")
+    joined["district_decile"] = national_decile(joined[f"{summary_id}_rank"], n).astype("Float64")  # as published for LSOAs
     name_col = guess_name_column(districts_gdf) or ("district_name" if "district_name" in joined.columns else None)
     spec = MapSpec(summary_id, f"{measure_label}: {entries[summary_id]['label']}", name_col, report.boundary_code,
                    tooltip_columns=((f"Rank of {n} districts (1 = most deprived)", f"{summary_id}_rank"),
