@@ -64,10 +64,19 @@ def load_layers() -> dict[str, tuple]:
                               indicator_code="lsoa11cd")
     tips = (("Rank", "imd_rank"), ("Decile", "imd_decile"))
     lsoa_spec = MapSpec("imd_score", "IMD score", "lsoa11_name", "lsoa11_code", tooltip_columns=tips)
+    # 2021 boundaries are not in ../shared/data: the test fixture builds 33,755 LSOA 2021 polygons from the
+    # 2011 ones with the real ONS lookup (splits as strips, merges as unions), with SYNTHETIC values.
+    from tests.iod2025_fixture import iod2025_fixture
+
+    fx = iod2025_fixture()
+    lsoa21 = fx["lsoa21"].merge(fx["table"][["lsoa21cd", "imd_score", "imd_rank", "imd_decile"]],
+                                left_on="LSOA21CD", right_on="lsoa21cd", how="left")
+    spec21 = MapSpec("imd_score", "IMD score (synthetic)", "LSOA21NM", "LSOA21CD", tooltip_columns=tips)
     return {
         "national districts (317)": (lad, MapSpec("average_score", "Average score", "ltla19_name", "ltla19_code"), None),
         "Birmingham LSOAs (639)": (lsoa[lsoa["lad19cd"] == "E08000025"].copy(), lsoa_spec, "imd_decile"),
         "national LSOAs (32,844)": (lsoa, lsoa_spec, "imd_decile"),
+        "LSOA 2021-shaped (33,755)": (lsoa21, spec21, "imd_decile"),
     }
 
 
