@@ -20,16 +20,21 @@ from geo.change import CAVEAT, decile_transitions, district_change, lsoa_change
 from geo.classify import PALETTES, SCHEMES, classify_values
 from geo.errors import AtlasError, CRSProblem
 from geo.io import ReadNotes, list_layers, parse_numbers, read_boundaries, read_table
-from geo.join import JoinBlockedWithReport, guess_code_column, join_across_vintages, join_indicators, unmatched_table
+from geo.join import JoinBlockedWithReport, guess_code_column, join_indicators, unmatched_table
 from geo.mapping import MapSpec, build_choropleth
 from geo.packs import fetch_release, list_packs, releases
 from geo.vintages import load_lsoa_lookup
 from geo.views import (
+    DEMO_NOTE,
+    district_map_layer,
     district_summaries,
     guess_name_column,
+    lsoa_measure_layer,
     lsoas_in_districts,
+    mark_illustrative,
     measure_frame,
     numeric_columns,
+    prepare_join,
     prepare_table,
 )
 from ui import permalink
@@ -49,7 +54,6 @@ RANK_MOVES = ("moved most towards less deprived", "moved most towards rank 1")
 BOUNDARY_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".parquet")
 TABLE_SUFFIXES = (".csv", ".xlsx", ".csv.gz")
 MAX_LSOAS_WITHOUT_FILTER = 5000  # a national LSOA map needs the fast renderer of a later release
-DEMO_NOTE = "Illustrative demo data: fictional places and synthetic values, not real statistics."
 
 st.set_page_config(page_title="Neighbourhood Renewal Atlas", page_icon="🗺️", layout="wide")
 install_static(APP_DIR / "static")
@@ -86,13 +90,7 @@ def prepared_join(lsoa: bytes, lsoa_name: str, layer: str | None, crs: str | Non
     """Read, recognise and join once per distinct input (and lookup); reruns reuse the result (never mutated)."""
     gdf, _ = load_boundaries(lsoa, lsoa_name, layer, crs)
     frame, _ = load_table(table, table_name)
-    ind = prepare_table(frame)
-    joined, report = join_across_vintages(gdf, ind.frame, indicator_code=ind.code_column, lookup=available_lookup(),
-                                          resolve_conflicts=resolve)
-    if report.conversion is not None:  # the table was moved to the boundaries' vintage: recognise it again
-        ind = prepare_table(joined.drop(columns=[joined.geometry.name]), code_column=report.indicator_code)
-    # Names from the boundary file first (they belong to the shapes), else from the table.
-    name_column = guess_name_column(gdf) or (ind.name_column if ind.name_column in joined.columns else None)
+    ind, joined, report, name_column = prepare_join(gdf, frame, available_lookup(), resolve)
     return ind, joined, report, hashlib.sha1(table).hexdigest(), name_column
 
 
@@ -395,8 +393,7 @@ def main() -> None:
     illustrative = inputs["demo"] if shown.illustrative is None else shown.illustrative
     if illustrative:
         banner.warning(DEMO_NOTE, icon="ℹ️")
-        spec.caveat = DEMO_NOTE
-        spec.subtitle = "Illustrative demo data · " + spec.subtitle
+        mark_illustrative(spec)
     else:
         banner.empty()
     basemap = st.sidebar.toggle("Basemap (needs internet)", value=False, key="basemap")
@@ -459,17 +456,8 @@ def district_layer(ind, table_key: str, measure: str, measure_label: str, distri
     except AtlasError as exc:
         show_error(exc)
         return None
-    joined, report = join_indicators(districts_gdf, table, indicator_code="district_code")
-    joined[f"{summary_id}_rank"] = joined[f"{summary_id}_rank"].astype("Float64")
-    n = len(table)
-    joined["district_decile"] = ((joined[f"{summary_id}_rank"] - 1) * 10 // n + 1).astype("Float64")
-    name_col = guess_name_column(districts_gdf) or ("district_name" if "district_name" in joined.columns else None)
-    spec = MapSpec(summary_id, f"{measure_label}: {entries[summary_id]['label']}", name_col, report.boundary_code,
-                   tooltip_columns=((f"Rank of {n} districts (1 = most deprived)", f"{summary_id}_rank"),
-                                    ("Decile of districts", "district_decile"), ("LSOAs", "lsoa_count")),
-                   title=f"{measure_label} — {entries[summary_id]['label']}",
-                   subtitle=f"{report.matched} of {report.boundary_rows} districts matched")
-    return View(joined, spec, entries[summary_id]["direction"] == "higher_is_worse", report=report)
+    shown = district_map_layer(table, districts_gdf, summary_id, measure_label)
+    return View(shown.layer, shown.spec, shown.higher_is_worse, report=shown.report)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Reading the other release…")
@@ -584,15 +572,8 @@ def lsoa_layer(ind, joined, report, name_col: str | None, iod: bool, measure: st
         kinds = [k for k in ("score", "rank", "decile") if ind.column_for(measure, k)]
         permalink.seed("kind", "show", kinds)
         kind = st.sidebar.radio("Show", kinds, horizontal=True, key="kind", format_func=str.title)
-        col = ind.column_for(measure, kind)
-        decile_col = ind.column_for(measure, "decile")
-        tips = tuple((c.label.split(" ")[-1].title(), c.name) for c in
-                     (ind.column_for(measure, k) for k in ("score", "rank", "decile")) if c and c.name != col.name)
-        spec = MapSpec(col.name, f"{measure_label} {kind}", name_col, report.boundary_code, tooltip_columns=tips,
-                       title=f"{measure_label} — {kind}",
-                       subtitle="Rank 1 / decile 1 = most deprived nationally; ranks are relative")
-        deciles = layer[decile_col.name] if decile_col is not None else None
-        return View(layer, spec, col.higher_is_worse, deciles)
+        shown = lsoa_measure_layer(ind, layer, report.boundary_code, name_col, measure, measure_label, kind)
+        return View(shown.layer, shown.spec, shown.higher_is_worse, shown.deciles)
     candidates = numeric_columns(joined.drop(columns=[joined.geometry.name]),
                                  exclude=(report.boundary_code, report.indicator_code))
     if not candidates:
