@@ -21,8 +21,10 @@ from geo.classify import PALETTES, SCHEMES, classify_values
 from geo.errors import AtlasError, CRSProblem
 from geo.io import ReadNotes, list_layers, parse_numbers, read_boundaries, read_table
 from geo.join import JoinBlockedWithReport, guess_code_column, join_indicators, unmatched_table
-from geo.mapping import MapSpec, build_choropleth
+from geo.mapping import MapSpec, build_choropleth, map_html
 from geo.packs import fetch_release, list_packs, releases
+from geo.render import credits, legend_sentences, place_name
+from geo.slide import THEMES, render_slide
 from geo.vintages import load_lsoa_lookup
 from geo.views import (
     DEMO_NOTE,
@@ -397,6 +399,9 @@ def main() -> None:
     else:
         banner.empty()
     basemap = st.sidebar.toggle("Basemap (needs internet)", value=False, key="basemap")
+    spec.value_labels = st.sidebar.toggle("Not by colour alone", value=False, key="marks",
+                                          help="Values written on the map (up to 300 areas) and a pattern per class "
+                                               "on slides.")
     cls = {}
     if fixed_classes is not None:
         classification = fixed_classes
@@ -416,6 +421,10 @@ def main() -> None:
         st.caption("Legend as a table (darkest first); areas without data: "
                    f"{classification.no_data_count:,}")
         st.dataframe(legend, hide_index=True)
+        view_id = {v: k for k, v in VIEW_IDS.items()}[view]
+        place = place_name(ind, st.session_state.get("districts") or []) if view_id in ("lsoas", "change") else None
+        sentences = legend_sentences(view_id, classification, place, illustrative)
+        st.markdown("**The legend in words**\n\n" + "\n".join(f"- {md(s)}" for s in sentences))
     with side_col:
         if panel is not None:
             panel()
@@ -430,6 +439,7 @@ def main() -> None:
         values = layer.drop(columns=[layer.geometry.name])
         st.download_button("Download mapped values (CSV)", lambda: values.to_csv(index=False).encode(),
                            "atlas_values.csv", "text/csv")
+        export_buttons(layer, spec, classification, fmap, sentences, inputs)
     ids = {v: k for k, v in VIEW_IDS.items()}
     permalink.remember(
         data=st.session_state.get("_data_id"), view=ids[view], measure=measure if iod else None,
@@ -441,6 +451,22 @@ def main() -> None:
         palette=cls.get("palette"))
     for asked in permalink.notices():
         st.info(f"The link asked for {md(asked)}, which is not available with this data; showing the nearest view.")
+
+
+def export_buttons(layer, spec, classification, fmap, sentences: list[str], inputs: dict) -> None:
+    """Slide (PNG, SVG) and offline HTML downloads of the map on screen; each is built only when clicked."""
+    source, release, attribution = credits(inputs.get("pack"), inputs["table"][1])
+    callout = st.text_input("Callout for the slide (optional)", key="slide_callout", max_chars=300)
+    theme = st.radio("Slide theme", list(THEMES), horizontal=True, key="slide_theme", format_func=str.title)
+
+    def slide(fmt: str):
+        return lambda: render_slide(layer, spec, classification, callout=callout, source=source, release=release,
+                                    attribution=attribution, fmt=fmt, theme=theme, sentences=sentences,
+                                    marks="hatch" if spec.value_labels else "none")
+    st.download_button("Download slide (PNG)", slide("png"), "atlas_slide.png", "image/png")
+    st.download_button("Download slide (SVG)", slide("svg"), "atlas_slide.svg", "image/svg+xml")
+    st.download_button("Download interactive map (HTML, works offline)", lambda: map_html(fmap).encode("utf-8"),
+                       "atlas_map.html", "text/html")
 
 
 def district_layer(ind, table_key: str, measure: str, measure_label: str, districts_gdf):

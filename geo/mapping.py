@@ -27,6 +27,7 @@ from geo.settings import setting
 STATIC_LEAFLET = "/app/static/vendor/leaflet"
 _TEMPLATE_CHARS = {"{": "&#123;", "}": "&#125;", "$": "&#36;", "`": "&#96;"}
 _OSM = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+MAX_VALUE_LABELS = 300  # more labels than this cover each other and the map
 
 
 def escape_text(value: object) -> str:
@@ -70,6 +71,7 @@ class MapSpec:
     caveat: str = ""
     darker_means: str = "more deprived"
     extremes: tuple[str, str] = ("least deprived", "most deprived")  # words for the lightest and darkest class
+    value_labels: bool = False  # write each area's value on it (up to MAX_VALUE_LABELS areas): not by colour alone
 
 
 def _geometry_json(geoms: gpd.GeoSeries, precision: int) -> list[dict | None]:
@@ -120,6 +122,11 @@ _CSS = """
  max-width:min(60vw,520px)}
 .atlas-title small{display:block;font-weight:400;font-size:12px;color:#333}
 .atlas-tip strong{font-size:14px}
+.leaflet-container .leaflet-control-attribution{background:rgba(255,255,255,.92);color:#333}
+.leaflet-container .leaflet-control-attribution a{color:#00557a}
+.atlas-label{background:none;border:none}
+.atlas-label span{display:inline-block;transform:translate(-50%,-50%);background:rgba(255,255,255,.85);color:#111;
+ font:600 11px/1.2 system-ui,sans-serif;padding:0 2px;border-radius:2px;white-space:nowrap}
 .leaflet-tooltip{white-space:normal;min-width:220px;max-width:380px}
 """
 
@@ -147,6 +154,17 @@ _SCRIPT = Template("""
     }
   }).addTo(map);
   window.atlasLayer = layer;
+  if (meta.labels) {  // the mapped value written on each area, so the map is not read by colour alone
+    var labels = L.layerGroup();
+    layer.eachLayer(function(l) {
+      var p = l.feature.properties;
+      if (!p.lp) { return; }
+      labels.addLayer(L.marker(p.lp, {interactive: false, keyboard: false, icon: L.divIcon(
+        {className: 'atlas-label', html: '<span>' + p.t[0] + '</span>', iconSize: null})}));
+    });
+    labels.addTo(map);
+    window.atlasLabels = labels;
+  }
   var bounds = layer.getBounds();
   if (bounds.isValid()) { map.fitBounds(bounds, {padding: [8, 8], animate: false}); }
 
@@ -248,13 +266,19 @@ def build_choropleth(
     names = gdf[spec.name_column] if spec.name_column else gdf[spec.code_column]
     tooltip_cols = [(spec.value_label, spec.value_column)] + list(spec.tooltip_columns)
     formatted = [[escape_text(format_value(v)) for v in gdf[col].tolist()] for _, col in tooltip_cols]
+    label_at = None
+    if spec.value_labels and len(gdf) <= MAX_VALUE_LABELS:
+        points = shapely.point_on_surface(gdf.geometry.values)
+        label_at = [None if p is None or p.is_empty else [round(p.y, 5), round(p.x, 5)] for p in points]
     features = []
     for i, geom in enumerate(geoms):
         if geom is None:
             continue
-        features.append({"type": "Feature", "geometry": geom, "properties": {
-            "n": escape_text(names.iloc[i]), "c": escape_text(gdf[spec.code_column].iloc[i]),
-            "k": int(classification.classes[i]), "t": [f[i] for f in formatted]}})
+        props = {"n": escape_text(names.iloc[i]), "c": escape_text(gdf[spec.code_column].iloc[i]),
+                 "k": int(classification.classes[i]), "t": [f[i] for f in formatted]}
+        if label_at is not None and label_at[i] is not None:
+            props["lp"] = label_at[i]
+        features.append({"type": "Feature", "geometry": geom, "properties": props})
     legend_text = "; ".join(f"{lab}: {n} areas" for lab, n in zip(classification.labels, classification.counts))
     title = ""
     if spec.title:
@@ -264,7 +288,7 @@ def build_choropleth(
         "fields": [escape_text(label) for label, _ in tooltip_cols],
         "legend": _legend_html(spec, classification), "legendText": escape_text(legend_text),
         "title": title, "css": _CSS, "weight": 0.6 if len(features) < 2000 else 0.2,
-        "attribution": escape_text(attribution),
+        "attribution": escape_text(attribution), "labels": label_at is not None,
     }
     minx, miny, maxx, maxy = gdf.total_bounds if len(gdf) else (-6, 49.8, 2, 55.9)
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=7, tiles=None,

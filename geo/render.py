@@ -224,7 +224,9 @@ def legend_sentences(view: str, classification: Classification, place: str | Non
     """The legend in words for the app's districts or LSOAs view (national deciles say so)."""
     if view == "districts":
         return sentence_legend(classification, area_word="districts", place=None if illustrative else "England")
-    return sentence_legend(classification, area_word="LSOAs", place=place)
+    if view in ("lsoas", "change"):
+        return sentence_legend(classification, area_word="LSOAs", place=place)
+    return sentence_legend(classification)
 
 
 def classify_view(shown: MapLayer, req: ViewRequest) -> Classification:
