@@ -439,7 +439,7 @@ def main() -> None:
         values = layer.drop(columns=[layer.geometry.name])
         st.download_button("Download mapped values (CSV)", lambda: values.to_csv(index=False).encode(),
                            "atlas_values.csv", "text/csv")
-        export_buttons(layer, spec, classification, fmap, sentences, inputs)
+        export_buttons(layer, spec, classification, sentences, inputs, attribution, basemap)
     ids = {v: k for k, v in VIEW_IDS.items()}
     permalink.remember(
         data=st.session_state.get("_data_id"), view=ids[view], measure=measure if iod else None,
@@ -453,9 +453,10 @@ def main() -> None:
         st.info(f"The link asked for {md(asked)}, which is not available with this data; showing the nearest view.")
 
 
-def export_buttons(layer, spec, classification, fmap, sentences: list[str], inputs: dict) -> None:
+def export_buttons(layer, spec, classification, sentences: list[str], inputs: dict, attribution: str,
+                   basemap: bool) -> None:
     """Slide (PNG, SVG) and offline HTML downloads of the map on screen; each is built only when clicked."""
-    source, release, attribution = credits(inputs.get("pack"), inputs["table"][1])
+    source, release, _ = credits(inputs.get("pack"), inputs["table"][1])
     callout = st.text_input("Callout for the slide (optional)", key="slide_callout", max_chars=300)
     theme = st.radio("Slide theme", list(THEMES), horizontal=True, key="slide_theme", format_func=str.title)
 
@@ -465,8 +466,10 @@ def export_buttons(layer, spec, classification, fmap, sentences: list[str], inpu
                                     marks="hatch" if spec.value_labels else "none")
     st.download_button("Download slide (PNG)", slide("png"), "atlas_slide.png", "image/png")
     st.download_button("Download slide (SVG)", slide("svg"), "atlas_slide.svg", "image/svg+xml")
-    st.download_button("Download interactive map (HTML, works offline)", lambda: map_html(fmap).encode("utf-8"),
-                       "atlas_map.html", "text/html")
+    # A map of its own: folium adds a map's scripts again each time it is rendered, and st_folium rendered fmap.
+    offline = lambda: map_html(build_choropleth(layer, spec, classification, attribution=attribution,  # noqa: E731
+                                                basemap=basemap)).encode("utf-8")
+    st.download_button("Download interactive map (HTML, works offline)", offline, "atlas_map.html", "text/html")
 
 
 def district_layer(ind, table_key: str, measure: str, measure_label: str, districts_gdf):
