@@ -168,7 +168,7 @@ def render_slide(
 
     `marks` makes the map readable without colour: 'hatch' gives each class its own pattern,
     'labels' writes each area's class number (1 = darkest) on it (up to 300 areas). `sentences`
-    is the legend in words (geo.legend_text.sentence_legend); the first two are shown.
+    is the legend in words (geo.legend_text.sentence_legend); its first and its No data sentence are shown.
     """
     fmt = fmt.lower().lstrip(".")
     if fmt not in FORMATS:
@@ -240,7 +240,9 @@ def render_slide(
 
         # The legend in words, then the callout.
         room = 900 - y
-        words = [s for s in (plain(s, 200) for s in sentences[:2]) if s]
+        # The headline sentence (the darkest class, e.g. the most deprived 10% nationally), and No data if any.
+        words = [s for s in (plain(s, 200) for s in sentences[:1] + [s for s in sentences[1:] if s.startswith("No data")])
+                 if s]
         for sentence in words:
             lines = _wrap(sentence, 52, 3)
             if room < len(lines) * BODY_PX * 1.3 + 10:
@@ -265,15 +267,14 @@ def render_slide(
         # Footer: a rule, then source · release · date, then the licence attribution.
         fig.add_artist(Rectangle((40 / WIDTH_PX, 1 - 922 / HEIGHT_PX), (WIDTH_PX - 80) / WIDTH_PX, 2 / HEIGHT_PX,
                                  transform=fig.transFigure, facecolor=th.rule, edgecolor="none"))
-        parts = [f"Source: {plain(source, 160)}" if source else "",
-                 f"Release: {plain(release, 120)}" if release else "",
-                 f"Date: {date:%-d %B %Y}"]
-        text(56, 934, _wrap(" · ".join(p for p in parts if p), 140, 1)[0], FOOTER_PX, color=th.muted)
-        lines = _wrap(plain(attribution, 400), 140, 2) if attribution else []
+        text(WIDTH_PX - 56, 934, f"Date: {date:%-d %B %Y}", FOOTER_PX, color=th.muted, ha="right")
+        parts = [f"Source: {plain(source, 160)}" if source else "", f"Release: {plain(release, 120)}" if release else ""]
+        lines = _wrap(" · ".join(p for p in parts if p), 118, 2) if source or release else []
+        lines += _wrap(plain(attribution, 400), 150, 2) if attribution else []
         caveat = plain(spec.caveat, 200)
-        lines += _wrap(caveat, 140, 3 - len(lines)) if caveat and len(lines) < 3 else []
-        for i, line in enumerate(lines):
-            text(56, 966 + i * FOOTER_PX * 1.4, line, FOOTER_PX, color=th.muted)
+        lines += _wrap(caveat, 140, 5 - len(lines)) if caveat and len(lines) < 5 else []
+        for i, line in enumerate(lines[:5]):
+            text(56, 934 + i * FOOTER_PX * 1.33, line, FOOTER_PX, color=th.muted)
 
         buf = io.BytesIO()
         metadata = {"png": {"Software": "Neighbourhood Renewal Atlas"}, "svg": {"Date": None},
