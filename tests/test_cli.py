@@ -177,3 +177,28 @@ def test_render_real_hartlepool_lsoas(tmp_path):
     assert len(hartlepool) == 58
     svg = _svg_text(tmp_path / "hartlepool.svg")
     assert f"Most deprived 10% of LSOAs nationally: {in_top} of Hartlepool's 58" in svg, svg
+
+
+def test_render_builds_the_classes_the_app_shows_for_the_same_link():
+    """The same link in the app (AppTest) and in `render`: the same legend, class by class, and the same words."""
+    from streamlit.testing.v1 import AppTest
+
+    from geo.classify import palette_colours
+    from geo.render import build_view, parse_view, resolve_inputs
+    from ui.common import md
+
+    params = {"data": "demo", "view": "lsoas", "measure": "crime", "show": "rank", "districts": "E07000903,E08000902",
+              "scheme": "quantiles", "k": "6", "palette": "greys"}
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.query_params.update(params)
+    at.run()
+    assert not at.exception
+    app_legend = at.dataframe[0].value
+    req = parse_view("?" + "&".join(f"{k}={v}" for k, v in params.items()))
+    built = build_view(req, resolve_inputs(req))
+    assert list(app_legend["Class"]) == built.classification.labels[::-1]
+    assert list(app_legend["Areas"]) == built.classification.counts[::-1]
+    assert built.classification.colours == palette_colours("greys", 6)
+    words = "\n".join(str(m.value) for m in at.markdown)
+    assert built.sentences[0].startswith("Darkest class, ")
+    assert all(md(sentence) in words for sentence in built.sentences), (built.sentences, words)
