@@ -464,12 +464,13 @@ def export_buttons(layer, spec, classification, sentences: list[str], inputs: di
         return lambda: render_slide(layer, spec, classification, callout=callout, source=source, release=release,
                                     attribution=attribution, fmt=fmt, theme=theme, sentences=sentences,
                                     marks="hatch" if spec.value_labels else "none")
-    st.download_button("Download slide (PNG)", slide("png"), "atlas_slide.png", "image/png")
-    st.download_button("Download slide (SVG)", slide("svg"), "atlas_slide.svg", "image/svg+xml")
+    st.download_button("Download slide (PNG)", slide("png"), "atlas_slide.png", "image/png", on_click="ignore")
+    st.download_button("Download slide (SVG)", slide("svg"), "atlas_slide.svg", "image/svg+xml", on_click="ignore")
     # A map of its own: folium adds a map's scripts again each time it is rendered, and st_folium rendered fmap.
     offline = lambda: map_html(build_choropleth(layer, spec, classification, attribution=attribution,  # noqa: E731
                                                 basemap=basemap)).encode("utf-8")
-    st.download_button("Download interactive map (HTML, works offline)", offline, "atlas_map.html", "text/html")
+    st.download_button("Download interactive map (HTML, works offline)", offline, "atlas_map.html", "text/html",
+                       on_click="ignore")
 
 
 def district_layer(ind, table_key: str, measure: str, measure_label: str, districts_gdf):

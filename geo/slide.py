@@ -17,6 +17,7 @@ import datetime as dt
 import io
 import re
 import textwrap
+import threading
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -69,6 +70,8 @@ THEMES: dict[str, Theme] = {
 # Hatches from the darkest class down: distinct at a glance, denser for the more deprived classes.
 HATCHES = ["xxx", "///", "\\\\\\", "+++", "...", "---", "|||", "oo", "**", ""]
 
+# rc_context changes matplotlib's global settings: one slide at a time (the app renders downloads on threads).
+_RENDER_LOCK = threading.Lock()
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -184,7 +187,7 @@ def render_slide(
     sentences = default_sentences(classification) if sentences is None else sentences
     rc = {"font.family": "DejaVu Sans", "text.usetex": False, "text.parse_math": False, "svg.fonttype": "none",
           "svg.hashsalt": "atlas-slide", "pdf.fonttype": 42, "hatch.linewidth": 1.2, "path.simplify": True}
-    with matplotlib.rc_context(rc):
+    with _RENDER_LOCK, matplotlib.rc_context(rc):
         fig = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, facecolor=th.background)
 
         def text(x: float, y: float, s: str, px: float, **kw) -> None:

@@ -257,3 +257,15 @@ def test_value_labels_on_the_web_map_only_when_asked_and_up_to_300_areas():
     page = map_html(build_choropleth(many, MapSpec("v", "v", "name", "code", value_labels=True),
                                      classify_values(many["v"], "quantiles", 5)))
     assert '"lp":' not in page and '"labels":false' in page
+
+
+def test_concurrent_renders_give_the_same_slide(demo):
+    """The app renders downloads on threads: slides drawn at the same time match one drawn alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    alone = slide(demo, fmt="svg")
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda kw: slide(demo, **kw), [{"fmt": "svg"}, {"fmt": "png"}, {"fmt": "svg"},
+                                                               {"fmt": "pdf"}]))
+    assert results[0] == alone and results[2] == alone
+    assert b"$x^2$ and {{7*7}}" in results[0]
