@@ -16,21 +16,27 @@ from streamlit_folium import st_folium
 from geo.assets import install_static
 from geo.catalogue import load_catalogue
 from geo.codes import normalise_codes
-from geo.compare import national_decile
 from geo.change import CAVEAT, decile_transitions, district_change, lsoa_change
 from geo.classify import PALETTES, SCHEMES, classify_values
 from geo.errors import AtlasError, CRSProblem
 from geo.io import ReadNotes, list_layers, parse_numbers, read_boundaries, read_table
-from geo.join import JoinBlockedWithReport, guess_code_column, join_across_vintages, join_indicators, unmatched_table
-from geo.mapping import MapSpec, build_choropleth
+from geo.join import JoinBlockedWithReport, guess_code_column, join_indicators, unmatched_table
+from geo.mapping import MapSpec, build_choropleth, map_html
 from geo.packs import fetch_release, list_packs, releases
+from geo.render import credits, legend_sentences, place_name
+from geo.slide import THEMES, render_slide
 from geo.vintages import load_lsoa_lookup
 from geo.views import (
+    DEMO_NOTE,
+    district_map_layer,
     district_summaries,
     guess_name_column,
+    lsoa_measure_layer,
     lsoas_in_districts,
+    mark_illustrative,
     measure_frame,
     numeric_columns,
+    prepare_join,
     prepare_table,
 )
 from ui import compare, permalink, present
@@ -50,7 +56,6 @@ RANK_MOVES = ("moved most towards less deprived", "moved most towards rank 1")
 BOUNDARY_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".parquet")
 TABLE_SUFFIXES = (".csv", ".xlsx", ".csv.gz")
 GEOMETRY_STORE = APP_DIR / "static" / "geometry"  # prepared map geometry, named by content (geo.coverage)
-DEMO_NOTE = "Illustrative demo data: fictional places and synthetic values, not real statistics."
 
 st.set_page_config(page_title="Neighbourhood Renewal Atlas", page_icon="🗺️", layout="wide")
 install_static(APP_DIR / "static")
@@ -87,13 +92,7 @@ def prepared_join(lsoa: bytes, lsoa_name: str, layer: str | None, crs: str | Non
     """Read, recognise and join once per distinct input (and lookup); reruns reuse the result (never mutated)."""
     gdf, _ = load_boundaries(lsoa, lsoa_name, layer, crs)
     frame, _ = load_table(table, table_name)
-    ind = prepare_table(frame)
-    joined, report = join_across_vintages(gdf, ind.frame, indicator_code=ind.code_column, lookup=available_lookup(),
-                                          resolve_conflicts=resolve)
-    if report.conversion is not None:  # the table was moved to the boundaries' vintage: recognise it again
-        ind = prepare_table(joined.drop(columns=[joined.geometry.name]), code_column=report.indicator_code)
-    # Names from the boundary file first (they belong to the shapes), else from the table.
-    name_column = guess_name_column(gdf) or (ind.name_column if ind.name_column in joined.columns else None)
+    ind, joined, report, name_column = prepare_join(gdf, frame, available_lookup(), resolve)
     return ind, joined, report, hashlib.sha1(table).hexdigest(), name_column
 
 
@@ -401,11 +400,13 @@ def main() -> None:
     illustrative = inputs["demo"] if shown.illustrative is None else shown.illustrative
     if illustrative:
         banner.warning(DEMO_NOTE, icon="ℹ️")
-        spec.caveat = DEMO_NOTE
-        spec.subtitle = "Illustrative demo data · " + spec.subtitle
+        mark_illustrative(spec)
     else:
         banner.empty()
     basemap = st.sidebar.toggle("Basemap (needs internet)", value=False, key="basemap")
+    spec.value_labels = st.sidebar.toggle("Not by colour alone", value=False, key="marks",
+                                          help="Values written on the map (up to 300 areas) and a pattern per class "
+                                               "on slides.")
     cls = {}
     if fixed_classes is not None:
         classification = fixed_classes
@@ -418,11 +419,12 @@ def main() -> None:
         except ValueError as exc:
             st.error(str(exc))
             return
+    sentences: list[str] = []
     if comparing:
         compare_areas_view(view, shown, classification, cls, attribution, joined, ind, table_key,
                            measure if iod else None, labels if iod else {})
     else:
-        single_map(layer, spec, classification, attribution, basemap, map_col)
+        sentences = single_map(layer, spec, classification, attribution, basemap, map_col, view, ind, illustrative)
     with side_col:
         if presenting or comparing:
             pass
@@ -440,6 +442,8 @@ def main() -> None:
             values = layer.drop(columns=[layer.geometry.name])
             st.download_button("Download mapped values (CSV)", lambda: values.to_csv(index=False).encode(),
                                "atlas_values.csv", "text/csv")
+            if not comparing:
+                export_buttons(layer, spec, classification, sentences, inputs, attribution, basemap)
     ids = {v: k for k, v in VIEW_IDS.items()}
     permalink.remember(
         data=st.session_state.get("_data_id"), view=ids[view], measure=measure if iod else None,
@@ -454,7 +458,9 @@ def main() -> None:
     present.story_controls(spec.title or spec.value_label)
 
 
-def single_map(layer, spec, classification, attribution, basemap, map_col) -> None:
+def single_map(layer, spec, classification, attribution, basemap, map_col, view: str, ind,
+               illustrative: bool) -> list[str]:
+    """The one map of the view, its legend as a table and in words (returned, for the slide)."""
     fmap = build_choropleth(layer, spec, classification, attribution=attribution, basemap=basemap,
                             geometry_store=GEOMETRY_STORE)
     with map_col:
@@ -463,6 +469,11 @@ def single_map(layer, spec, classification, attribution, basemap, map_col) -> No
         st.caption("Legend as a table (darkest first); areas without data: "
                    f"{classification.no_data_count:,}")
         st.dataframe(legend, hide_index=True)
+        view_id = {v: k for k, v in VIEW_IDS.items()}[view]
+        place = place_name(ind, st.session_state.get("districts") or []) if view_id in ("lsoas", "change") else None
+        sentences = legend_sentences(view_id, classification, place, illustrative)
+        st.markdown("**The legend in words**\n\n" + "\n".join(f"- {md(s)}" for s in sentences))
+    return sentences
 
 
 def compare_areas_view(view: str, shown: View, classification, cls: dict, attribution: str, joined, ind, table_key,
@@ -503,6 +514,26 @@ def compare_areas_view(view: str, shown: View, classification, cls: dict, attrib
                          note=note, words=words, heading=heading)
 
 
+def export_buttons(layer, spec, classification, sentences: list[str], inputs: dict, attribution: str,
+                   basemap: bool) -> None:
+    """Slide (PNG, SVG) and offline HTML downloads of the map on screen; each is built only when clicked."""
+    source, release, _ = credits(inputs.get("pack"), inputs["table"][1])
+    callout = st.text_input("Callout for the slide (optional)", key="slide_callout", max_chars=300)
+    theme = st.radio("Slide theme", list(THEMES), horizontal=True, key="slide_theme", format_func=str.title)
+
+    def slide(fmt: str):
+        return lambda: render_slide(layer, spec, classification, callout=callout, source=source, release=release,
+                                    attribution=attribution, fmt=fmt, theme=theme, sentences=sentences,
+                                    marks="hatch" if spec.value_labels else "none")
+    st.download_button("Download slide (PNG)", slide("png"), "atlas_slide.png", "image/png", on_click="ignore")
+    st.download_button("Download slide (SVG)", slide("svg"), "atlas_slide.svg", "image/svg+xml", on_click="ignore")
+    # A map of its own: folium adds a map's scripts again each time it is rendered, and st_folium rendered fmap.
+    offline = lambda: map_html(build_choropleth(layer, spec, classification, attribution=attribution,  # noqa: E731
+                                                basemap=basemap)).encode("utf-8")
+    st.download_button("Download interactive map (HTML, works offline)", offline, "atlas_map.html", "text/html",
+                       on_click="ignore")
+
+
 def district_layer(ind, table_key: str, measure: str, measure_label: str, districts_gdf):
     """Districts nationally: MHCLG summaries of the chosen measure, joined to district boundaries."""
     from geo.catalogue import summaries
@@ -516,17 +547,8 @@ def district_layer(ind, table_key: str, measure: str, measure_label: str, distri
     except AtlasError as exc:
         show_error(exc)
         return None
-    joined, report = join_indicators(districts_gdf, table, indicator_code="district_code")
-    joined[f"{summary_id}_rank"] = joined[f"{summary_id}_rank"].astype("Float64")
-    n = len(table)
-    joined["district_decile"] = national_decile(joined[f"{summary_id}_rank"], n).astype("Float64")  # as published for LSOAs
-    name_col = guess_name_column(districts_gdf) or ("district_name" if "district_name" in joined.columns else None)
-    spec = MapSpec(summary_id, f"{measure_label}: {entries[summary_id]['label']}", name_col, report.boundary_code,
-                   tooltip_columns=((f"Rank of {n} districts (1 = most deprived)", f"{summary_id}_rank"),
-                                    ("Decile of districts", "district_decile"), ("LSOAs", "lsoa_count")),
-                   title=f"{measure_label} — {entries[summary_id]['label']}",
-                   subtitle=f"{report.matched} of {report.boundary_rows} districts matched")
-    return View(joined, spec, entries[summary_id]["direction"] == "higher_is_worse", report=report)
+    shown = district_map_layer(table, districts_gdf, summary_id, measure_label)
+    return View(shown.layer, shown.spec, shown.higher_is_worse, report=shown.report)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Reading the other release…")
@@ -637,15 +659,8 @@ def lsoa_layer(ind, joined, report, name_col: str | None, iod: bool, measure: st
         kinds = [k for k in ("score", "rank", "decile") if ind.column_for(measure, k)]
         permalink.seed("kind", "show", kinds)
         kind = st.sidebar.radio("Show", kinds, horizontal=True, key="kind", format_func=str.title)
-        col = ind.column_for(measure, kind)
-        decile_col = ind.column_for(measure, "decile")
-        tips = tuple((c.label.split(" ")[-1].title(), c.name) for c in
-                     (ind.column_for(measure, k) for k in ("score", "rank", "decile")) if c and c.name != col.name)
-        spec = MapSpec(col.name, f"{measure_label} {kind}", name_col, report.boundary_code, tooltip_columns=tips,
-                       title=f"{measure_label} — {kind}",
-                       subtitle="Rank 1 / decile 1 = most deprived nationally; ranks are relative")
-        deciles = layer[decile_col.name] if decile_col is not None else None
-        return View(layer, spec, col.higher_is_worse, deciles)
+        shown = lsoa_measure_layer(ind, layer, report.boundary_code, name_col, measure, measure_label, kind)
+        return View(shown.layer, shown.spec, shown.higher_is_worse, shown.deciles)
     candidates = numeric_columns(joined.drop(columns=[joined.geometry.name]),
                                  exclude=(report.boundary_code, report.indicator_code))
     if not candidates:

@@ -1,4 +1,4 @@
-"""Command line: `python -m geo join|summarise|map …` (see `python -m geo --help`)."""
+"""Command line: `python -m geo join|summarise|map|render …` (see `python -m geo --help`)."""
 
 from __future__ import annotations
 
@@ -192,6 +192,31 @@ def _progress(args: argparse.Namespace) -> int:
     return 0
 
 
+def _render(args: argparse.Namespace) -> int:
+    import time
+
+    from geo.render import ViewRequest, parse_view, render_view, resolve_inputs
+    from geo.slide import FORMATS
+
+    out = Path(args.out)
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise AtlasError(f"Cannot tell the slide format from '{out.name}'.", "End --out with .png, .svg or .pdf.")
+    req = parse_view(args.view) if args.view else ViewRequest()
+    for key in ("title", "subtitle", "callout", "theme", "marks"):
+        if getattr(args, key) is not None:
+            setattr(req, key, getattr(args, key))
+    inputs = resolve_inputs(req, args.lsoa, args.table, args.districts, Path(args.packs) if args.packs else None)
+    for key in ("source", "release", "attribution"):
+        if getattr(args, key) is not None:
+            setattr(inputs, key, getattr(args, key))
+    start = time.perf_counter()
+    data = render_view(req, inputs, fmt)
+    out.write_bytes(data)
+    print(f"Wrote {out} ({len(data) / 1024:.0f} kB, {fmt.upper()}) in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m geo", description="Neighbourhood Renewal Atlas tools.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -257,6 +282,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--headline", nargs="*", help="area codes to print a generated headline for")
     p.add_argument("--out", required=True)
     p.set_defaults(func=_progress)
+
+    p = sub.add_parser("render", help="the app's map as a 16:9 slide (PNG, SVG or PDF) from a link or a view file")
+    p.add_argument("--view", help="the app's address (in quotes) or a TOML view file (default: the app's first view)")
+    p.add_argument("--out", required=True, help="slide file: .png (1920×1080), .svg or .pdf")
+    p.add_argument("--lsoa", help="LSOA boundaries (instead of the view's pack)")
+    p.add_argument("--table", help="IoD indicator table (with --lsoa)")
+    p.add_argument("--districts", help="district boundaries (for the districts view)")
+    p.add_argument("--packs", help="packs folder (default: $ATLAS_PACKS_DIR or ./packs)")
+    p.add_argument("--title", help="slide title (default: the map's)")
+    p.add_argument("--subtitle", help="slide subtitle (default: the map's)")
+    p.add_argument("--callout", help="a sentence or two beside the map")
+    p.add_argument("--theme", choices=["light", "projector"], help="light (default) or projector (white on black)")
+    p.add_argument("--marks", choices=["none", "hatch", "labels"],
+                   help="not by colour alone: a hatch per class, or class numbers on areas (up to 300)")
+    p.add_argument("--source", help="footer source (default: the pack's, or the IoD catalogue's)")
+    p.add_argument("--release", help="footer release/vintage (default: the pack's label, or the table's file name)")
+    p.add_argument("--attribution", help="footer licence attribution (default: the pack's, or the OGL v3.0 line)")
+    p.set_defaults(func=_render)
 
     p = sub.add_parser("data", help="real England data packs: fetch, import, list")
     data = p.add_subparsers(dest="data_command", required=True)

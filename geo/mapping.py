@@ -32,6 +32,7 @@ STATIC_LEAFLET = "/app/static/vendor/leaflet"
 STATIC_GEOMETRY = "/app/static/geometry"
 _TEMPLATE_CHARS = {"{": "&#123;", "}": "&#125;", "$": "&#36;", "`": "&#96;"}
 _OSM = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+MAX_VALUE_LABELS = 300  # more labels than this cover each other and the map
 
 
 def escape_text(value: object) -> str:
@@ -75,6 +76,7 @@ class MapSpec:
     caveat: str = ""
     darker_means: str = "more deprived"
     extremes: tuple[str, str] = ("least deprived", "most deprived")  # words for the lightest and darkest class
+    value_labels: bool = False  # write each area's value on it (up to MAX_VALUE_LABELS areas): not by colour alone
 
 
 def _geometry_json(geoms: gpd.GeoSeries, precision: int) -> list[dict | None]:
@@ -90,7 +92,7 @@ def _geometry_json(geoms: gpd.GeoSeries, precision: int) -> list[dict | None]:
 
 
 def _features(gdf: gpd.GeoDataFrame, spec: MapSpec, classification: Classification, formatted: list[list[str]],
-              precision: int) -> list[dict]:
+              precision: int, label_at: list | None = None) -> list[dict]:
     """GeoJSON features (lon/lat) with escaped name, code, class and tooltip values; rows without geometry skipped."""
     gdf = gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf
     geoms = _geometry_json(gdf.geometry, precision)
@@ -99,9 +101,11 @@ def _features(gdf: gpd.GeoDataFrame, spec: MapSpec, classification: Classificati
     for i, geom in enumerate(geoms):
         if geom is None:
             continue
-        features.append({"type": "Feature", "geometry": geom, "properties": {
-            "n": escape_text(names.iloc[i]), "c": escape_text(gdf[spec.code_column].iloc[i]),
-            "k": int(classification.classes[i]), "t": [f[i] for f in formatted]}})
+        props = {"n": escape_text(names.iloc[i]), "c": escape_text(gdf[spec.code_column].iloc[i]),
+                 "k": int(classification.classes[i]), "t": [f[i] for f in formatted]}
+        if label_at is not None and label_at[i] is not None:
+            props["lp"] = label_at[i]  # where the value is written on the area
+        features.append({"type": "Feature", "geometry": geom, "properties": props})
     return features
 
 
@@ -141,6 +145,11 @@ _CSS = """
  max-width:min(60vw,520px)}
 .atlas-title small{display:block;font-weight:400;font-size:12px;color:#333}
 .atlas-tip strong{font-size:14px}
+.leaflet-container .leaflet-control-attribution{background:rgba(255,255,255,.92);color:#333}
+.leaflet-container .leaflet-control-attribution a{color:#00557a}
+.atlas-label{background:none;border:none}
+.atlas-label span{display:inline-block;transform:translate(-50%,-50%);background:rgba(255,255,255,.85);color:#111;
+ font:600 11px/1.2 system-ui,sans-serif;padding:0 2px;border-radius:2px;white-space:nowrap}
 .leaflet-tooltip{white-space:normal;min-width:220px;max-width:380px}
 """
 
@@ -239,6 +248,17 @@ _GEOJSON_LAYER = """
     }
   }).addTo(map);
   window.atlasLayer = layer;
+  if (meta.labels) {  // the mapped value written on each area, so the map is not read by colour alone
+    var labels = L.layerGroup();
+    layer.eachLayer(function(l) {
+      var p = l.feature.properties;
+      if (!p.lp) { return; }
+      labels.addLayer(L.marker(p.lp, {interactive: false, keyboard: false, icon: L.divIcon(
+        {className: 'atlas-label', html: '<span>' + p.t[0] + '</span>', iconSize: null})}));
+    });
+    labels.addTo(map);
+    window.atlasLabels = labels;
+  }
   var bounds = layer.getBounds();
   if (bounds.isValid()) { map.fitBounds(bounds, {padding: [8, 8], animate: false}); }
   var areas = {
@@ -367,6 +387,11 @@ def build_choropleth(
     if canvas is None:
         canvas = len(gdf) >= int(setting("canvas_min_features"))
     tooltip_cols = [(spec.value_label, spec.value_column)] + list(spec.tooltip_columns)
+    label_at = None
+    if spec.value_labels and len(gdf) <= MAX_VALUE_LABELS and not canvas:
+        wgs = gdf.geometry.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf.geometry
+        points = shapely.point_on_surface(wgs.values)
+        label_at = [None if p is None or p.is_empty else [round(p.y, 5), round(p.x, 5)] for p in points]
     legend_text = "; ".join(f"{lab}: {n} areas" for lab, n in zip(classification.labels, classification.counts))
     title = ""
     if spec.title:
@@ -376,7 +401,7 @@ def build_choropleth(
         "fields": [escape_text(label) for label, _ in tooltip_cols],
         "legend": _legend_html(spec, classification), "legendText": escape_text(legend_text),
         "title": title, "css": _CSS, "weight": 0.6 if len(gdf) < 2000 else 0.2,
-        "attribution": escape_text(attribution),
+        "attribution": escape_text(attribution), "labels": label_at is not None,
     }
     if canvas:
         inline = geometry_store is None
@@ -388,7 +413,7 @@ def build_choropleth(
     else:
         formatted = [[escape_text(format_value(v)) for v in gdf[col].tolist()] for _, col in tooltip_cols]
         layer = ChoroplethLayer({"type": "FeatureCollection", "features": _features(gdf, spec, classification,
-                                                                                    formatted, precision)}, meta)
+                                                                                    formatted, precision, label_at)}, meta)
         wgs = gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf
         minx, miny, maxx, maxy = wgs.total_bounds if len(gdf) else (-6, 49.8, 2, 55.9)
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=7, tiles=None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geo.catalogue import Column, find_population_column, measures, recognise_columns
@@ -158,3 +159,86 @@ def lsoas_in_districts(joined: gpd.GeoDataFrame, ind: IndicatorTable, districts:
                          "The table or the boundary file needs a district code column.")
     codes = joined[col].astype("string").str.strip().str.upper()
     return joined[codes.isin([d.upper() for d in districts])].copy()
+
+
+# ------------------------------------------------------------------ the layers the app's maps show
+# (shared by the app and `python -m geo render`, so a slide from the command line is the app's map)
+
+DEMO_NOTE = "Illustrative demo data: fictional places and synthetic values, not real statistics."
+
+
+@dataclass
+class MapLayer:
+    """One map's rows and how to draw them (the app wraps this in its own View record)."""
+
+    layer: gpd.GeoDataFrame
+    spec: object  # geo.mapping.MapSpec
+    higher_is_worse: bool
+    deciles: pd.Series | None = None
+    report: object = None
+
+
+def prepare_join(gdf: gpd.GeoDataFrame, frame: pd.DataFrame, lookup=None, resolve: str = "block"):
+    """Recognise the table, join it to the boundaries (converting vintages with `lookup`), find area names.
+
+    Returns (IndicatorTable, joined layer, JoinReport, name column or None).
+    """
+    from geo.join import join_across_vintages
+
+    ind = prepare_table(frame)
+    joined, report = join_across_vintages(gdf, ind.frame, indicator_code=ind.code_column, lookup=lookup,
+                                          resolve_conflicts=resolve)
+    if report.conversion is not None:  # the table was moved to the boundaries' vintage: recognise it again
+        ind = prepare_table(joined.drop(columns=[joined.geometry.name]), code_column=report.indicator_code)
+    # Names from the boundary file first (they belong to the shapes), else from the table.
+    name_column = guess_name_column(gdf) or (ind.name_column if ind.name_column in joined.columns else None)
+    return ind, joined, report, name_column
+
+
+def district_map_layer(table: pd.DataFrame, districts_gdf: gpd.GeoDataFrame, summary_id: str,
+                       measure_label: str) -> MapLayer:
+    """Districts nationally: one summary (e.g. average_score) of district_summaries() joined to boundaries."""
+    from geo.catalogue import summaries
+    from geo.join import join_indicators
+    from geo.mapping import MapSpec
+
+    entries = {s["id"]: s for s in summaries()}
+    if summary_id not in entries:
+        raise AtlasError(f"Unknown district summary '{summary_id}'.", f"Choose one of: {', '.join(entries)}.")
+    joined, report = join_indicators(districts_gdf, table, indicator_code="district_code")
+    joined[f"{summary_id}_rank"] = joined[f"{summary_id}_rank"].astype("Float64")
+    n = len(table)
+    # Decile 1 = the most deprived tenth, by the rule the published LSOA deciles follow: ceil(rank x 10 / n).
+    joined["district_decile"] = np.ceil(joined[f"{summary_id}_rank"].astype(float) * 10 / n).astype("Float64")
+    name_col = guess_name_column(districts_gdf) or ("district_name" if "district_name" in joined.columns else None)
+    spec = MapSpec(summary_id, f"{measure_label}: {entries[summary_id]['label']}", name_col, report.boundary_code,
+                   tooltip_columns=((f"Rank of {n} districts (1 = most deprived)", f"{summary_id}_rank"),
+                                    ("Decile of districts", "district_decile"), ("LSOAs", "lsoa_count")),
+                   title=f"{measure_label} — {entries[summary_id]['label']}",
+                   subtitle=f"{report.matched} of {report.boundary_rows} districts matched")
+    return MapLayer(joined, spec, entries[summary_id]["direction"] == "higher_is_worse", report=report)
+
+
+def lsoa_measure_layer(ind: IndicatorTable, layer: gpd.GeoDataFrame, boundary_code: str, name_col: str | None,
+                       measure: str, measure_label: str, kind: str) -> MapLayer:
+    """LSOAs with one national IoD measure shown as its score, rank or decile."""
+    from geo.mapping import MapSpec
+
+    col = ind.column_for(measure, kind)
+    if col is None:
+        kinds = [k for k in ("score", "rank", "decile") if ind.column_for(measure, k)]
+        raise AtlasError(f"The table has no {measure_label} {kind} column.", f"Show one of: {', '.join(kinds)}.")
+    decile_col = ind.column_for(measure, "decile")
+    tips = tuple((c.label.split(" ")[-1].title(), c.name) for c in
+                 (ind.column_for(measure, k) for k in ("score", "rank", "decile")) if c and c.name != col.name)
+    spec = MapSpec(col.name, f"{measure_label} {kind}", name_col, boundary_code, tooltip_columns=tips,
+                   title=f"{measure_label} — {kind}",
+                   subtitle="Rank 1 / decile 1 = most deprived nationally; ranks are relative")
+    deciles = layer[decile_col.name] if decile_col is not None else None
+    return MapLayer(layer, spec, col.higher_is_worse, deciles)
+
+
+def mark_illustrative(spec) -> None:
+    """Label a map of illustrative (demo) data as such, in its caveat and subtitle."""
+    spec.caveat = DEMO_NOTE
+    spec.subtitle = "Illustrative demo data · " + spec.subtitle

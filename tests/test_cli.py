@@ -1,8 +1,9 @@
-"""The command line on the demo pack and on bad input: clear messages, non-zero exits."""
+"""The command line on the demo pack, real IoD2019 data and bad input: clear messages, non-zero exits."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -50,3 +51,154 @@ def test_conflicting_duplicates_exit_3_with_report(tmp_path):
     run = geo("join", str(DEMO_LSOA), str(table), "--report", str(tmp_path / "r.json"))
     assert run.returncode == 3 and "different values" in run.stderr
     assert json.loads((tmp_path / "r.json").read_text())["blocked"] is True
+
+
+# ------------------------------------------------------------------ render: slides from a link or a view file
+
+def _svg_text(path) -> str:
+    """The text of an SVG slide, wrapped lines joined by spaces (so sentences read whole)."""
+    import html
+
+    return " ".join(html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", path.read_text()))
+
+
+def _png_size(path):
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return image.format, image.size
+
+
+def test_render_default_view_of_the_demo_pack(tmp_path):
+    run = geo("render", "--out", str(tmp_path / "slide.png"))
+    assert run.returncode == 0, run.stderr
+    assert _png_size(tmp_path / "slide.png") == ("PNG", (1920, 1080))
+    assert "Wrote" in run.stdout
+
+
+def test_render_from_an_app_link_matches_the_app_layer(tmp_path):
+    """The link's view, measure, kind and district reach the slide: one district's LSOAs, income deciles."""
+    link = "http://localhost:8501/?data=demo&view=lsoas&measure=income&show=decile&districts=E08000905&palette=cividis"
+    run = geo("render", "--view", link, "--out", str(tmp_path / "s.svg"), "--callout", "$x^2$ {{7*7}}")
+    assert run.returncode == 0, run.stderr
+    svg = _svg_text(tmp_path / "s.svg")
+    assert "Income — decile" in svg and "Illustrative demo data" in svg
+    assert "$x^2$ {{7*7}}" in svg
+    assert re.search(r"Most deprived 10% of LSOAs nationally: \d+ of Wexley Fold's 54", svg), svg
+
+
+def test_render_from_a_toml_view_file_in_every_format(tmp_path):
+    view = tmp_path / "view.toml"
+    view.write_text('view = "districts"\nmeasure = "employment"\nsummary = "extent"\nscheme = "equal_interval"\n'
+                    'k = 4\ntitle = "$x^2$ {{7*7}}"\ncallout = "A callout"\ntheme = "projector"\nmarks = "hatch"\n'
+                    'date = 2026-01-31\n', encoding="utf-8")
+    for suffix in ("png", "svg", "pdf"):
+        out = tmp_path / f"slide.{suffix}"
+        run = geo("render", "--view", str(view), "--out", str(out))
+        assert run.returncode == 0, run.stderr
+    assert _png_size(tmp_path / "slide.png") == ("PNG", (1920, 1080))
+    svg = _svg_text(tmp_path / "slide.svg")
+    assert "$x^2$ {{7*7}}" in svg and "Date: 31 January 2026" in svg and "Employment: Extent" in svg
+    assert (tmp_path / "slide.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_render_bad_views_fail_with_a_message_not_a_traceback(tmp_path, capsys):
+    bad_toml = tmp_path / "bad.toml"
+    bad_toml.write_text("view = [unclosed\n")
+    typo = tmp_path / "typo.toml"
+    typo.write_text('veiw = "districts"\n')
+    cases = [
+        (["--view", "?view=nowhere"], "Unknown view"),
+        (["--view", "?measure=happiness"], "Unknown measure"),
+        (["--view", "?view=lsoas&show=median"], "Unknown show"),
+        (["--view", "?view=lsoas&districts=E09999999"], "No LSOAs of district E09999999"),
+        (["--view", "?scheme=astrology"], "Unknown classification"),
+        (["--view", "?k=99"], "out of range"),
+        (["--view", "?data=iod2031"], "No data pack 'iod2031'"),
+        (["--view", "?data=upload"], "an upload"),
+        (["--view", "?view=eligibility"], "cannot be rendered from the command line"),
+        (["--view", "ftp://example.org/?view=districts"], "neither a view file"),
+        (["--view", "not a link"], "neither a view file"),
+        (["--view", "http://localhost/?a=1&b"], "cannot be read"),
+        (["--view", "http://localhost/?rule=abc"], "none of the atlas's view parameters"),
+        (["--view", str(tmp_path / "missing.toml")], "No view file"),
+        (["--view", str(bad_toml)], "not valid TOML"),
+        (["--view", str(typo)], "unknown keys: veiw"),
+    ]
+    from geo.__main__ import main
+
+    for args, message in cases:  # in process (main() is what `python -m geo` runs), to keep this test quick
+        assert main(["render", *args, "--out", str(tmp_path / "x.png")]) == 2, args
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and err.startswith("error:"), (args, err)
+        assert message in err and "what to do:" in err, (args, err)
+    run = geo("render", "--out", str(tmp_path / "slide.gif"))
+    assert run.returncode == 2 and ".png, .svg or .pdf" in run.stderr
+    assert not (tmp_path / "x.png").exists()
+
+
+# ------------------------------------------------------------------ render on real IoD2019 data
+
+def _real_args():
+    from tests.cases import SHARED
+
+    lsoa = SHARED / "boundaries" / "lsoa11_england_bsc.gpkg"
+    table = SHARED / "indicators" / "iod2019" / "iod2019_lsoa11_all_scores.csv"
+    districts = SHARED / "boundaries" / "lad19_england_buc.gpkg"
+    return ["--lsoa", str(lsoa), "--table", str(table), "--districts", str(districts)], table
+
+
+def test_render_real_england_districts(tmp_path):
+    args, _ = _real_args()
+    run = geo("render", *args, "--view", "?view=districts&measure=imd&summary=average_score_rank",
+              "--out", str(tmp_path / "england.svg"))
+    # average_score_rank is not a summary id (ranks come with each summary): a clear error, then the real one.
+    assert run.returncode == 2 and "Unknown district summary" in run.stderr, run.stderr
+    run = geo("render", *args, "--view", "?view=districts&measure=imd&summary=average_score",
+              "--out", str(tmp_path / "england.svg"))
+    assert run.returncode == 0, run.stderr
+    svg = _svg_text(tmp_path / "england.svg")
+    assert "Index of Multiple Deprivation — Average score" in svg and "317 of 317 districts matched" in svg
+    assert re.search(r"Darkest class, [\d.]+ – [\d.]+ \(most deprived\): 6\d of England's 317", svg), svg
+    run = geo("render", *args, "--view", "?view=districts", "--out", str(tmp_path / "england.png"))
+    assert run.returncode == 0 and _png_size(tmp_path / "england.png") == ("PNG", (1920, 1080))
+
+
+def test_render_real_hartlepool_lsoas(tmp_path):
+    import pandas as pd
+
+    args, table = _real_args()
+    run = geo("render", *args, "--view", "?view=lsoas&measure=imd&districts=E06000001", "--out",
+              str(tmp_path / "hartlepool.svg"))
+    assert run.returncode == 0, run.stderr
+    frame = pd.read_csv(table)
+    hartlepool = frame[frame["lad19cd"] == "E06000001"]
+    in_top = int((hartlepool["imd_decile"] == 1).sum())
+    assert len(hartlepool) == 58
+    svg = _svg_text(tmp_path / "hartlepool.svg")
+    assert f"Most deprived 10% of LSOAs nationally: {in_top} of Hartlepool's 58" in svg, svg
+
+
+def test_render_builds_the_classes_the_app_shows_for_the_same_link():
+    """The same link in the app (AppTest) and in `render`: the same legend, class by class, and the same words."""
+    from streamlit.testing.v1 import AppTest
+
+    from geo.classify import palette_colours
+    from geo.render import build_view, parse_view, resolve_inputs
+    from ui.common import md
+
+    params = {"data": "demo", "view": "lsoas", "measure": "crime", "show": "rank", "districts": "E07000903,E08000902",
+              "scheme": "quantiles", "k": "6", "palette": "greys"}
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.query_params.update(params)
+    at.run()
+    assert not at.exception
+    app_legend = at.dataframe[0].value
+    req = parse_view("?" + "&".join(f"{k}={v}" for k, v in params.items()))
+    built = build_view(req, resolve_inputs(req))
+    assert list(app_legend["Class"]) == built.classification.labels[::-1]
+    assert list(app_legend["Areas"]) == built.classification.counts[::-1]
+    assert built.classification.colours == palette_colours("greys", 6)
+    words = "\n".join(str(m.value) for m in at.markdown)
+    assert built.sentences[0].startswith("Darkest class, ")
+    assert all(md(sentence) in words for sentence in built.sentences), (built.sentences, words)
