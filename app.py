@@ -529,7 +529,7 @@ def export_buttons(layer, spec, classification, sentences: list[str], inputs: di
     st.download_button("Download slide (SVG)", slide("svg"), "atlas_slide.svg", "image/svg+xml", on_click="ignore")
     # A map of its own: folium adds a map's scripts again each time it is rendered, and st_folium rendered fmap.
     offline = lambda: map_html(build_choropleth(layer, spec, classification, attribution=attribution,  # noqa: E731
-                                                basemap=basemap)).encode("utf-8")
+                                                basemap=basemap, geometry_store=GEOMETRY_STORE)).encode("utf-8")
     st.download_button("Download interactive map (HTML, works offline)", offline, "atlas_map.html", "text/html",
                        on_click="ignore")
 
