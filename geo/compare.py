@@ -250,6 +250,24 @@ _KEEP_SCALE = Template("""
   }
   place();
   map.on('resize', place);
+  // In step: zooming or panning one small map moves the others the same way, each about its own area
+  // (the same zoom, the same offset in pixels from its area's centre). The maps are frames of one page.
+  var home = L.latLngBounds(view.own).getCenter();
+  window.atlasStep = function(zoom, dx, dy) {
+    window.atlasStepping = true;
+    try { map.setView(map.unproject(map.project(home, zoom).add([dx, dy]), zoom), zoom, {animate: false}); }
+    finally { window.atlasStepping = false; }
+  };
+  map.on('moveend', function() {
+    if (window.atlasStepping) { return; }
+    var z = map.getZoom(), d = map.project(map.getCenter(), z).subtract(map.project(home, z)), frames = [];
+    try { frames = window.parent.document.querySelectorAll('iframe'); } catch (e) { return; }
+    for (var i = 0; i < frames.length; i++) {
+      var w = null;
+      try { w = frames[i].contentWindow; } catch (e) { continue; }
+      if (w && w !== window && typeof w.atlasStep === 'function') { try { w.atlasStep(z, d.x, d.y); } catch (e) {} }
+    }
+  });
 })();
 {% endmacro %}
 """)

@@ -85,6 +85,14 @@ def test_two_district_comparison_from_a_permalink(hd_session, iod2019_app):  # n
     centres = [f.evaluate("(() => { const c = window.atlasLayer._map.getCenter(); return [c.lat, c.lng]; })()")
                for f in frames]
     assert centres[0][0] > 54.5 and centres[1][0] < 53.6, centres  # Hartlepool north of Liverpool
+    # Zoom one map in and pan it: the other follows, about its own area.
+    frames[0].evaluate("window.atlasLayer._map.setZoom(window.atlasLayer._map.getZoom() + 1, {animate: false})")
+    frames[0].evaluate("window.atlasLayer._map.panBy([40, -30], {animate: false})")
+    wait_for(lambda: frames[1].evaluate("window.atlasLayer._map.getZoom()") == zooms[0] + 1, 10, "the other map to zoom")
+    moved = frames[1].evaluate("""(() => { const m = window.atlasLayer._map, z = m.getZoom();
+        const d = m.project(m.getCenter(), z).subtract(m.project(L.latLngBounds(window.atlasLayer.getBounds()).getCenter(), z));
+        return [Math.round(d.x), Math.round(d.y)]; })()""")
+    assert abs(moved[0] - 40) <= 2 and abs(moved[1] + 30) <= 2, moved
     main = page.locator('[data-testid="stMain"]')
     table = main.locator('[data-testid="stTable"]').first.inner_text()
     for text in ("A · Hartlepool (E06000001)", "B · Liverpool (E08000012)", "10 of 317", "3 of 317", "35.037",

@@ -106,7 +106,7 @@ def compare_view(layer, spec: MapSpec, classification: Classification, measures:
     st.caption(f"Every map uses the same {classification.k} classes, computed on all {len(layer):,} {unit} "
                f"({md(spec.value_label)}), so each legend states the same breaks. Views kept in step: each map is "
                "centred on its own area at one common scale, the zoom at which the largest of the compared areas "
-               "fits its map.")
+               "fits its map; zoom or pan one map and the others follow, each about its own area.")
     if not measures:
         st.info("This map type has no per-area values to compare (it shows categories): the maps above show each "
                 "area's category; there is no difference table or spine chart.")
