@@ -455,6 +455,8 @@ def main() -> None:
         palette=cls.get("palette"), **compare.remembered())
     for asked in permalink.notices():
         st.info(f"The link asked for {md(asked)}, which is not available with this data; showing the nearest view.")
+    if not presenting:
+        permalink.link_control()
     present.story_controls(spec.title or spec.value_label)
 
 

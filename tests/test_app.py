@@ -164,6 +164,10 @@ def test_the_view_lives_in_the_link_and_a_stale_link_falls_back():
     at.sidebar.radio(key="kind").set_value("rank").run()
     link = dict(at.query_params)
     assert link["view"] == "lsoas" and link["districts"] == "E08000905" and link["show"] == "rank"
+    # 'Link to this view' shows the same address, to copy.
+    shown = [c.value for c in at.sidebar.code]
+    assert any(all(f"{k}={v}" in text for k, v in link.items() if k != "districts") and "districts=E08000905" in text
+               for text in shown), shown
     opened = AppTest.from_file(APP, default_timeout=60)
     for key, value in {**link, "measure": "happiness", "palette": "rainbow"}.items():
         opened.query_params[key] = value

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import zlib
+from urllib.parse import urlencode
 from collections.abc import Iterable
 
 import streamlit as st
@@ -62,6 +63,16 @@ def remember(**params: object) -> None:
             text = ",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
             if st.query_params.get(name) != text:
                 st.query_params[name] = text
+
+
+def link_control() -> None:
+    """'Link to this view' in the sidebar: the whole address as it now stands, with a copy button (st.code's)."""
+    query = urlencode({name: st.query_params[name] for name in st.query_params})
+    base = (st.context.url or "").split("?", 1)[0]
+    with st.sidebar.expander("Link to this view"):
+        st.code(f"{base}?{query}" if query else (base or "(this page)"), language=None, wrap_lines=True)
+        st.caption("Copy it with the button at the box's top right. Opening it restores exactly this view: data, "
+                   "map, measure, classes, areas, comparison, rule and target.")
 
 
 def apply(params: dict[str, str], keep: tuple[str, ...] = (), reset: tuple[str, ...] = ()) -> None:
