@@ -74,9 +74,13 @@ TRAP = """(() => {
     if (n.nodeType !== 1) { continue; }
     for (const el of [n, ...n.querySelectorAll('*')]) {
       for (const a of el.getAttributeNames()) {
-        if (/^on/i.test(a) && /__pwned/.test(el.getAttribute(a))) { record('element with ' + a + ': ' + el.outerHTML.slice(0, 120)); }
+        if (/^on/i.test(a) && /__pwned/.test(el.getAttribute(a))) {
+          record('element with ' + a + ': ' + el.outerHTML.slice(0, 120));
+        }
       }
-      if (el.tagName === 'SCRIPT' && /__pwned/.test(el.textContent)) { record('script element: ' + el.textContent.slice(0, 120)); }
+      if (el.tagName === 'SCRIPT' && /__pwned/.test(el.textContent)) {
+        record('script element: ' + el.textContent.slice(0, 120));
+      }
       if (el.tagName === 'A' && /^\\s*javascript:/i.test(el.getAttribute('href') || '')) { record('javascript: link'); }
     }
   } } }).observe(document, {childList: true, subtree: true});
@@ -133,7 +137,7 @@ def download(page, button: str) -> bytes:
     return Path(info.value.path()).read_bytes()
 
 
-def test_no_payload_runs_and_all_show_literally(session, injection_app):
+def test_no_payload_runs_and_all_show_literally(session, injection_app):  # noqa: F811
     page = session.page
     page.context.add_init_script(TRAP)
     session.page.goto(injection_app, wait_until="domcontentloaded")
@@ -164,7 +168,8 @@ def test_no_payload_runs_and_all_show_literally(session, injection_app):
     assert sorted(codes) == CODES
     tips = {}
     for code in codes:
-        frame.evaluate(f"""(() => {{ let t; window.atlasLayer.eachLayer(l => {{ if (l.feature.properties.c === {json.dumps(code)}) t = l; }});
+        frame.evaluate(f"""(() => {{ let t;
+            window.atlasLayer.eachLayer(l => {{ if (l.feature.properties.c === {json.dumps(code)}) t = l; }});
             t._map.fitBounds(t.getBounds(), {{padding: [150, 150], animate: false}}); }})()""")
         point = wait_for(lambda c=code: _eval(frame, f"({_POINT_IN_FEATURE})({json.dumps(c)})"), 10,
                          f"a visible point inside {code}")
@@ -172,7 +177,7 @@ def test_no_payload_runs_and_all_show_literally(session, injection_app):
         page.mouse.move(x - 4, y - 4)
         page.mouse.move(x, y, steps=4)
         tip = frame.locator(".leaflet-tooltip")
-        wait_for(lambda c=code: tip.count() > 0 and c in tip.last.inner_text(), 10, f"the tooltip of {code}")
+        wait_for(lambda c=code, tip=tip: tip.count() > 0 and c in tip.last.inner_text(), 10, f"the tooltip of {code}")
         page.mouse.click(x, y)
         tips[code] = tip.last.inner_text()
         assert frame.locator(".leaflet-tooltip *").evaluate_all(
