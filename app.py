@@ -19,6 +19,7 @@ from geo.codes import normalise_codes
 from geo.change import CAVEAT, decile_transitions, district_change, lsoa_change
 from geo.classify import PALETTES, SCHEMES, classify_values
 from geo.errors import AtlasError, CRSProblem
+from geo.export import csv_bytes, geojson_bytes
 from geo.io import ReadNotes, list_layers, parse_numbers, read_boundaries, read_table
 from geo.join import JoinBlockedWithReport, guess_code_column, join_across_vintages, join_indicators, unmatched_table
 from geo.mapping import MapSpec, build_choropleth
@@ -431,8 +432,10 @@ def main() -> None:
         else:
             show_report(report, lsoa_messages + table_messages)
         values = layer.drop(columns=[layer.geometry.name])
-        st.download_button("Download mapped values (CSV)", lambda: values.to_csv(index=False).encode(),
-                           "atlas_values.csv", "text/csv")
+        st.download_button("Download mapped values (CSV)", lambda: csv_bytes(values), "atlas_values.csv", "text/csv",
+                           on_click="ignore")
+        st.download_button("Download mapped areas (GeoJSON)", lambda: geojson_bytes(layer), "atlas_areas.geojson",
+                           "application/geo+json", on_click="ignore")
     ids = {v: k for k, v in VIEW_IDS.items()}
     permalink.remember(
         data=st.session_state.get("_data_id"), view=ids[view], measure=measure if iod else None,

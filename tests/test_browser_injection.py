@@ -51,7 +51,8 @@ AREA_NAMES = [
 CODES = [f"E0100000{i + 1}" for i in range(len(AREA_NAMES))]
 HEADER = '<img src=x onerror="window.__pwned=1"> {{7*7}} ${7*7}'
 NOTES = ["{% for x in [1] %}loop{% endfor %}", "<a href=\"javascript:window.__pwned=1\">link</a>",
-         "`id` $(id)", "</script><script>window.__pwned=1</script>", "{{ config }}", "<b>bold</b>"]
+         "`id` $(id)", "</script><script>window.__pwned=1</script>", "{{ config }}", '=HYPERLINK("http://x","y")']
+FORMULA = NOTES[-1]
 UNMATCHED = "<svg onload=window.__pwned=1>"
 BOUNDARY_FILE = "{{7*7}} <img src=x onerror=window.__pwned=1>.geojson"
 TABLE_FILE = "${7*7} <svg onload=window.__pwned=1>.csv"
@@ -134,7 +135,9 @@ def trap_hits(page) -> dict[str, list[str]]:
 def download(page, button: str) -> bytes:
     with page.expect_download() as info:
         page.get_by_role("button", name=button).click()
-    return Path(info.value.path()).read_bytes()
+    data = Path(info.value.path()).read_bytes()
+    wait_idle(page)
+    return data
 
 
 def test_no_payload_runs_and_all_show_literally(session, injection_app):  # noqa: F811
@@ -211,7 +214,11 @@ def test_no_payload_runs_and_all_show_literally(session, injection_app):  # noqa
     # Exports: the mapped values and the join report carry the strings as they were.
     values = pd.read_csv(io.BytesIO(download(page, "Download mapped values (CSV)")), encoding="utf-8-sig")
     assert HEADER in values.columns, list(values.columns)
-    assert sorted(values["name"]) == sorted(AREA_NAMES) and set(NOTES) <= set(values["note"]), values
+    assert sorted(values["name"]) == sorted(AREA_NAMES) and set(NOTES[:-1]) <= set(values["note"]), values
+    assert "'" + FORMULA in set(values["note"]), "a formula is neutralised for spreadsheets"
+    areas = json.loads(download(page, "Download mapped areas (GeoJSON)"))
+    assert "crs" not in areas and sorted(f["properties"]["name"] for f in areas["features"]) == sorted(AREA_NAMES)
+    assert {f["properties"][HEADER] for f in areas["features"]} == {10.5 * (i + 1) for i in range(len(CODES))}
     report = json.loads(download(page, "Download join report (JSON)"))
     assert UNMATCHED in json.dumps(report, ensure_ascii=False), report
 
