@@ -126,7 +126,11 @@ def cached_district_summaries(table_key: str, measure: str, _ind):
 
 
 def file_bytes(path: Path) -> bytes:
-    return read_path(str(path), path.stat().st_mtime)
+    try:
+        return read_path(str(path), path.stat().st_mtime)
+    except OSError as exc:  # moved, deleted or unreadable since it was listed
+        raise AtlasError(f"'{path.name}' can no longer be read from {path.parent} ({exc.strerror or exc}).",
+                         "The file or its folder was moved or deleted: put it back, or choose other data.") from exc
 
 
 def data_folders() -> list[Path]:
@@ -138,8 +142,10 @@ def data_folders() -> list[Path]:
 def files_in_folders(suffixes: tuple[str, ...]) -> list[Path]:
     found = []
     for folder in data_folders():
-        if folder.is_dir():
-            found += sorted(p for p in folder.rglob("*") if p.is_file() and p.name.lower().endswith(suffixes))
+        try:
+            found += sorted(p for p in folder.rglob("*") if p.name.lower().endswith(suffixes) and p.is_file())
+        except OSError:  # the folder vanished (or is unreadable): it simply offers no files now
+            continue
     return found
 
 
@@ -175,7 +181,10 @@ def get_real_data() -> None:
 
 def choose_inputs() -> dict | None:
     """Sidebar: where the boundaries and the table come from. Returns bytes+names, or None."""
-    packs = {pack.label: pack for pack in list_packs()}
+    damaged: list[AtlasError] = []
+    packs = {pack.label: pack for pack in list_packs(problems=damaged)}
+    for exc in damaged:
+        st.sidebar.warning(f"Not offered: {md(exc.message)} {md(exc.hint)}")
     by_id = {pack.id: label for label, pack in packs.items()} | {"folders": FOLDERS, "upload": UPLOAD}
     permalink.seed("source", "data", [*packs, FOLDERS, UPLOAD], by_id)
     source = st.sidebar.radio("Data", [*packs, FOLDERS, UPLOAD], key="source")
@@ -189,12 +198,18 @@ def choose_inputs() -> dict | None:
     if source == FOLDERS:
         bfiles, tfiles = files_in_folders(BOUNDARY_SUFFIXES), files_in_folders(TABLE_SUFFIXES)
         label = lambda p: f"{p.parent.name}/{p.name}"  # noqa: E731
+        gone = [st.session_state.pop(k) for k, files in (("f_lsoa", bfiles), ("f_district", bfiles), ("f_table", tfiles))
+                if isinstance(st.session_state.get(k), Path) and st.session_state[k] not in files]
+        if gone:  # never swap in another file silently
+            st.warning("No longer in the data folders (moved or deleted?): " + ", ".join(md(label(p)) for p in gone)
+                       + ". Choose the files to map in the sidebar.")
         lsoa = st.sidebar.selectbox("Neighbourhood (LSOA) boundaries", bfiles, format_func=label, key="f_lsoa")
         district = st.sidebar.selectbox("District boundaries", [None, *bfiles],
                                         format_func=lambda p: "(none)" if p is None else label(p), key="f_district")
         table = st.sidebar.selectbox("Indicator table", tfiles, format_func=label, key="f_table")
-        if lsoa is None or table is None:
-            st.info("No data files found in the data folders.")
+        if lsoa is None or table is None or gone:
+            if not gone:
+                st.info("No data files found in the data folders.")
             return None
         return {"demo": False, "lsoa": (file_bytes(lsoa), lsoa.name),
                 "district": (file_bytes(district), district.name) if district else None,
@@ -306,7 +321,11 @@ def classification_controls(default_scheme: str, allow_deciles: bool) -> dict:
 def main() -> None:
     permalink.start_run()
     st.title("Neighbourhood Renewal Atlas")
-    inputs = choose_inputs()
+    try:
+        inputs = choose_inputs()
+    except AtlasError as exc:
+        show_error(exc)
+        return
     if inputs is None:
         return
     banner = st.empty()
