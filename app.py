@@ -37,6 +37,7 @@ from ui import permalink
 from ui.common import View, md, show_error
 from ui.eligibility import eligibility_view
 from ui.progress import progress_view
+from ui.session_file import restored_inputs, session_panel
 
 APP_DIR = Path(__file__).resolve().parent
 FOLDERS, UPLOAD = "Files in data folders", "Upload your own"
@@ -51,6 +52,7 @@ BOUNDARY_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".parquet")
 TABLE_SUFFIXES = (".csv", ".xlsx", ".csv.gz")
 MAX_LSOAS_WITHOUT_FILTER = 5000  # a national LSOA map needs the fast renderer of a later release
 DEMO_NOTE = "Illustrative demo data: fictional places and synthetic values, not real statistics."
+CURRENT: dict = {}  # this run's inputs, for the save-session panel drawn after the view
 
 st.set_page_config(page_title="Neighbourhood Renewal Atlas", page_icon="🗺️", layout="wide")
 install_static(APP_DIR / "static")
@@ -220,6 +222,8 @@ def choose_inputs() -> dict | None:
     up_d = st.sidebar.file_uploader("District boundaries (optional)", type=["geojson", "json", "gpkg", "zip", "parquet"],
                                     key="u_d")
     if not up_b or not up_t:
+        if restored := restored_inputs():  # a saved session's files, until new ones are uploaded
+            return restored
         st.info("Upload a boundary file and an indicator table to see how well they join.")
         return None
     return {"demo": False, "lsoa": (up_b.getvalue(), up_b.name), "table": (up_t.getvalue(), up_t.name),
@@ -322,7 +326,7 @@ def main() -> None:
     permalink.start_run()
     st.title("Neighbourhood Renewal Atlas")
     try:
-        inputs = choose_inputs()
+        inputs = CURRENT["inputs"] = choose_inputs()
     except AtlasError as exc:
         show_error(exc)
         return
@@ -463,7 +467,7 @@ def main() -> None:
                      None) if view == VIEW_IDS["districts"] else None,
         districts=st.session_state.get("districts") if view in (VIEW_IDS["lsoas"], CHANGE) else None,
         scheme=cls.get("scheme"), k=cls.get("k") if cls and SCHEMES[cls["scheme"]][1] else None,
-        palette=cls.get("palette"))
+        palette=cls.get("palette"), column=st.session_state.get("column") if view == VIEW_IDS["lsoas"] and not iod else None)
     for asked in permalink.notices():
         st.info(f"The link asked for {md(asked)}, which is not available with this data; showing the nearest view.")
 
@@ -620,6 +624,7 @@ def lsoa_layer(ind, joined, report, name_col: str | None, iod: bool, measure: st
     if not candidates:
         st.error("The table has no numeric columns to map.")
         return None
+    permalink.seed("column", "column", candidates)
     col = st.sidebar.selectbox("Column to map", candidates, key="column")
     worse = st.sidebar.toggle("Higher values are worse", value=True, key="higher_is_worse")
     layer = layer.copy()
@@ -636,3 +641,4 @@ except Exception as exc:  # noqa: BLE001 — the last resort: a message on the p
     logging.getLogger("atlas").exception("view failed")
     st.error(f"Something went wrong drawing this view ({type(exc).__name__}). The details are in the server log. "
              "Try another view or measure, or reload the page.")
+session_panel(CURRENT.get("inputs"))

@@ -312,24 +312,34 @@ def _read_shapefile_zip(data: bytes, display: str, notes: ReadNotes) -> gpd.GeoD
         raise UnsupportedFile(f"The Shapefile in '{display}' is damaged: {exc}.", "Re-export the Shapefile.") from exc
 
 
+def check_zip(zf: zipfile.ZipFile, display: str, max_members: int | None = None,
+              advice: tuple[str, str, str] = ("Zip just the .shp, .shx, .dbf, .prj and .cpg of one layer.",
+                                               "Clip or simplify the layer.", "Send the Shapefile zipped normally.")
+              ) -> list[zipfile.ZipInfo]:
+    """The members of an archive, once its member count, unpacked size, compression ratios and encryption are
+    checked (before anything is unpacked); `advice` is what to do about too many members, too much data, a bomb."""
+    members = [i for i in zf.infolist() if not i.is_dir()]
+    max_members = int(setting("max_zip_members")) if max_members is None else max_members
+    if len(members) > max_members:
+        raise FileTooLarge(f"'{display}' holds {len(members)} files; the limit is {max_members}.", advice[0])
+    total = sum(i.file_size for i in members)
+    if total > int(setting("max_unzipped_mb")) * 1024 * 1024:
+        raise FileTooLarge(f"'{display}' unpacks to {total / 1e6:.0f} MB; the limit is "
+                           f"{setting('max_unzipped_mb')} MB.", advice[1])
+    for info in members:
+        if info.flag_bits & 0x1:
+            raise UnsupportedFile(f"'{display}' is encrypted.", "Zip the files without a password.")
+        if info.compress_size and info.file_size / info.compress_size > float(setting("max_zip_ratio")):
+            raise FileTooLarge(f"'{info.filename}' in '{display}' expands {info.file_size // info.compress_size}×, "
+                               "which looks like a zip bomb.", advice[2])
+    return members
+
+
 def _read_shapefile_zip_unguarded(data: bytes, display: str, notes: ReadNotes) -> gpd.GeoDataFrame:
     import pyogrio
 
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        members = [i for i in zf.infolist() if not i.is_dir()]
-        if len(members) > int(setting("max_zip_members")):
-            raise FileTooLarge(f"'{display}' holds {len(members)} files; the limit is {setting('max_zip_members')}.",
-                               "Zip just the .shp, .shx, .dbf, .prj and .cpg of one layer.")
-        total = sum(i.file_size for i in members)
-        if total > int(setting("max_unzipped_mb")) * 1024 * 1024:
-            raise FileTooLarge(f"'{display}' unpacks to {total / 1e6:.0f} MB; the limit is "
-                               f"{setting('max_unzipped_mb')} MB.", "Clip or simplify the layer.")
-        for info in members:
-            if info.flag_bits & 0x1:
-                raise UnsupportedFile(f"'{display}' is encrypted.", "Zip the files without a password.")
-            if info.compress_size and info.file_size / info.compress_size > float(setting("max_zip_ratio")):
-                raise FileTooLarge(f"'{info.filename}' in '{display}' expands {info.file_size // info.compress_size}×, "
-                                   "which looks like a zip bomb.", "Send the Shapefile zipped normally.")
+        members = check_zip(zf, display)
         shps = [i for i in members if i.filename.lower().endswith(".shp")]
         if len(shps) > 1:
             notes.messages.append(f"The zip holds {len(shps)} Shapefiles; read '{PurePosixPath(shps[0].filename).name}'.")
