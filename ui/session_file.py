@@ -55,11 +55,12 @@ def _restore() -> None:
 
 def session_panel(inputs: dict | None) -> None:
     """The expander: a download of this session (when there is a view to save) and an uploader to restore one."""
-    with st.sidebar.expander("Save or restore this session"):
-        for notice in st.session_state.pop(_NOTICES, []):
-            st.info(md(notice))
-        if _ERROR in st.session_state:
+    for notice in st.session_state.pop(_NOTICES, []):  # outside the expander, which a rerun may close
+        st.sidebar.info(md(notice))
+    if _ERROR in st.session_state:
+        with st.sidebar:
             show_error(st.session_state.pop(_ERROR))
+    with st.sidebar.expander("Save or restore this session"):
         if inputs is not None:
             uploaded = inputs.get("restored") or st.session_state.get("_data_id") == "upload"
             files = {role: inputs.get(role) for role in ("lsoa", "table", "district")} if uploaded else {}
