@@ -279,7 +279,7 @@ def show_report(report, read_messages: list[str], title: str = "How well it join
             if missed:
                 frame = pd.DataFrame(missed, columns=["reason", "code"])
                 st.dataframe(frame, hide_index=True, height=180)
-                st.download_button("Download codes not converted (CSV)", frame.to_csv(index=False).encode(),
+                st.download_button("Download codes not converted (CSV)", csv_bytes(frame),
                                    "not_converted.csv", "text/csv", key=f"{key}_notconv")
     dups = [d for d in report.duplicates]
     if dups:
@@ -289,7 +289,7 @@ def show_report(report, read_messages: list[str], title: str = "How well it join
     if not unmatched.empty:
         with st.expander(f"Unmatched codes ({len(unmatched):,})"):
             st.dataframe(unmatched, hide_index=True, height=200)
-        st.download_button("Download unmatched codes (CSV)", unmatched.to_csv(index=False).encode(),
+        st.download_button("Download unmatched codes (CSV)", csv_bytes(unmatched),
                            "unmatched_codes.csv", "text/csv", key=f"{key}_unmatched")
     st.download_button("Download join report (JSON)", json.dumps(report.to_dict(), indent=2).encode(),
                        "join_report.json", "application/json", key=f"{key}_report")

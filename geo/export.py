@@ -20,6 +20,7 @@ import errno
 import json
 import os
 import re
+import stat
 import tempfile
 from pathlib import Path
 
@@ -110,6 +111,8 @@ def write_atomic(path: str | os.PathLike, data: bytes, chunk: int = 1 << 20) -> 
             os.fsync(fh.fileno())
         if os.path.getsize(tmp) != len(data):
             raise OSError(errno.EIO, f"wrote {os.path.getsize(tmp)} of {len(data)} bytes")
+        # mkstemp makes the file private (0600): give it the mode the file had, else the usual 0644.
+        os.chmod(tmp, stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644)
         os.replace(tmp, path)
         return path
     except OSError as exc:

@@ -219,6 +219,9 @@ def test_no_payload_runs_and_all_show_literally(session, injection_app):  # noqa
     areas = json.loads(download(page, "Download mapped areas (GeoJSON)"))
     assert "crs" not in areas and sorted(f["properties"]["name"] for f in areas["features"]) == sorted(AREA_NAMES)
     assert {f["properties"][HEADER] for f in areas["features"]} == {10.5 * (i + 1) for i in range(len(CODES))}
+    unmatched = pd.read_csv(io.BytesIO(download(page, "Download unmatched codes (CSV)")), encoding="utf-8-sig")
+    # Codes are compared normalised (spaces dropped, upper case); the report keeps the original too.
+    assert unmatched["code"].tolist() == ["<SVGONLOAD=WINDOW.__PWNED=1>"], unmatched
     report = json.loads(download(page, "Download join report (JSON)"))
     assert UNMATCHED in json.dumps(report, ensure_ascii=False), report
 

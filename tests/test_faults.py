@@ -265,3 +265,21 @@ def test_data_folder_removed_while_the_app_runs(tmp_path, monkeypatch):
     box.select_index(box.options.index("indicators/demo_iod_file7.csv")).run()
     assert not at.exception and not at.error and not at.warning
     assert any("546 of 546" in m.value for m in at.markdown), [m.value for m in at.markdown]
+
+
+def test_full_disk_on_a_cli_export_names_disk_space_and_keeps_the_old_file(tmp_path, monkeypatch, capsys):
+    from geo.__main__ import main
+
+    (tmp_path / "areas.geojson").write_bytes(geojson_bytes(squares(3)))
+    (tmp_path / "table.csv").write_text("code,value\nE01000001,1\nE01000002,2\nE01000003,3\n")
+    out = tmp_path / "map.html"
+    args = ["map", str(tmp_path / "areas.geojson"), str(tmp_path / "table.csv"), "--column", "value", "--out", str(out)]
+    assert main(args) == 0 and out.stat().st_mode & 0o777 == 0o644
+    before = out.read_bytes()
+    real_fdopen = __import__("os").fdopen
+    monkeypatch.setattr("geo.export.os.fdopen", lambda fd, mode: _FillsUp(real_fdopen(fd, mode), 100_000))
+    assert main([*args, "--title", "another map"]) == 2
+    err = capsys.readouterr().err
+    assert "Not enough disk space to write map.html" in err and "Free some disk space" in err, err
+    assert out.read_bytes() == before, "the complete earlier export is untouched"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["areas.geojson", "map.html", "table.csv"], "no temp file"
