@@ -159,3 +159,27 @@ def test_save_a_session_and_restore_it_in_a_fresh_page(session, app_url, own_fil
     names = sorted(f["properties"]["name"] for f in json.loads(Path(info.value.path()).read_bytes())["features"])
     assert names == ["East", "North", "South", "West"]
     session.assert_clean()
+
+
+def test_a_bad_session_file_gives_a_message_and_changes_nothing(session, app_url, tmp_path):  # noqa: F811
+    import io
+    import zipfile
+
+    page = session.page
+    page.goto(app_url, wait_until="domcontentloaded")
+    wait_idle(page)
+    frame = map_frame(page)
+    title = _eval(frame, TITLE)
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("session.json", b'{"format": "neighbourhood-renewal-atlas-session", "version": 1}')
+        zf.writestr("files/table", b"0" * 30_000_000)
+    (tmp_path / "not_a_session.zip").write_bytes(bomb.getvalue())
+    _session_uploader(page).locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+        str(tmp_path / "not_a_session.zip"))
+    wait_for(lambda: "looks like a zip bomb" in sidebar(page).inner_text(), 30, "the message about the bad file")
+    wait_idle(page)
+    assert "Save the session again" in sidebar(page).inner_text()
+    frame = map_frame(page)
+    assert _eval(frame, TITLE) == title and _checked(page, "Data").startswith("Illustrative demo pack")
+    session.assert_clean()
