@@ -17,6 +17,7 @@ import json
 import pandas as pd
 import pytest
 
+from tests.corpus.make_corpus import PAYLOADS as CORPUS_PAYLOADS
 from tests.test_browser import (  # noqa: F401 — fixtures used by name
     CHROMIUM,
     _eval,
@@ -48,7 +49,8 @@ AREA_NAMES = [
     "javascript:window.__pwned=1",
     '"><svg onload=window.__pwned=1>',
 ]
-CODES = [f"E0100000{i + 1}" for i in range(len(AREA_NAMES))]
+AREA_NAMES += [p for p in CORPUS_PAYLOADS if p not in AREA_NAMES]  # and every payload of the bad-input corpus
+CODES = [f"E01{i + 1:06d}" for i in range(len(AREA_NAMES))]
 HEADER = '<img src=x onerror="window.__pwned=1"> {{7*7}} ${7*7}'
 NOTES = ["{% for x in [1] %}loop{% endfor %}", "<a href=\"javascript:window.__pwned=1\">link</a>",
          "`id` $(id)", "</script><script>window.__pwned=1</script>", "{{ config }}", '=HYPERLINK("http://x","y")']
@@ -98,8 +100,9 @@ def injection_dir(tmp_path_factory) -> Path:
         features.append({"type": "Feature", "properties": {"code": code, "name": name},
                          "geometry": {"type": "Polygon", "coordinates": [ring]}})
     (folder / BOUNDARY_FILE).write_text(json.dumps({"type": "FeatureCollection", "features": features}), "utf-8")
+    notes = [NOTES[i % len(NOTES)] for i in range(len(CODES))]
     table = pd.DataFrame({"code": CODES + [UNMATCHED], HEADER: [10.5 * (i + 1) for i in range(len(CODES) + 1)],
-                          "note": NOTES + ["unmatched"]})
+                          "note": notes + ["unmatched"]})
     table.to_csv(folder / TABLE_FILE, index=False)
     return folder
 
@@ -209,7 +212,7 @@ def test_no_payload_runs_and_all_show_literally(session, injection_app):  # noqa
     for text in (BOUNDARY_FILE, TABLE_FILE, HEADER):
         assert any(s.endswith(text) for s in shown), (text, shown)
     main = page.locator('[data-testid="stMain"]').inner_text()
-    assert "6 of 6" in main, main
+    assert f"{len(CODES)} of {len(CODES)}" in main, main
 
     # Exports: the mapped values and the join report carry the strings as they were.
     values = pd.read_csv(io.BytesIO(download(page, "Download mapped values (CSV)")), encoding="utf-8-sig")
