@@ -19,6 +19,7 @@ from geo.codes import normalise_codes
 from geo.change import CAVEAT, decile_transitions, district_change, lsoa_change
 from geo.classify import PALETTES, SCHEMES, classify_values
 from geo.errors import AtlasError, CRSProblem
+from geo.export import csv_bytes, geojson_bytes
 from geo.io import ReadNotes, list_layers, parse_numbers, read_boundaries, read_table
 from geo.join import JoinBlockedWithReport, guess_code_column, join_indicators, unmatched_table
 from geo.mapping import MapSpec, build_choropleth, map_html
@@ -43,6 +44,7 @@ from ui import compare, permalink, present
 from ui.common import View, md, show_error
 from ui.eligibility import eligibility_view
 from ui.progress import progress_view
+from ui.session_file import restored_inputs, session_panel
 
 APP_DIR = Path(__file__).resolve().parent
 FOLDERS, UPLOAD = "Files in data folders", "Upload your own"
@@ -56,6 +58,7 @@ RANK_MOVES = ("moved most towards less deprived", "moved most towards rank 1")
 BOUNDARY_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".parquet")
 TABLE_SUFFIXES = (".csv", ".xlsx", ".csv.gz")
 GEOMETRY_STORE = APP_DIR / "static" / "geometry"  # prepared map geometry, named by content (geo.coverage)
+CURRENT: dict = {}  # this run's inputs, for the save-session panel drawn after the view
 
 st.set_page_config(page_title="Neighbourhood Renewal Atlas", page_icon="🗺️", layout="wide")
 install_static(APP_DIR / "static")
@@ -125,7 +128,11 @@ def cached_district_summaries(table_key: str, measure: str, _ind):
 
 
 def file_bytes(path: Path) -> bytes:
-    return read_path(str(path), path.stat().st_mtime)
+    try:
+        return read_path(str(path), path.stat().st_mtime)
+    except OSError as exc:  # moved, deleted or unreadable since it was listed
+        raise AtlasError(f"'{path.name}' can no longer be read from {path.parent} ({exc.strerror or exc}).",
+                         "The file or its folder was moved or deleted: put it back, or choose other data.") from exc
 
 
 def data_folders() -> list[Path]:
@@ -137,8 +144,10 @@ def data_folders() -> list[Path]:
 def files_in_folders(suffixes: tuple[str, ...]) -> list[Path]:
     found = []
     for folder in data_folders():
-        if folder.is_dir():
-            found += sorted(p for p in folder.rglob("*") if p.is_file() and p.name.lower().endswith(suffixes))
+        try:
+            found += sorted(p for p in folder.rglob("*") if p.name.lower().endswith(suffixes) and p.is_file())
+        except OSError:  # the folder vanished (or is unreadable): it simply offers no files now
+            continue
     return found
 
 
@@ -174,7 +183,10 @@ def get_real_data() -> None:
 
 def choose_inputs() -> dict | None:
     """Sidebar: where the boundaries and the table come from. Returns bytes+names, or None."""
-    packs = {pack.label: pack for pack in list_packs()}
+    damaged: list[AtlasError] = []
+    packs = {pack.label: pack for pack in list_packs(problems=damaged)}
+    for exc in damaged:
+        st.sidebar.warning(f"Not offered: {md(exc.message)} {md(exc.hint)}")
     by_id = {pack.id: label for label, pack in packs.items()} | {"folders": FOLDERS, "upload": UPLOAD}
     permalink.seed("source", "data", [*packs, FOLDERS, UPLOAD], by_id)
     source = st.sidebar.radio("Data", [*packs, FOLDERS, UPLOAD], key="source")
@@ -188,12 +200,18 @@ def choose_inputs() -> dict | None:
     if source == FOLDERS:
         bfiles, tfiles = files_in_folders(BOUNDARY_SUFFIXES), files_in_folders(TABLE_SUFFIXES)
         label = lambda p: f"{p.parent.name}/{p.name}"  # noqa: E731
+        gone = [st.session_state.pop(k) for k, files in (("f_lsoa", bfiles), ("f_district", bfiles), ("f_table", tfiles))
+                if isinstance(st.session_state.get(k), Path) and st.session_state[k] not in files]
+        if gone:  # never swap in another file silently
+            st.warning("No longer in the data folders (moved or deleted?): " + ", ".join(md(label(p)) for p in gone)
+                       + ". Choose the files to map in the sidebar.")
         lsoa = st.sidebar.selectbox("Neighbourhood (LSOA) boundaries", bfiles, format_func=label, key="f_lsoa")
         district = st.sidebar.selectbox("District boundaries", [None, *bfiles],
                                         format_func=lambda p: "(none)" if p is None else label(p), key="f_district")
         table = st.sidebar.selectbox("Indicator table", tfiles, format_func=label, key="f_table")
-        if lsoa is None or table is None:
-            st.info("No data files found in the data folders.")
+        if lsoa is None or table is None or gone:
+            if not gone:
+                st.info("No data files found in the data folders.")
             return None
         return {"demo": False, "lsoa": (file_bytes(lsoa), lsoa.name),
                 "district": (file_bytes(district), district.name) if district else None,
@@ -204,6 +222,8 @@ def choose_inputs() -> dict | None:
     up_d = st.sidebar.file_uploader("District boundaries (optional)", type=["geojson", "json", "gpkg", "zip", "parquet"],
                                     key="u_d")
     if not up_b or not up_t:
+        if restored := restored_inputs():  # a saved session's files, until new ones are uploaded
+            return restored
         st.info("Upload a boundary file and an indicator table to see how well they join.")
         return None
     return {"demo": False, "lsoa": (up_b.getvalue(), up_b.name), "table": (up_t.getvalue(), up_t.name),
@@ -259,7 +279,7 @@ def show_report(report, read_messages: list[str], title: str = "How well it join
             if missed:
                 frame = pd.DataFrame(missed, columns=["reason", "code"])
                 st.dataframe(frame, hide_index=True, height=180)
-                st.download_button("Download codes not converted (CSV)", frame.to_csv(index=False).encode(),
+                st.download_button("Download codes not converted (CSV)", csv_bytes(frame),
                                    "not_converted.csv", "text/csv", key=f"{key}_notconv")
     dups = [d for d in report.duplicates]
     if dups:
@@ -269,7 +289,7 @@ def show_report(report, read_messages: list[str], title: str = "How well it join
     if not unmatched.empty:
         with st.expander(f"Unmatched codes ({len(unmatched):,})"):
             st.dataframe(unmatched, hide_index=True, height=200)
-        st.download_button("Download unmatched codes (CSV)", unmatched.to_csv(index=False).encode(),
+        st.download_button("Download unmatched codes (CSV)", csv_bytes(unmatched),
                            "unmatched_codes.csv", "text/csv", key=f"{key}_unmatched")
     st.download_button("Download join report (JSON)", json.dumps(report.to_dict(), indent=2).encode(),
                        "join_report.json", "application/json", key=f"{key}_report")
@@ -307,7 +327,11 @@ def main() -> None:
     permalink.start_run()
     if not presenting:
         st.title("Neighbourhood Renewal Atlas")
-    inputs = choose_inputs()
+    try:
+        inputs = CURRENT["inputs"] = choose_inputs()
+    except AtlasError as exc:
+        show_error(exc)
+        return
     if inputs is None:
         return
     banner = st.empty()
@@ -440,8 +464,10 @@ def main() -> None:
             show_report(report, lsoa_messages + table_messages)
         if not presenting:
             values = layer.drop(columns=[layer.geometry.name])
-            st.download_button("Download mapped values (CSV)", lambda: values.to_csv(index=False).encode(),
-                               "atlas_values.csv", "text/csv")
+            st.download_button("Download mapped values (CSV)", lambda: csv_bytes(values), "atlas_values.csv",
+                               "text/csv", on_click="ignore")
+            st.download_button("Download mapped areas (GeoJSON)", lambda: geojson_bytes(layer), "atlas_areas.geojson",
+                               "application/geo+json", on_click="ignore")
             if not comparing:
                 export_buttons(layer, spec, classification, sentences, inputs, attribution, basemap)
     ids = {v: k for k, v in VIEW_IDS.items()}
@@ -452,7 +478,8 @@ def main() -> None:
                      None) if view == VIEW_IDS["districts"] else None,
         districts=st.session_state.get("districts") if view in (VIEW_IDS["lsoas"], CHANGE) else None,
         scheme=cls.get("scheme"), k=cls.get("k") if cls and SCHEMES[cls["scheme"]][1] else None,
-        palette=cls.get("palette"), **compare.remembered())
+        palette=cls.get("palette"), **compare.remembered(),
+        column=st.session_state.get("column") if view == VIEW_IDS["lsoas"] and not iod else None)
     for asked in permalink.notices():
         st.info(f"The link asked for {md(asked)}, which is not available with this data; showing the nearest view.")
     if not presenting:
@@ -668,6 +695,7 @@ def lsoa_layer(ind, joined, report, name_col: str | None, iod: bool, measure: st
     if not candidates:
         st.error("The table has no numeric columns to map.")
         return None
+    permalink.seed("column", "column", candidates)
     col = st.sidebar.selectbox("Column to map", candidates, key="column")
     worse = st.sidebar.toggle("Higher values are worse", value=True, key="higher_is_worse")
     layer = layer.copy()
@@ -684,3 +712,4 @@ except Exception as exc:  # noqa: BLE001 — the last resort: a message on the p
     logging.getLogger("atlas").exception("view failed")
     st.error(f"Something went wrong drawing this view ({type(exc).__name__}). The details are in the server log. "
              "Try another view or measure, or reload the page.")
+session_panel(CURRENT.get("inputs"))

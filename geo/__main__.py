@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from geo.errors import AtlasError
+from geo.export import write_atomic
 
 FILE7_DISTRICT = "Local Authority District code (2019)"
 FILE7_SCORE = "Index of Multiple Deprivation (IMD) Score"
@@ -32,7 +33,7 @@ def _join(args: argparse.Namespace) -> int:
     except JoinBlockedWithReport as exc:
         report, status = exc.report, 3
         print(f"error: {exc}", file=sys.stderr)
-    Path(args.report).write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+    write_atomic(args.report, json.dumps(report.to_dict(), indent=2, ensure_ascii=False).encode("utf-8"))
     print(report.summary())
     return status
 
@@ -51,7 +52,7 @@ def _summarise(args: argparse.Namespace) -> int:
         table[col] = parse_numbers(table[col])[0]
     out = summarise_districts(table, args.district, args.score, args.rank, args.population,
                               n_national=args.national_lsoas)
-    out.drop(columns=["lsoa_count", "population"]).to_csv(args.out, index=False, float_format="%.6f")
+    write_atomic(args.out, out.drop(columns=["lsoa_count", "population"]).to_csv(index=False, float_format="%.6f").encode())
     print(f"Wrote {len(out):,} district summaries to {args.out}")
     return 0
 
@@ -78,7 +79,7 @@ def _map(args: argparse.Namespace) -> int:
     spec = MapSpec(args.column, column.label, name_col, report.boundary_code, title=args.title or column.label,
                    subtitle=f"{Path(args.indicators).name} on {Path(args.boundaries).name}")
     m = build_choropleth(joined, spec, classification, attribution=args.attribution)
-    Path(args.out).write_text(map_html(m), encoding="utf-8")
+    write_atomic(args.out, map_html(m).encode("utf-8"))
     print(f"{report.summary()} Wrote {args.out}")
     return 0
 
@@ -150,7 +151,8 @@ def _eligibility(args: argparse.Namespace) -> int:
     out = table.rename(columns={"district_code": "code"})
     out["reasons"] = out["reasons"].fillna("")
     columns = ["code", "name", "eligible", "reasons", "allocation", "allocation_per_head"]
-    out[columns + [c for c in ("status",) if c in out]].to_csv(args.out, index=False, float_format="%.2f")
+    write_atomic(args.out, out[columns + [c for c in ("status",) if c in out]].to_csv(index=False, float_format="%.2f")
+                 .encode())
     print(f"{int(table['eligible'].sum())} of {len(table)} districts eligible under '{rule.name}'; "
           f"£{table['allocation'].sum():,.2f} allocated. " + (f"Against the NRF 88: {versus}." if versus else ""))
     print(formula.describe())
@@ -178,7 +180,7 @@ def _progress(args: argparse.Namespace) -> int:
     summary, words = measure_progress(series, target, group, meta)
     areas = area_progress(series, target, group, summary)
     out = areas[["code", "name", "period", "value", "in_group", "group_value", "rest_value", "gap", "status"]]
-    out.to_csv(args.out, index=False, float_format="%.6g")
+    write_atomic(args.out, out.to_csv(index=False, float_format="%.6g").encode())
     last = summary.iloc[-1]
     print(f"{target.name}: {last['period']}: group {meta.show(last['group_value'])}, rest {meta.show(last['rest_value'])}, "
           f"gap {meta.points(last['gap'])} — {last['status']}.")

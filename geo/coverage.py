@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +26,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+
+from geo.export import write_atomic
 
 FORMAT_VERSION = 1
 BNG = 27700
@@ -136,18 +136,6 @@ def _encode_rings(geoms: np.ndarray, quantum: float) -> tuple[list, int]:
         poly_rings.append(d[offset:offset + n])
         offset += n
     return out, len(q)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write a whole file or nothing: a later run never trusts a half-written one."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def encode_detail(gdf: gpd.GeoDataFrame, tolerance_m: float, quantum_m: float,

@@ -312,24 +312,37 @@ def _read_shapefile_zip(data: bytes, display: str, notes: ReadNotes) -> gpd.GeoD
         raise UnsupportedFile(f"The Shapefile in '{display}' is damaged: {exc}.", "Re-export the Shapefile.") from exc
 
 
+def check_zip(zf: zipfile.ZipFile, display: str, max_members: int | None = None,
+              advice: tuple[str, str, str] = ("Zip just the .shp, .shx, .dbf, .prj and .cpg of one layer.",
+                                               "Clip or simplify the layer.", "Send the Shapefile zipped normally.")
+              ) -> list[zipfile.ZipInfo]:
+    """The members of an archive, once its member count, unpacked size, compression ratios and encryption are
+    checked (before anything is unpacked); `advice` is what to do about too many members, too much data, a bomb."""
+    members = [i for i in zf.infolist() if not i.is_dir()]
+    max_members = int(setting("max_zip_members")) if max_members is None else max_members
+    if len(members) > max_members:
+        raise FileTooLarge(f"'{display}' holds {len(members)} files; the limit is {max_members}.", advice[0])
+    total = sum(i.file_size for i in members)
+    if total > int(setting("max_unzipped_mb")) * 1024 * 1024:
+        raise FileTooLarge(f"'{display}' unpacks to {total / 1e6:.0f} MB; the limit is "
+                           f"{setting('max_unzipped_mb')} MB.", advice[1])
+    for info in members:
+        if info.flag_bits & 0x1:
+            raise UnsupportedFile(f"'{display}' is encrypted.", "Zip the files without a password.")
+        if info.create_system == 3 and (info.external_attr >> 16) & 0o170000 == 0o120000:  # a Unix symlink
+            raise UnsupportedFile(f"'{display}' holds a symbolic link ({info.filename}), not a file.",
+                                  "Zip the files themselves (e.g. zip without --symlinks).")
+        if info.compress_size and info.file_size / info.compress_size > float(setting("max_zip_ratio")):
+            raise FileTooLarge(f"'{info.filename}' in '{display}' expands {info.file_size // info.compress_size}×, "
+                               "which looks like a zip bomb.", advice[2])
+    return members
+
+
 def _read_shapefile_zip_unguarded(data: bytes, display: str, notes: ReadNotes) -> gpd.GeoDataFrame:
     import pyogrio
 
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        members = [i for i in zf.infolist() if not i.is_dir()]
-        if len(members) > int(setting("max_zip_members")):
-            raise FileTooLarge(f"'{display}' holds {len(members)} files; the limit is {setting('max_zip_members')}.",
-                               "Zip just the .shp, .shx, .dbf, .prj and .cpg of one layer.")
-        total = sum(i.file_size for i in members)
-        if total > int(setting("max_unzipped_mb")) * 1024 * 1024:
-            raise FileTooLarge(f"'{display}' unpacks to {total / 1e6:.0f} MB; the limit is "
-                               f"{setting('max_unzipped_mb')} MB.", "Clip or simplify the layer.")
-        for info in members:
-            if info.flag_bits & 0x1:
-                raise UnsupportedFile(f"'{display}' is encrypted.", "Zip the files without a password.")
-            if info.compress_size and info.file_size / info.compress_size > float(setting("max_zip_ratio")):
-                raise FileTooLarge(f"'{info.filename}' in '{display}' expands {info.file_size // info.compress_size}×, "
-                                   "which looks like a zip bomb.", "Send the Shapefile zipped normally.")
+        members = check_zip(zf, display)
         shps = [i for i in members if i.filename.lower().endswith(".shp")]
         if len(shps) > 1:
             notes.messages.append(f"The zip holds {len(shps)} Shapefiles; read '{PurePosixPath(shps[0].filename).name}'.")
@@ -424,6 +437,15 @@ def describe_crs_problem(bounds: np.ndarray, crs: CRS | None) -> str | None:
 def _settle_crs(gdf: gpd.GeoDataFrame, display: str, assume_crs: str | None, notes: ReadNotes) -> gpd.GeoDataFrame:
     valid = gdf.geometry.notna() & ~gdf.geometry.is_empty
     bounds = gdf.geometry[valid].total_bounds if valid.any() else np.array([0.0, 0.0, 0.0, 0.0])
+    if bounds[2] > 180 or bounds[3] > 90:  # some coordinates are not lon/lat: are they all?
+        each = gdf.geometry[valid].bounds
+        degrees = int(((each["maxx"].abs() <= 180) & (each["maxy"].abs() <= 90)).sum())
+        if 0 < degrees < len(each):
+            raise CRSProblem(f"'{display}' mixes coordinate systems: {degrees:,} feature(s) have longitude/latitude "
+                             f"coordinates and {len(each) - degrees:,} have coordinates in metres (like British "
+                             "National Grid).",
+                             "Put every feature in one coordinate system (e.g. reproject the odd ones in QGIS), "
+                             "then load the file again.")
     if gdf.crs is None:
         if assume_crs is None:
             looks = "British National Grid (EPSG:27700)" if bounds[2] > 180 else "WGS84 longitude/latitude (EPSG:4326)"
@@ -665,6 +687,9 @@ def _read_xlsx(data: bytes, display: str, sheet: str | None, notes: ReadNotes) -
             if hidden and visible:
                 notes.messages.append(f"Skipped {len(hidden)} hidden sheet(s) ({', '.join(hidden[:5])}); "
                                       "choose one explicitly to read it.")
+            elif hidden:
+                notes.messages.append(f"Every sheet of the workbook is hidden; read the first, '{sheet}' "
+                                      f"({len(hidden) - 1} other(s): {', '.join(hidden[1:6])}).")
         if sheet not in wb.sheetnames:
             raise UnsupportedFile(f"'{display}' has no sheet '{sheet}'.", f"Sheets: {', '.join(wb.sheetnames)}.")
         rows = _sheet_rows(wb, sheet, display)

@@ -25,7 +25,8 @@ from jinja2 import Template
 
 from geo.assets import atlas_text, leaflet_text
 from geo.classify import Classification
-from geo.coverage import PreparedGeometry, prepare_geometry, write_atomic
+from geo.coverage import PreparedGeometry, prepare_geometry
+from geo.export import write_atomic
 from geo.settings import setting
 
 STATIC_LEAFLET = "/app/static/vendor/leaflet"

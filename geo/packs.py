@@ -2,12 +2,16 @@
 
 A pack is complete only when its `pack.json` manifest exists: builders write everything into a
 hidden working folder, verify it, write the manifest last and then move the folder into place in
-one rename, so the app never sees a half-written pack. Downloads resume (HTTP Range; ArcGIS pages
-already fetched are kept) from `<packs>/.downloads/<release>/`.
+one rename, so the app never sees a half-written pack. The manifest records every file's size and
+SHA-256; a pack whose files are missing, truncated or changed is refused (and not listed) until it
+is built again. Downloads go to a `.part` name and are renamed only when complete (and, where a
+checksum is known, verified); they resume (HTTP Range; ArcGIS pages already fetched are kept) from
+`<packs>/.downloads/<release>/`. A full disk or a stalled server gives a PackError saying so.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import http.client
 import json
@@ -97,24 +101,58 @@ def read_manifest(folder: Path) -> Pack:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise PackError(f"The manifest of '{folder.name}' is damaged: {exc}.", "Build the pack again.") from exc
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("layers"), dict) or "id" not in manifest:
+        raise PackError(f"The manifest of '{folder.name}' is damaged: it does not describe a pack.",
+                        "Build the pack again.")
     pack = Pack(folder, manifest)
-    for part in [*manifest.get("layers", {}), "table"]:
+    for part in [*manifest.get("layers", {}), "table", *(["lookup"] if "lookup" in manifest else [])]:
         path = pack.path(part)
         if not path.is_file():
             raise PackError(f"Pack '{pack.id}' is missing {path.name}.", "Build the pack again.")
+    _verify_files(pack)
     return pack
 
 
-def list_packs(root: Path | None = None) -> list[Pack]:
-    """The embedded demo pack, then every complete pack under `root` (incomplete ones are skipped)."""
+def _verify_files(pack: Pack) -> None:
+    """Every file the manifest lists has its recorded size and SHA-256 (hashes checked once per file version)."""
+    for name, expected in (pack.manifest.get("files") or {}).items():
+        path = (pack.folder / name).resolve()
+        if pack.folder.resolve() not in path.parents:
+            raise PackError(f"The manifest of pack '{pack.id}' names a file outside its folder ({name}).",
+                            "Build the pack again.")
+        try:
+            stat = path.stat()
+        except OSError:
+            raise PackError(f"Pack '{pack.id}' is missing {name}.", "Build the pack again.") from None
+        if stat.st_size != expected.get("bytes"):
+            raise PackError(f"Pack '{pack.id}' is incomplete: {name} has {stat.st_size:,} bytes, "
+                            f"{expected.get('bytes', 0):,} were written.",
+                            "It was cut short or changed after it was built: build the pack again.")
+        if _digest(str(path), stat.st_size, stat.st_mtime_ns) != expected.get("sha256"):
+            raise PackError(f"Pack '{pack.id}' is damaged: {name} does not match the checksum recorded when it "
+                            "was built.", "It was changed or corrupted on disk: build the pack again.")
+
+
+@lru_cache(maxsize=64)
+def _digest(path: str, size: int, mtime_ns: int) -> str:
+    """SHA-256 of one version of a file (keyed by size and modification time, so a change is hashed again)."""
+    return sha256_of(Path(path))
+
+
+def list_packs(root: Path | None = None, problems: list[PackError] | None = None) -> list[Pack]:
+    """The embedded demo pack, then every complete pack under `root`.
+
+    Incomplete or damaged packs are skipped; their errors are appended to `problems` if given.
+    """
     found = [read_manifest(DEMO_MANIFEST.parent)]
     root = root or packs_dir()
     if root.is_dir():
         for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
             try:
                 found.append(read_manifest(folder))
-            except PackError:
-                continue
+            except PackError as exc:
+                if problems is not None and (folder / MANIFEST).exists():  # a pack, not some other folder
+                    problems.append(exc)
     return found
 
 
@@ -141,10 +179,30 @@ def _check_scheme(url: str) -> None:
         raise PackError(f"Refusing to fetch '{url}': only http and https addresses are used.", "Check the mirror URL.")
 
 
-def download_file(url: str, dest: Path, progress: Progress = _quiet, what: str = "", timeout: float = 30,
-                  attempts: int = 4, manual: str = "") -> Path:
-    """Download to `dest`, resuming a `.part` file with HTTP Range after an interruption."""
+def download_timeout() -> float:
+    """Seconds without data before a download is abandoned: $ATLAS_DOWNLOAD_TIMEOUT, else 30."""
+    try:
+        return float(os.environ.get("ATLAS_DOWNLOAD_TIMEOUT", "30"))
+    except ValueError:
+        return 30.0
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """A full disk or quota (some writers, e.g. Arrow's, only say so in the text)."""
+    return isinstance(exc, OSError) and (exc.errno in (errno.ENOSPC, errno.EDQUOT) or "No space left" in str(exc))
+
+
+def _disk_full(exc: OSError, where: Path) -> PackError:
+    return PackError(f"Not enough disk space to write {where.name} in {where.parent}.",
+                     "Free some disk space (or set ATLAS_PACKS_DIR to a folder on a larger disk) and run the same "
+                     "command again; nothing incomplete was kept.")
+
+
+def download_file(url: str, dest: Path, progress: Progress = _quiet, what: str = "", timeout: float | None = None,
+                  attempts: int = 4, manual: str = "", sha256: str = "") -> Path:
+    """Download to `dest` via `dest.part` (resumed with HTTP Range); renamed only when complete and verified."""
     _check_scheme(url)
+    timeout = download_timeout() if timeout is None else timeout
     part = dest.with_name(dest.name + ".part")
     dest.parent.mkdir(parents=True, exist_ok=True)
     last_error: Exception | None = None
@@ -164,25 +222,41 @@ def download_file(url: str, dest: Path, progress: Progress = _quiet, what: str =
                         progress(what or dest.name, done, total)
                 if total is not None and done != total:
                     raise http.client.IncompleteRead(b"", total - done)
+            if sha256 and sha256_of(part) != sha256:
+                part.unlink(missing_ok=True)  # never resumed from, never renamed into place
+                raise PackError(f"{what or dest.name} from {url} does not match its published checksum.",
+                                "It was corrupted in transit or changed at source: run the same command again.")
             os.replace(part, dest)
             return dest
-        except urllib.error.HTTPError as exc:
-            if exc.code == 416 and part.exists():  # asked past the end: the part file is complete or bad
-                part.unlink()
-            last_error = exc
-            if exc.code in (404, 403, 401, 410):
-                break
-        except (urllib.error.URLError, http.client.HTTPException, socket.timeout, ConnectionError, OSError) as exc:
+        except OSError as exc:
+            if is_disk_full(exc):
+                part.unlink(missing_ok=True)
+                raise _disk_full(exc, dest) from exc
+            if isinstance(exc, urllib.error.HTTPError):
+                if exc.code == 416 and part.exists():  # asked past the end: the part file is complete or bad
+                    part.unlink()
+                last_error = exc
+                if exc.code in (404, 403, 401, 410):
+                    break
+            else:
+                last_error = exc
+        except http.client.HTTPException as exc:
             last_error = exc
         time.sleep(min(2.0, 0.2 * (attempt + 1)))
     by_hand = f" ({manual})" if manual else ""
+    if isinstance(last_error, (socket.timeout, TimeoutError)) or "timed out" in str(last_error):
+        raise PackError(f"The download of {what or dest.name} from {url} stalled: no data for {timeout:g} s "
+                        f"({attempts} attempt{'s' if attempts != 1 else ''}).",
+                        "The server or the connection is too slow right now. Run the same command again later "
+                        "(it resumes where it stopped), use a mirror, or download the files "
+                        f"by hand{by_hand} into one folder and use `python -m geo data import --release ID --from DIR`.")
     raise PackError(f"Could not download {what or dest.name} from {url}: {last_error}.",
                     "Check the connection and run the same command again (it resumes), or download the files "
                     f"by hand{by_hand} into one folder and use `python -m geo data import --release ID --from DIR`.")
 
 
 def fetch_arcgis(url: str, folder: Path, progress: Progress = _quiet, what: str = "", page_size: int = 2000,
-                 timeout: float = 60, manual: str = "") -> list[dict]:
+                 timeout: float | None = None, manual: str = "") -> list[dict]:
     """All features of an ArcGIS FeatureServer layer as GeoJSON features, page by page (pages kept for resume)."""
     _check_scheme(url)
     folder.mkdir(parents=True, exist_ok=True)
@@ -314,6 +388,8 @@ def write_pack(release_id: str, table: pd.DataFrame, lsoa: gpd.GeoDataFrame, dis
         }
         if lookup is not None:
             manifest["lookup"] = {"file": "lookup_lsoa11_lsoa21.csv"}
+        manifest["files"] = {f.name: {"bytes": f.stat().st_size, "sha256": sha256_of(f)}
+                             for f in sorted(work.iterdir()) if f.is_file()}
         (work / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
         final = root / release_id
         old = root / f".{release_id}.old"
@@ -323,6 +399,11 @@ def write_pack(release_id: str, table: pd.DataFrame, lsoa: gpd.GeoDataFrame, dis
         os.replace(work, final)
         shutil.rmtree(old, ignore_errors=True)
         return read_manifest(final)
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise _disk_full(exc, root / release_id) from exc
+        raise PackError(f"Could not write the pack in {root}: {exc.strerror or exc}.",
+                        "Check the folder is writable (ATLAS_PACKS_DIR) and run the same command again.") from exc
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -339,7 +420,7 @@ def fetch_release(release_id: str, root: Path | None = None, mirror: str | None 
     table_spec = release["table"]
     url = mirror_url(table_spec["url"], mirror)
     table_path = download_file(url, cache / "file7.csv", progress, f"{release['short']} File 7",
-                               manual=table_spec["manual"])
+                               manual=table_spec["manual"], sha256=table_spec.get("sha256", ""))
     digest = sha256_of(table_path)
     if table_spec.get("sha256") and digest != table_spec["sha256"]:
         table_path.unlink()

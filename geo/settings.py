@@ -24,6 +24,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("canvas_min_features", 2000, "Layers with at least this many areas are drawn on a canvas from cached geometry."),
     Setting("fisher_jenks_sample", 600, "Values sampled for Fisher-Jenks breaks (exact Jenks on 33k values takes seconds)."),
     Setting("default_k", 5, "Number of classes for schemes that take k."),
+    Setting("max_session_mb", 450, "Largest saved-session file accepted (it holds up to three uploaded files), in MB."),
 )
 
 DEFAULTS: dict[str, int | float | str] = {s.name: s.default for s in SETTINGS}

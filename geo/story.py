@@ -22,7 +22,7 @@ MAX_STEPS = 50
 MAX_TITLE, MAX_CALLOUT, MAX_VALUE = 120, 400, 8_000
 # The parameters that define a view in the page address (ui/permalink.py and the views that use it).
 VIEW_PARAMS = ("data", "view", "measure", "show", "summary", "districts", "scheme", "k", "palette", "rule", "target",
-               "compare", "areas")
+               "compare", "areas", "column")
 
 
 @dataclass

@@ -188,6 +188,8 @@ def test_story_steps_with_the_keyboard_in_presenter_mode(hd_session, iod2019_app
     frames = map_frames(page, 1, min_paths=317, timeout=120)
     assert "step=1" in page.url and "present=1" in page.url
     # A clicker sends PageDown; it steps even when the map (a frame of its own) has the focus.
+    # (the page hooks each map frame's keys within a quarter of a second of the frame appearing)
+    wait_for(lambda: frames[0].evaluate("!!document.__atlasPresenterKeys"), 10, "the map frame's keys hooked")
     frames[0].locator(".leaflet-control-zoom-in").focus()
     page.keyboard.press("PageDown")
     wait_for(lambda: position(page) == "2 / 3", 60, "position 2 / 3 after PageDown inside the map")
@@ -207,7 +209,8 @@ def test_open_a_story_file_and_present_it(hd_session, app_url, tmp_path):  # noq
     page.goto(app_url, wait_until="domcontentloaded")
     wait_idle(page)
     sidebar(page).get_by_text("Story for presenting (0 steps)").click()
-    upload = sidebar(page).locator('[data-testid="stFileUploaderDropzoneInput"]')
+    story_box = sidebar(page).locator('[data-testid="stExpander"]').filter(has_text="Story for presenting")
+    upload = story_box.locator('[data-testid="stFileUploaderDropzoneInput"]')
     wait_for(lambda: upload.count() == 1, 20, "the story uploader")
     bad = tmp_path / "not_a_story.json"
     bad.write_text('{"title": "no steps here"}', encoding="utf-8")

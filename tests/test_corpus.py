@@ -39,7 +39,7 @@ def test_corpus_is_well_formed(corpus):
         assert per_family[family] >= 3, f"family {family!r} has only {per_family[family]} case(s)"
     assert set(per_family) <= set(FAMILIES)
     for case in cases:
-        assert case.kind in ("boundaries", "table", "join", "map", "columns"), case
+        assert case.kind in ("boundaries", "table", "join", "map", "columns", "export"), case
         assert case.expected == "ok" or isinstance(getattr(geo.errors, case.expected, None), type), case.expected
 
 

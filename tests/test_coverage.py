@@ -98,7 +98,7 @@ def test_a_damaged_cache_entry_is_rebuilt_not_trusted(tmp_path):
     path.write_bytes(good[: len(good) // 2])  # half-written, as after a crash or a full disk
     again = prepare_geometry(g, "code", "name", tmp_path)
     assert again.path(again.details[0]).read_bytes() == good
-    assert not list(tmp_path.glob(".tmp-*"))
+    assert not list(tmp_path.glob(".*.tmp"))
 
 
 def test_codes_and_names_are_escaped_in_the_geometry_file(tmp_path):

@@ -13,6 +13,7 @@ import streamlit as st
 from geo.classify import Classification, classify_values
 from geo.eligibility import Formula, Rule, allocate, compare_with_reference, evaluate_rule, parse_rule, presets
 from geo.errors import AtlasError
+from geo.export import csv_bytes
 from geo.mapping import MapSpec
 from geo.nrf import reference_codes
 from geo.views import measure_frame
@@ -209,7 +210,7 @@ def _panel(rule: Rule, table: pd.DataFrame, with_reference: bool, reference_note
         (["allocation", "allocation_per_head"] if split else []) + ["population", "lsoa_count"]
     shown = table[columns].sort_values(["eligible", "district_code"], ascending=[False, True])
     st.dataframe(shown, hide_index=True, height=320)
-    st.download_button("Download eligibility (CSV)", lambda: shown.to_csv(index=False).encode(), "eligibility.csv",
+    st.download_button("Download eligibility (CSV)", lambda: csv_bytes(shown), "eligibility.csv",
                        "text/csv", key="elig_csv")
     st.download_button("Save this rule (.toml)", rule.to_toml().encode(), "rule.toml", "application/toml",
                        key="rule_toml")

@@ -48,6 +48,12 @@ def seed(key: str, param: str, options: Iterable, to_option: dict | None = None,
         st.session_state[key] = valid if many else valid[0]
 
 
+def restart() -> None:
+    """Read the address again on the next run, as on a session's first (after a saved session is restored)."""
+    st.session_state[_RUNS] = 0
+    st.session_state.pop(_SEEDED, None)
+
+
 def notices() -> list[str]:
     """What a link asked for that is not available here (shown once)."""
     return st.session_state.pop(_NOTICES, [])

@@ -82,7 +82,7 @@ KEYS_SCRIPT = """<script>
   }
   hook();
   if (w.__atlasPresenterHook) { w.clearInterval(w.__atlasPresenterHook); }
-  w.__atlasPresenterHook = w.setInterval(hook, 1000);
+  w.__atlasPresenterHook = w.setInterval(hook, 250);
   w.__atlasPresenterReady = true;
 })();
 </script>"""

@@ -13,6 +13,7 @@ import streamlit as st
 
 from geo.classify import Classification, classify_values
 from geo.errors import AtlasError
+from geo.export import csv_bytes
 from geo.mapping import MapSpec
 from geo.progress import (
     Target,
@@ -246,7 +247,7 @@ def _panel(target: Target, meta, summary: pd.DataFrame, words: str, areas: pd.Da
         if not rows.empty:
             st.markdown("• " + md(headline(str(rows["name"].iloc[0]), target, meta, rows)))
     shown = areas[["code", "name", "period", "value", "in_group", "group_value", "rest_value", "gap", "status"]]
-    st.download_button("Download progress (CSV)", lambda: shown.to_csv(index=False).encode(), "progress.csv",
+    st.download_button("Download progress (CSV)", lambda: csv_bytes(shown), "progress.csv",
                        "text/csv", key="progress_csv")
     st.download_button("Save this target (.toml)", _target_toml(target).encode(), "target.toml", "application/toml",
                        key="target_toml")

@@ -43,7 +43,7 @@ class Case:
 
     name: str
     family: str
-    kind: str  # "boundaries" | "table" | "join" | "map" | "columns"
+    kind: str  # "boundaries" | "table" | "join" | "map" | "columns" | "export"
     path: str  # the file (or literal path string) read; for join/map the boundaries
     expected: str = "ok"  # "ok" or the name of a geo.errors class
     contains: str = ""  # in the error's message or hint; for "ok", in the notes / join messages
@@ -200,6 +200,21 @@ def _gpkg(tmp: Path, layers: dict[str, gpd.GeoDataFrame], table: pd.DataFrame | 
     return bytes(raw)
 
 
+def _zip_with_symlink(members: dict[str, bytes], link: str, target: str) -> bytes:
+    """A zip whose member `link` is a Unix symbolic link to `target` (as `zip --symlinks` makes)."""
+    import stat
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(zipfile.ZipInfo(name, (2020, 1, 1, 0, 0, 0)), data)
+        info = zipfile.ZipInfo(link, (2020, 1, 1, 0, 0, 0))
+        info.create_system = 3
+        info.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(info, target)
+    return buf.getvalue()
+
+
 def _replace_member(data: bytes, member: str, new: bytes) -> bytes:
     src = zipfile.ZipFile(io.BytesIO(data))
     return _zip({i.filename: new if i.filename == member else src.read(i.filename) for i in src.infolist()})
@@ -310,6 +325,18 @@ def build_corpus(out_dir: str | os.PathLike) -> list[Case]:
                  "tooltip_column": "<b onmouseover=alert(1)>{{7*7}}</b>",
                  "payloads": ["<b onmouseover=alert(1)>{{7*7}}</b>", header]})
 
+    formulas = ["=1+1", "+44 20 7946 0000", "-2.5", "@SUM(A1:A9)", "=HYPERLINK(\"http://x\",\"y\")",
+                "<script>alert(1)</script>", "{{7*7}}"]
+    formula_header = '=HYPERLINK("http://x","header")'
+    formula_table = put("injection/formulas.csv", _csv(
+        [["code", formula_header, "value"]] + [[c, f, str(-1.5 * i)] for i, (c, f) in enumerate(zip(codes7, formulas))]))
+    case("formulas-in-exports", fam, "export", hostile_names, table=formula_table,
+         checks={"csv_header": "'" + formula_header, "csv_cells": {"'" + formula_header: [
+             "'=1+1", "'+44 20 7946 0000", "-2.5", "'@SUM(A1:A9)", "'=HYPERLINK(\"http://x\",\"y\")",
+             "<script>alert(1)</script>", "{{7*7}}"], "value": [str(-1.5 * i) for i in range(7)],
+             "name": list(PAYLOADS)},
+             "geojson_values": {formula_header: formulas, "name": list(PAYLOADS)}})
+
     # ------------------------------------------------------------------ file types lying about themselves
     fam = "file types"
     case("vrt-as-geojson", fam, "boundaries", put("types/vrt.geojson", bench.VRT), "UnsupportedFile", "VRT")
@@ -348,6 +375,14 @@ def build_corpus(out_dir: str | os.PathLike) -> list[Case]:
         table_link.unlink()
     table_link.symlink_to(put("types/real.csv", b"code,value\nE01000001,1\n"))
     case("symlink-to-table", fam, "table", str(table_link), "UnsupportedFile", "symbolic link")
+    plain_parquet = io.BytesIO()
+    pd.DataFrame({"code": lsoas5[:2], "value": [1, 2]}).to_parquet(plain_parquet)
+    case("parquet-without-geometry", fam, "boundaries", put("types/plain.parquet", plain_parquet.getvalue()),
+         "UnsupportedFile", "GeoParquet")
+    linked = json.loads(_areas(lsoas5[:2]))
+    linked["crs"] = {"type": "link", "properties": {"href": "http://example.invalid/crs.wkt", "type": "ogcwkt"}}
+    case("crs-link-to-a-url-not-fetched", fam, "boundaries", put("types/linked-crs.geojson", json.dumps(linked).encode()),
+         checks={"rows": 2, "lon_lat": True})
 
     # ------------------------------------------------------------------ archives
     fam = "archives"
@@ -375,6 +410,11 @@ def build_corpus(out_dir: str | os.PathLike) -> list[Case]:
     case("corrupt-member-crc", fam, "boundaries", put("zips/crc.zip", _corrupt_member(
         _zip({f"areas{e}": d for e, d in parts.items()}, zipfile.ZIP_STORED), "areas.dbf")),
          "UnsupportedFile", "damaged")
+    case("symlink-member", fam, "boundaries", put("zips/symlink.zip", _zip_with_symlink(
+        {f"areas{e}": d for e, d in parts.items() if e != ".dbf"}, "areas.dbf", "/etc/passwd")),
+         "UnsupportedFile", "symbolic link")
+    case("zip-in-zip-in-zip", fam, "boundaries", put("zips/deeply-nested.zip", _zip(
+        {"outer/inner.zip": _zip({"inner2.zip": good_zip})})), "UnsupportedFile", "no Shapefile")
     case("zip-with-directory-named-shp", fam, "boundaries",
          put("zips/dir.zip", _zip({"folder.shp/": b"", "readme.txt": b"hi"})), "UnsupportedFile", "")
 
@@ -478,6 +518,9 @@ def build_corpus(out_dir: str | os.PathLike) -> list[Case]:
     nan = b'{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"E01000001"},' \
           b'"geometry":{"type":"Polygon","coordinates":[[[NaN,53.8],[Infinity,53.8],[-1.4,53.9],[NaN,53.8]]]}}]}'
     case("nan-infinite-coordinates", fam, "boundaries", put("geom/nan.geojson", nan), "UnsupportedFile", "")
+    collection = {"type": "GeometryCollection", "geometries": [_poly(0), _poly(1)]}
+    case("geometry-collection", fam, "boundaries", put("geom/collection.geojson", _fc(
+        [_feature({"code": "E01000001"}, collection)])), "UnsupportedFile", "GeometryCollection")
 
     # ------------------------------------------------------------------ CRS
     fam = "crs"
@@ -505,6 +548,15 @@ def build_corpus(out_dir: str | os.PathLike) -> list[Case]:
     bench.squares(2, x0=430000, y0=433000, size=500, crs="EPSG:27700").to_parquet(buf)
     case("geoparquet-bng", fam, "boundaries", put("crs/bng.parquet", buf.getvalue()), contains="Reprojected",
          checks={"rows": 2, "lon_lat": True})
+
+    mixed = json.loads(bench.geojson_bytes(bench.squares(2)))
+    mixed["features"] += json.loads(bench.geojson_bytes(bench.squares(1, x0=430000, y0=433000, size=500, crs=None,
+                                                                      codes=["E01000003"])))["features"]
+    case("mixed-crs-features", fam, "boundaries", put("crs/mixed.geojson", json.dumps(mixed).encode()),
+         "CRSProblem", "mixes coordinate systems")
+    case("mixed-crs-no-prj", fam, "boundaries", put("crs/mixed-no-prj.zip", _shp_zip(_shp_parts(
+        scratch, gpd.read_file(io.BytesIO(json.dumps(mixed).encode())).set_crs(None, allow_override=True),
+        tag="mixed"), stem="mixed")), "CRSProblem", "mixes coordinate systems")
 
     # ------------------------------------------------------------------ tables
     fam = "tables"
@@ -570,6 +622,13 @@ def build_corpus(out_dir: str | os.PathLike) -> list[Case]:
          ("data", [["code", "value"], ["E01000001", 1]], "visible"),
          ("very", [["code", "value"], ["E01000001", 666]], "veryHidden")])),
          contains="hidden", checks={"column_equals": {"value": ["1"]}})
+    two = _xlsx([("first", [["code", "value"], ["E01000001", 1]], "hidden"),
+                 ("second", [["code", "value"], ["E01000001", 2]], "visible")])
+    every_hidden = zipfile.ZipFile(io.BytesIO(two)).read("xl/workbook.xml").replace(b'state="visible"',
+                                                                                   b'state="hidden"')
+    case("every-sheet-hidden", fam, "table", put("tables/all-hidden.xlsx", _replace_member(
+        two, "xl/workbook.xml", every_hidden)), contains="Every sheet of the workbook is hidden",
+         checks={"column_equals": {"value": ["1"]}})
     case("xlsx-damaged", fam, "table", put("tables/damaged.xlsx", _replace_member(
         wb, "xl/workbook.xml", b"<workbook><not closed")), "UnsupportedFile", "")
 
@@ -731,6 +790,14 @@ def _run(case: Case, notes_all: list[str]) -> tuple[object, dict]:
         return joined, {"report": report}
     if case.kind == "map":
         return _run_map(case, gdf, table, notes_all)
+    if case.kind == "export":
+        from geo.export import csv_bytes, geojson_bytes
+        from geo.join import join_indicators
+
+        joined, report = join_indicators(gdf, table)
+        notes_all += report.messages + report.normalisations
+        shown = joined[[c for c in joined.columns if not str(c).startswith("_")]]
+        return joined, {"csv": csv_bytes(shown), "geojson": json.loads(geojson_bytes(shown))}
     raise ValueError(f"unknown kind {case.kind}")
 
 
@@ -843,6 +910,31 @@ def check_case(case: Case, got: Outcome) -> list[str]:
     page = got.extra.get("page")
     if page is not None:
         problems += _check_page(case, page)
+    if "csv" in got.extra:
+        problems += _check_export(case, got.extra["csv"], got.extra["geojson"])
+    return problems
+
+
+def _check_export(case: Case, data: bytes, doc: dict) -> list[str]:
+    """The CSV: BOM, formula-like cells neutralised, numbers kept; the GeoJSON: values exactly as read."""
+    import csv
+
+    problems = []
+    if not data.startswith(b"\xef\xbb\xbf"):
+        problems.append("the CSV has no UTF-8 byte-order mark")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    if case.checks.get("csv_header") and case.checks["csv_header"] not in (rows[0] if rows else {}):
+        problems.append(f"CSV header {case.checks['csv_header']!r} missing: {list(rows[0]) if rows else []}")
+    for col, want in case.checks.get("csv_cells", {}).items():
+        have = [r.get(col) for r in rows]
+        if have != want:
+            problems.append(f"CSV column {col!r}: expected {want}, got {have}")
+    if "crs" in doc:
+        problems.append("the GeoJSON has a crs member (RFC 7946 has none)")
+    for col, want in case.checks.get("geojson_values", {}).items():
+        have = [f["properties"].get(col) for f in doc.get("features", [])]
+        if have != want:
+            problems.append(f"GeoJSON property {col!r}: expected {want}, got {have}")
     return problems
 
 
