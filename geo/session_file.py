@@ -25,13 +25,11 @@ from pathlib import PurePosixPath, PureWindowsPath
 from geo.errors import AtlasError, FileTooLarge, UnsupportedFile
 from geo.io import check_zip
 from geo.settings import setting
+from geo.story import VIEW_PARAMS  # the page-address parameters a view is made of: one list for stories and sessions
 
 FORMAT = "neighbourhood-renewal-atlas-session"
 VERSION = 1
 ROLES = ("lsoa", "table", "district")
-# The page-address parameters a view is made of (ui/permalink.py and the rule/target links).
-VIEW_PARAMS = ("data", "view", "measure", "show", "summary", "districts", "scheme", "k", "palette", "column", "rule",
-               "target")
 MAX_SETTINGS_BYTES = 200_000
 MAX_NAME = 200
 
