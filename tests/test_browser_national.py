@@ -13,29 +13,14 @@ import json
 import pytest
 
 from tests import test_browser as tb
-from tests.test_browser import ARTIFACTS, _eval, choose_select, running_app, screenshot, sidebar, wait_for, wait_idle
+from tests.test_browser import ARTIFACTS, _eval, choose_select, screenshot, sidebar, wait_for, wait_idle
 
-browser, session = tb.browser, tb.session  # the same fixtures as the other browser tests
+# The same fixtures as the other browser tests: the app on an IoD2019 pack built through the loopback mirror.
+browser, session, national_app = tb.browser, tb.session, tb.iod2019_app
 
 pytestmark = pytest.mark.browser
 
 PAINTED = "window.atlasLayer && window.atlasLayer.count && window.atlasLayer.count() > 0 && window.atlasPainted > 0"
-
-
-@pytest.fixture(scope="module")
-def national_app(tmp_path_factory):
-    from geo.packs import fetch_release
-    from tests.iod2025_fixture import serve_iod2019, shared_data_available
-    from tests.mirror import Mirror
-
-    if not shared_data_available():
-        pytest.skip("real open data not present (set ATLAS_SHARED_DATA)")
-    packs = tmp_path_factory.mktemp("packs_national")
-    with Mirror() as mirror:
-        serve_iod2019(mirror)
-        fetch_release("iod2019", packs, mirror=mirror.url)
-    with running_app({"ATLAS_PACKS_DIR": str(packs)}, log_path=ARTIFACTS / "streamlit_national.log") as url:
-        yield url
 
 
 @pytest.fixture(scope="module")
