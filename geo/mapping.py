@@ -94,8 +94,8 @@ def _geometry_json(geoms: gpd.GeoSeries, precision: int) -> list[dict | None]:
 
 def _features(gdf: gpd.GeoDataFrame, spec: MapSpec, classification: Classification, formatted: list[list[str]],
               precision: int, label_at: list | None = None) -> list[dict]:
-    """GeoJSON features (lon/lat) with escaped name, code, class and tooltip values; rows without geometry skipped."""
-    gdf = gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf
+    """GeoJSON features of a lon/lat layer with escaped name, code, class and tooltip values; rows without
+    geometry skipped."""
     geoms = _geometry_json(gdf.geometry, precision)
     names = gdf[spec.name_column] if spec.name_column else gdf[spec.code_column]
     features = []
@@ -388,10 +388,11 @@ def build_choropleth(
     if canvas is None:
         canvas = len(gdf) >= int(setting("canvas_min_features"))
     tooltip_cols = [(spec.value_label, spec.value_column)] + list(spec.tooltip_columns)
+    # The SVG layer is sent in lon/lat: reproject once (the canvas layer's geometry is prepared apart).
+    wgs = None if canvas else (gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf)
     label_at = None
     if spec.value_labels and len(gdf) <= MAX_VALUE_LABELS and not canvas:
-        wgs = gdf.geometry.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf.geometry
-        points = shapely.point_on_surface(wgs.values)
+        points = shapely.point_on_surface(wgs.geometry.values)
         label_at = [None if p is None or p.is_empty else [round(p.y, 5), round(p.x, 5)] for p in points]
     legend_text = "; ".join(f"{lab}: {n} areas" for lab, n in zip(classification.labels, classification.counts))
     title = ""
@@ -413,9 +414,8 @@ def build_choropleth(
         minx, miny, maxx, maxy = layer.prepared.bounds
     else:
         formatted = [[escape_text(format_value(v)) for v in gdf[col].tolist()] for _, col in tooltip_cols]
-        layer = ChoroplethLayer({"type": "FeatureCollection", "features": _features(gdf, spec, classification,
+        layer = ChoroplethLayer({"type": "FeatureCollection", "features": _features(wgs, spec, classification,
                                                                                     formatted, precision, label_at)}, meta)
-        wgs = gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf
         minx, miny, maxx, maxy = wgs.total_bounds if len(gdf) else (-6, 49.8, 2, 55.9)
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=7, tiles=None,
                    control_scale=True, height=height, zoom_snap=0.25, fade_animation=False)
