@@ -38,7 +38,8 @@ import geopandas as gpd  # noqa: E402
 import numpy as np  # noqa: E402
 import shapely  # noqa: E402
 
-from bench.run import naive_page  # noqa: E402
+from bench.load import memory_mb, start_app, stop_app  # noqa: E402
+from bench.run import naive_page, timed  # noqa: E402
 from geo.assets import atlas_text, leaflet_dir  # noqa: E402
 from geo.classify import classify_values  # noqa: E402
 from geo.io import read_boundaries, read_table  # noqa: E402
@@ -207,15 +208,6 @@ def cold_build(layer: gpd.GeoDataFrame, spec: MapSpec, deciles: str | None, stor
     return json.loads(out.stdout.strip().splitlines()[-1])["seconds"]
 
 
-def timed(fn, repeats: int) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), out
-
-
 def atlas_build(layer, spec, deciles, store: Path) -> str:
     cls = classify_values(layer[spec.value_column], "national_deciles" if deciles else "quantiles", 10 if deciles else 5,
                           deciles=layer[deciles] if deciles else None)
@@ -306,21 +298,12 @@ class CountingProxy:
 
 
 def rss_mb(pid: int) -> float:
-    total = 0
-    for p in [pid] + [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]:
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS"):
-                    total += int(line.split()[1])
-        except OSError:
-            pass
-    return round(total / 1024, 1)
+    return round(memory_mb(pid).get("VmRSS", 0.0), 1)
 
 
 def app_case(browser, repeats: int) -> dict:
     """The real app on the IoD2019 pack: first national map, change of measure, of classes; memory per session."""
     from geo.packs import fetch_release
-    from tests.cases import app_healthy, free_port
     from tests.iod2025_fixture import serve_iod2019
     from tests.mirror import Mirror
 
@@ -328,22 +311,11 @@ def app_case(browser, repeats: int) -> dict:
     with Mirror() as mirror:
         serve_iod2019(mirror)
         fetch_release("iod2019", packs, mirror=mirror.url)
-    port = free_port()
-    log = open(packs / "streamlit.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true",
-                             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
-                            cwd=ROOT, env={**os.environ, "ATLAS_PACKS_DIR": str(packs)}, stdout=log,
-                            stderr=subprocess.STDOUT)
+    proc, app_url = start_app(packs / "streamlit.log", packs, watch_files=False)  # the load test's launcher
     out: dict = {}
     try:
-        deadline = time.monotonic() + 60
-        while not app_healthy(f"http://127.0.0.1:{port}"):
-            if time.monotonic() > deadline:
-                raise RuntimeError("streamlit did not start")
-            time.sleep(0.2)
         out["server_rss_idle_mb"] = rss_mb(proc.pid)
-        proxy = CountingProxy(port)
+        proxy = CountingProxy(int(app_url.rsplit(":", 1)[1]))
         url = f"http://127.0.0.1:{proxy.port}/?data=iod2019"
 
         def frame_of(page):
@@ -415,9 +387,7 @@ def app_case(browser, repeats: int) -> dict:
         time.sleep(5)
         out["server_rss_after_close_mb"] = rss_mb(proc.pid)
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
+        stop_app(proc)
     return out
 
 
