@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import errno
 import io
 import json
 
@@ -16,7 +15,7 @@ from shapely.geometry import MultiPolygon, Point, Polygon, box
 
 from geo.errors import AtlasError
 from geo.export import DiskFull, csv_bytes, geojson_bytes, neutralise_cell, write_atomic
-from tests.cases import squares
+from tests.cases import FillsUp, squares
 
 # (cell as the user's file had it, cell as written in the CSV)
 CELLS = [
@@ -144,26 +143,7 @@ def test_full_disk_names_disk_space_and_leaves_nothing(tmp_path, monkeypatch):
     target.write_bytes(b"previous complete export")
     real_fdopen = os.fdopen
 
-    class FillsUp:
-        def __init__(self, fh):
-            self.fh, self.written = fh, 0
-
-        def write(self, data):
-            if self.written + len(data) > 5000:  # the disk fills part-way
-                raise OSError(errno.ENOSPC, "No space left on device")
-            self.written += len(data)
-            return self.fh.write(data)
-
-        def __getattr__(self, name):
-            return getattr(self.fh, name)
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return self.fh.__exit__(*exc)
-
-    monkeypatch.setattr("geo.export.os.fdopen", lambda fd, mode: FillsUp(real_fdopen(fd, mode)))
+    monkeypatch.setattr("geo.export.os.fdopen", lambda fd, mode: FillsUp(real_fdopen(fd, mode), 5000))  # the disk fills part-way
     with pytest.raises(DiskFull) as err:
         write_atomic(target, b"x" * 20_000, chunk=1000)
     assert "disk space" in err.value.message and "Free some disk space" in err.value.hint

@@ -17,7 +17,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo.packs import PackError, download_file, fetch_release, list_packs, read_manifest, write_pack
-from tests.cases import REPO, geojson_bytes, squares
+from tests.cases import FillsUp, REPO, geojson_bytes, squares
 from tests.iod2025_fixture import serve_iod2019, shared_data_available
 from tests.mirror import Mirror
 
@@ -136,36 +136,12 @@ def test_the_app_does_not_offer_a_damaged_pack_and_says_why(pack_copy, monkeypat
 
 # ------------------------------------------------------------------ (c) a full disk
 
-class _FillsUp:
-    """A real file whose writes fail with ENOSPC once `room` bytes have been written (the disk fills part-way)."""
-
-    def __init__(self, fh, room: int):
-        self.fh, self.room = fh, room
-
-    def write(self, data):
-        if len(data) > self.room:
-            self.fh.write(data[: self.room])
-            self.room = 0
-            raise OSError(errno.ENOSPC, "No space left on device")
-        self.room -= len(data)
-        return self.fh.write(data)
-
-    def __getattr__(self, name):
-        return getattr(self.fh, name)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return self.fh.__exit__(*exc)
-
-
 def test_full_disk_during_a_download_leaves_nothing_to_resume_from(tmp_path, monkeypatch):
     data = b"LSOA code (2011),value\n" + b"E01000001,1.5\n" * 20_000
     with Mirror() as mirror:
         mirror.add_file("/media/file7.csv", data)
         dest = tmp_path / "file7.csv"
-        monkeypatch.setattr("geo.packs.open", lambda f, mode="r", *a, **k: _FillsUp(builtins.open(f, mode, *a, **k),
+        monkeypatch.setattr("geo.packs.open", lambda f, mode="r", *a, **k: FillsUp(builtins.open(f, mode, *a, **k),
                                                                                     50_000), raising=False)
         with pytest.raises(PackError) as err:
             download_file(f"{mirror.url}/media/file7.csv", dest, what="File 7")
@@ -277,7 +253,7 @@ def test_full_disk_on_a_cli_export_names_disk_space_and_keeps_the_old_file(tmp_p
     assert main(args) == 0 and out.stat().st_mode & 0o777 == 0o644
     before = out.read_bytes()
     real_fdopen = __import__("os").fdopen
-    monkeypatch.setattr("geo.export.os.fdopen", lambda fd, mode: _FillsUp(real_fdopen(fd, mode), 100_000))
+    monkeypatch.setattr("geo.export.os.fdopen", lambda fd, mode: FillsUp(real_fdopen(fd, mode), 100_000))
     assert main([*args, "--title", "another map"]) == 2
     err = capsys.readouterr().err
     assert "Not enough disk space to write map.html" in err and "Free some disk space" in err, err
