@@ -2,7 +2,9 @@
 
 The fact table `reference/nrf_2001.csv` maps each 2001 name to its district of December 2019 (the
 IoD2019 district set); districts abolished in 2009 map to the unitary authority that took them in.
-Later code changes (the 2023 mergers, the 2024 recodes) are followed through `geo.vintages`.
+Each row keeps the allocations read from Hansard (£m; blank = not read), its source and how well
+it is verified. Later code changes (the 2023 mergers, the 2024 recodes) are followed through
+`geo.vintages`.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from geo.errors import AtlasError
 from geo.vintages import successor_map
 
 TABLE = Path(__file__).parent / "reference" / "nrf_2001.csv"
-SOURCE = ("National Strategy for Neighbourhood Renewal (Social Exclusion Unit/DTLR, 2001); "
-          "codes from the ONS LAD December 2019 names and codes")
+SOURCE = ("National Strategy for Neighbourhood Renewal (Social Exclusion Unit/DTLR, 2001) and Hansard written answers "
+          "on NRF allocations (sources per row); codes from the ONS LAD December 2019 names and codes")
+ALLOCATIONS = {"2001-02": "alloc_2001_02_gbp_m", "2002-03": "alloc_2002_03_gbp_m", "2003-04": "alloc_2003_04_gbp_m"}
+VERIFICATION = ("primary table", "primary text", "secondary", "unverified")
 
 
 @lru_cache(maxsize=1)
@@ -27,14 +31,51 @@ def _read() -> pd.DataFrame:
     """The committed fact table with `today_code` added (read once)."""
     df = pd.read_csv(TABLE, dtype=str, keep_default_na=False)
     df["abolished_2009"] = df["abolished_2009"].str.lower().map({"true": True, "false": False}).astype(bool)
+    for column in ALLOCATIONS.values():
+        df[column] = pd.to_numeric(df[column].replace("", None), errors="raise").astype(float)
     latest = successor_map()
     df["today_code"] = df["lad19_code"].map(lambda c: latest.get(c, c))
     return df
 
 
 def nrf_2001() -> pd.DataFrame:
-    """The 88 NRF authorities of 2001: nrf_name, lad19_code, lad19_name, abolished_2009, note, today_code."""
+    """The 88 NRF authorities of 2001: names, 2019 codes, abolition, allocations (£m), verification, source, today_code."""
     return _read().copy()
+
+
+def verification_counts() -> dict[str, int]:
+    """How many of the 88 rows are verified how ("primary table", "primary text", "secondary", "unverified")."""
+    counts = _read()["verification"].value_counts()
+    return {v: int(counts.get(v, 0)) for v in VERIFICATION}
+
+
+def verification_sentence() -> str:
+    """The verification of the list in words, for the app and the command line."""
+    c = verification_counts()
+    return (f"Of the 88 NRF authorities of 2001, {c['primary table']} were read from a primary table of allocations "
+            f"(Hansard), {c['primary text']} from primary text without figures, {c['secondary']} from secondary "
+            f"sources only and {c['unverified']} are unverified (carried over from an earlier list); "
+            "the source of each is in the reference table.")
+
+
+def abolished_notes(district_codes: Iterable[str]) -> dict[str, str]:
+    """District code → what happened to the NRF authorities of 2001 that it took in when they were abolished.
+
+    "merged into County Durham (2009): Derwentside, Easington, Sedgefield, Wear Valley" — so that a
+    map or table never reads as if Easington itself lost its status.
+    """
+    present = _clean(district_codes)
+    direct = {old: new for old, (new, _, _) in successor_codes().items()}
+    out: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
+    for row in _read().itertuples():
+        if not row.abolished_2009:
+            continue
+        code = _place(row.lad19_code, present, direct)
+        if code is not None:
+            out.setdefault(code, []).append(row.nrf_name)
+            names[code] = row.lad19_name
+    return {code: f"{', '.join(v)} (NRF 2001) merged into {names[code]} (2009)" for code, v in sorted(out.items())}
 
 
 def _place(code: str, present: set[str], direct: dict[str, str]) -> str | None:

@@ -11,7 +11,16 @@ import pytest
 from geo.codes import GSS
 from geo.errors import AtlasError
 from geo.io import read_boundaries
-from geo.nrf import TABLE, nrf_2001, reference_codes, reference_summary
+from geo.nrf import (
+    ALLOCATIONS,
+    TABLE,
+    abolished_notes,
+    nrf_2001,
+    reference_codes,
+    reference_summary,
+    verification_counts,
+    verification_sentence,
+)
 from geo.vintages import successor_map
 from tests.cases import SHARED
 
@@ -42,7 +51,8 @@ def test_table_shape_and_codes() -> None:
     df = nrf_2001()
     assert len(df) == 88
     assert df.nrf_name.is_unique
-    assert list(df.columns) == ["nrf_name", "lad19_code", "lad19_name", "abolished_2009", "note", "today_code"]
+    assert list(df.columns) == ["nrf_name", "lad19_code", "lad19_name", "abolished_2009", "note", *ALLOCATIONS.values(),
+                                "verification", "source", "today_code"]
     for column in ("lad19_code", "today_code"):
         assert df[column].str.fullmatch(GSS.pattern).all()
         assert df[column].str[:3].isin(["E06", "E07", "E08", "E09"]).all()
@@ -51,6 +61,38 @@ def test_table_shape_and_codes() -> None:
     named = df.set_index("nrf_name")
     assert named.loc["Bristol", "lad19_name"] == "Bristol, City of"
     assert named.loc["Brighton & Hove", "lad19_name"] == "Brighton and Hove"
+    # The corrected list: Sefton and Luton in, Norwich and North East Lincolnshire out.
+    assert {"Sefton", "Luton"} <= set(df.nrf_name)
+    assert not {"Norwich", "North East Lincolnshire"} & set(df.nrf_name)
+    assert named.loc["Sefton", "lad19_code"] == "E08000014" and named.loc["Luton", "lad19_code"] == "E06000032"
+
+
+def test_allocations_and_verification() -> None:
+    df = nrf_2001().set_index("nrf_name")
+    assert df.loc["Hartlepool", list(ALLOCATIONS.values())].tolist() == [1.568, 2.353, 3.138]
+    assert df.loc["Birmingham", "alloc_2003_04_gbp_m"] == 22.043488
+    assert pd.isna(df.loc["Kirklees", "alloc_2003_04_gbp_m"])
+    # Every authority's three figures stand 2:3:4 where all three were read.
+    full = df.dropna(subset=list(ALLOCATIONS.values()))
+    assert len(full) == 18
+    ratio = full["alloc_2003_04_gbp_m"] / full["alloc_2001_02_gbp_m"]
+    assert ((ratio - 2).abs() < 0.01).all(), ratio[(ratio - 2).abs() >= 0.01]
+    assert df.loc["Kirklees", "verification"] == "unverified"
+    assert df.loc["Knowsley", "verification"] == "secondary"
+    assert df.loc["Hartlepool", "verification"] == "primary table"
+    assert df.loc["Walsall", "verification"] == "primary text"
+    counts = verification_counts()
+    assert sum(counts.values()) == 88
+    assert counts["primary table"] == int(df[list(ALLOCATIONS.values())].notna().any(axis=1).sum())
+    assert f"{counts['primary table']} were read from a primary table" in verification_sentence()
+    assert df["source"].str.strip().ne("").all()
+
+
+def test_abolished_districts_are_named_as_merged(codes19: list[str]) -> None:
+    notes = abolished_notes(codes19)
+    assert set(notes) == {DURHAM, CORNWALL, NORTHUMBERLAND}
+    assert notes[DURHAM] == "Derwentside, Easington, Sedgefield, Wear Valley (NRF 2001) merged into County Durham (2009)"
+    assert "Wansbeck" in notes[NORTHUMBERLAND] and "merged into Northumberland (2009)" in notes[NORTHUMBERLAND]
 
 
 def test_abolished_map_to_unitaries() -> None:
@@ -63,6 +105,7 @@ def test_abolished_map_to_unitaries() -> None:
         assert (df.loc[names, "lad19_name"] == name).all()
         assert df.loc[names, "note"].str.contains(name).all()
     assert (df.loc[~df.abolished_2009, "note"] == "").all()
+    assert df.loc["Easington", "note"] == "abolished 2009; merged into County Durham (2009)"
 
 
 def test_today_codes_follow_successors() -> None:
@@ -82,7 +125,8 @@ def test_table_is_a_copy() -> None:
 
 def test_csv_is_committed_plain() -> None:
     raw = pd.read_csv(TABLE, dtype=str, keep_default_na=False)
-    assert list(raw.columns) == ["nrf_name", "lad19_code", "lad19_name", "abolished_2009", "note"]
+    assert list(raw.columns) == ["nrf_name", "lad19_code", "lad19_name", "abolished_2009", "note", *ALLOCATIONS.values(),
+                                 "verification", "source"]
     assert set(raw.abolished_2009) == {"true", "false"}
 
 
@@ -129,15 +173,20 @@ def test_cross_check_with_shared_list() -> None:
     assert (merged._merge == "both").all(), merged.loc[merged._merge != "both", "nrf_name"].tolist()
     assert (merged.lad19_code == merged.lad19cd).all()
     assert (merged.abolished_2009_x == merged.abolished_2009_y.str.lower().eq("true")).all()
+    assert (merged.source_x == merged.source_y.str.strip()).all()
+    for column in ALLOCATIONS.values():
+        theirs = pd.to_numeric(merged[f"{column}_y"])
+        mine = merged[f"{column}_x"]
+        assert ((mine == theirs) | (mine.isna() & theirs.isna())).all(), column
 
 
 def test_helper_script_reproduces_csv(tmp_path) -> None:
     lookup = SHARED / "lookups" / "lookup_ltla19_region19.csv"
-    if not lookup.is_file():
-        pytest.skip(f"2019 district names and codes not present at {lookup}")
+    if not lookup.is_file() or not SHARED_NRF.is_file():
+        pytest.skip(f"2019 district names and codes or the NRF list not present under {SHARED}")
     out = tmp_path / "nrf.csv"
     script = TABLE.with_name("make_nrf_2001.py")
-    subprocess.run([sys.executable, str(script), str(lookup), str(out)], check=True, capture_output=True)
+    subprocess.run([sys.executable, str(script), str(SHARED_NRF), str(lookup), str(out)], check=True, capture_output=True)
     assert out.read_text(encoding="utf-8") == TABLE.read_text(encoding="utf-8")
 
 
