@@ -87,7 +87,7 @@ def build(authorities: list[dict[str, str]], districts: dict[str, str]) -> list[
         if abolished and districts[code] != ABOLISHED_2009[a["nrf_name"]]:
             sys.exit(f"{a['nrf_name']!r}: placed in {districts[code]}, not {ABOLISHED_2009[a['nrf_name']]}")
         allocations = {k: a.get(k, "") for k in ALLOCATIONS}
-        for k, v in allocations.items():
+        for v in allocations.values():
             if v:
                 float(v)  # a figure that is not a number stops the build
         note = f"abolished 2009; merged into {districts[code]} (2009)" if abolished else ""
