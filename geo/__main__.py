@@ -10,12 +10,6 @@ from pathlib import Path
 from geo.errors import AtlasError
 from geo.export import write_atomic
 
-FILE7_DISTRICT = "Local Authority District code (2019)"
-FILE7_SCORE = "Index of Multiple Deprivation (IMD) Score"
-FILE7_RANK = "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)"
-FILE7_POPULATION = "Total population: mid 2015 (excluding prisoners)"
-
-
 def _join(args: argparse.Namespace) -> int:
     from geo.io import ReadNotes, read_boundaries, read_table
     from geo.join import JoinBlockedWithReport, join_across_vintages
@@ -39,21 +33,52 @@ def _join(args: argparse.Namespace) -> int:
 
 
 def _summarise(args: argparse.Namespace) -> int:
+    from geo.catalogue import ReleaseLayout, measures, recognise_release
     from geo.io import parse_numbers, read_table
-    from geo.summaries import summarise_districts
+    from geo.summaries import summarise_release
 
     table = read_table(args.lsoa_table)
-    for col in (args.district, args.score, args.rank, args.population):
-        if col not in table.columns:
-            raise AtlasError(f"The table has no column '{col}'.",
-                             "Name the columns with --district/--score/--rank/--population. "
-                             f"Columns found: {', '.join(map(str, table.columns[:12]))} …")
-    for col in (args.score, args.rank, args.population):
+    headers = [str(c) for c in table.columns]
+    named = {k: getattr(args, k) for k in ("district", "score", "rank", "population") if getattr(args, k)}
+    layout = recognise_release(headers)
+    if named:
+        # Columns named by hand: the IMD summaries of those columns (the other measures as recognised, if any).
+        for col in named.values():
+            if col not in table.columns:
+                raise AtlasError(f"The table has no column '{col}'.",
+                                 "Name the columns with --district/--score/--rank/--population. "
+                                 f"Columns found: {', '.join(headers[:12])} …")
+        base = layout or ReleaseLayout("a table with columns named on the command line", "", "", None, {}, {}, {}, 0)
+        missing = [k for k in ("district", "score", "rank", "population") if k not in named and not {
+            "district": base.district_column, "score": base.scores.get("imd"), "rank": base.ranks.get("imd"),
+            "population": base.populations.get("pop_total")}[k]]
+        if missing:
+            raise AtlasError(f"Cannot tell which column holds the {', '.join(missing)}.",
+                             f"Name it with {' '.join('--' + m for m in missing)}.")
+        layout = ReleaseLayout(
+            base.release, base.lsoa_column, named.get("district", base.district_column), base.district_name_column,
+            {**base.populations, **({"pop_total": named["population"]} if "population" in named else {})},
+            {**base.scores, **({"imd": named["score"]} if "score" in named else {})},
+            {**base.ranks, **({"imd": named["rank"]} if "rank" in named else {})}, base.n_national)
+    if layout is None:
+        raise AtlasError(
+            "This table is not a recognised IoD LSOA table.",
+            "Use the IoD2019 or IoD2025 File 7 as published (headers 'LSOA code (2011)' / 'LSOA code (2021)' and "
+            "'Local Authority District code (2019)' / '(2024)'), the snake_case all-scores table (lsoa11cd, lad19cd), "
+            "or name the columns with --district/--score/--rank/--population.")
+    n_national = args.national_lsoas or layout.n_national or len(table)
+    layout = ReleaseLayout(layout.release, layout.lsoa_column, layout.district_column, layout.district_name_column,
+                           layout.populations, layout.scores, layout.ranks, n_national)
+    wanted = [*layout.populations.values(), *layout.scores.values(), *layout.ranks.values()]
+    for col in dict.fromkeys(wanted):
         table[col] = parse_numbers(table[col])[0]
-    out = summarise_districts(table, args.district, args.score, args.rank, args.population,
-                              n_national=args.national_lsoas)
-    write_atomic(args.out, out.drop(columns=["lsoa_count", "population"]).to_csv(index=False, float_format="%.6f").encode())
-    print(f"Wrote {len(out):,} district summaries to {args.out}")
+    out = summarise_release(table, layout, measures())
+    write_atomic(args.out, out.to_csv(index=False, float_format="%.6f").encode())
+    done = [m["label"] for m in measures() if m["id"] in layout.scores and m["id"] in layout.ranks]
+    print(f"Read {args.lsoa_table} as {layout.release}: {len(table):,} LSOAs, ranks out of {n_national:,}; "
+          f"weights {', '.join(f'{k} = {v!r}' for k, v in layout.populations.items())}.", file=sys.stderr)
+    print(f"Wrote {len(out):,} district summaries ({', '.join(done)}; each measure with its rank, "
+          f"1 = most deprived) to {args.out}")
     return 0
 
 
@@ -116,10 +141,19 @@ def _data(args: argparse.Namespace) -> int:
 
 
 def _eligibility(args: argparse.Namespace) -> int:
-    from geo.catalogue import measures
-    from geo.eligibility import Formula, allocate, compare_with_reference, evaluate_rule, parse_rule
+    from geo.catalogue import measures, recognise_release
+    from geo.codes import district_year
+    from geo.eligibility import (
+        Formula,
+        allocate,
+        compare_with_reference,
+        evaluate_rule,
+        parse_rule,
+        reconcile_allocations,
+        recovery,
+    )
     from geo.io import read_table
-    from geo.nrf import reference_codes
+    from geo.nrf import abolished_notes, reference_codes, verification_sentence
     from geo.packs import list_packs, read_manifest
     from geo.views import measure_frame, prepare_table
 
@@ -141,21 +175,50 @@ def _eligibility(args: argparse.Namespace) -> int:
     table = evaluate_rule(rule, frames, ind.n_national(), names, labels).table
     if not table["eligible"].any():
         raise AtlasError(f"No district is eligible under '{rule.name}'.", "Loosen a threshold or change the rule.")
-    formula = Formula(args.pot, args.percent, not args.population_only, args.floor, args.ceiling)
-    table = allocate(table, frames.get("imd", next(iter(frames.values()))), formula, ind.n_national())
+    if args.population_only and args.weight_by_score:
+        raise AtlasError("--population-only and --weight-by-score contradict each other.", "Give one of them.")
+    formula = Formula(args.pot, args.percent, bool(args.weight_by_score), args.floor, args.ceiling)
+    imd = frames.get("imd", next(iter(frames.values())))
+    table = allocate(table, imd, formula, ind.n_national())
+    layout = recognise_release([str(c) for c in ind.frame.columns])
+    release = layout.release if layout else str(table_path)
+    rec = reconciliation = None
     try:
-        table = compare_with_reference(table, reference_codes(table["district_code"].tolist()))
-        versus = table["status"].value_counts().to_dict()
-    except AtlasError:
-        versus = {}
+        reference = reference_codes(table["district_code"].tolist())
+    except AtlasError as exc:
+        reference = None
+        print(f"note: no comparison with the NRF 88: {exc.message}", file=sys.stderr)
+    if reference is not None:
+        table = compare_with_reference(table, reference, abolished_notes(table["district_code"].tolist()))
+        rec = recovery(table)
+        reconciliation = reconcile_allocations(imd, formula, ind.n_national(), reference, names, release)
     out = table.rename(columns={"district_code": "code"})
     out["reasons"] = out["reasons"].fillna("")
     columns = ["code", "name", "eligible", "reasons", "allocation", "allocation_per_head"]
-    write_atomic(args.out, out[columns + [c for c in ("status",) if c in out]].to_csv(index=False, float_format="%.2f")
-                 .encode())
-    print(f"{int(table['eligible'].sum())} of {len(table)} districts eligible under '{rule.name}'; "
-          f"£{table['allocation'].sum():,.2f} allocated. " + (f"Against the NRF 88: {versus}." if versus else ""))
+    extra = [c for c in ("status", "reference", "reference_note") if c in out]
+    write_atomic(args.out, out[columns + extra].to_csv(index=False, float_format="%.2f").encode())
+    vintage = district_year(table["district_code"])
+    of = f"districts of {vintage}" if vintage else "districts"
+    print(f"{int(table['eligible'].sum())} of {len(table)} {of} eligible under '{rule.name}' on {release}; "
+          f"£{table['allocation'].sum():,.2f} allocated.")
+    if rule.source:
+        print(f"Rule source: {rule.source}")
     print(formula.describe())
+    if rec is not None:
+        counts = table["status"].value_counts().to_dict()
+        print(f"Against the NRF 2001 list: the rule recovers {rec.districts_recovered} of the {rec.districts} {of} "
+              f"that hold the 88 authorities ({rec.authorities_recovered} of {rec.authorities} authorities of 2001).")
+        print("Status by district: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + ".")
+        print(f"Missed ({len(rec.missed)}): {', '.join(rec.missed) or 'none'}.")
+        print(f"Added ({len(rec.added)}): {', '.join(rec.added) or 'none'}.")
+        for note in table.loc[table["reference_note"] != "", "reference_note"]:
+            print(f"Abolished 2009: {note}.")
+        print(verification_sentence())
+    if reconciliation is not None:
+        print(reconciliation.sentence())
+        if args.reconciliation:
+            write_atomic(args.reconciliation, reconciliation.table.to_csv(index=False, float_format="%.6f").encode())
+            print(f"Wrote the reconciliation ({reconciliation.compared} districts) to {args.reconciliation}")
     return 0
 
 
@@ -240,13 +303,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_join)
 
     p = sub.add_parser("summarise", help="district summaries (MHCLG method) from an LSOA table")
-    p.add_argument("lsoa_table")
-    p.add_argument("--district", default=FILE7_DISTRICT)
-    p.add_argument("--score", default=FILE7_SCORE)
-    p.add_argument("--rank", default=FILE7_RANK)
-    p.add_argument("--population", default=FILE7_POPULATION)
+    p.add_argument("lsoa_table", help="IoD2019/IoD2025 File 7 as published, or the snake_case all-scores table")
+    p.add_argument("--district", help="district code column (default: recognised from the headers)")
+    p.add_argument("--score", help="IMD score column (default: recognised)")
+    p.add_argument("--rank", help="IMD rank column (default: recognised)")
+    p.add_argument("--population", help="total population column (default: recognised)")
     p.add_argument("--national-lsoas", type=int, default=None,
-                   help="LSOAs the ranks are out of (default: rows in the table; 32844 for IoD2019)")
+                   help="LSOAs the ranks are out of (default: by the LSOA vintage: 32844 for 2011, 33755 for 2021)")
     p.add_argument("--out", required=True)
     p.set_defaults(func=_summarise)
 
@@ -271,7 +334,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--packs", help="packs folder (default: $ATLAS_PACKS_DIR or ./packs)")
     p.add_argument("--pot", type=float, default=900_000_000.0, help="£ to split (default 900,000,000)")
     p.add_argument("--percent", type=float, default=10.0, help="LSOAs in the most deprived PERCENT%% count")
-    p.add_argument("--population-only", action="store_true", help="weight by population only, not population × score")
+    p.add_argument("--population-only", action="store_true",
+                   help="a standard amount per head of population in the most deprived LSOAs (the NRF method; default)")
+    p.add_argument("--weight-by-score", action="store_true",
+                   help="weight that population by IMD score (an alternative, not the NRF method)")
+    p.add_argument("--reconciliation", help="also write the reconciliation with the actual NRF allocations (CSV)")
     p.add_argument("--floor", type=float, default=0.0, help="minimum £ per eligible district")
     p.add_argument("--ceiling", type=float, default=0.0, help="maximum £ per eligible district (0 = none)")
     p.add_argument("--out", required=True)

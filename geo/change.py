@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from geo.codes import normalise_codes
-from geo.summaries import rank_summaries, summarise_districts
+from geo.summaries import district_figures
 from geo.vintages import successor_map
 
 CAVEAT = ("Ranks and deciles are relative: a change shows an area's position against all others, not an absolute "
@@ -58,8 +58,8 @@ def district_change(old_lsoas: pd.DataFrame, new_lsoas: pd.DataFrame, old_n: int
     """
     old = old_lsoas.assign(district=to_current_districts(old_lsoas["district"]))
     new = new_lsoas.assign(district=to_current_districts(new_lsoas["district"]))
-    s_old = rank_summaries(summarise_districts(old, "district", "score", "rank", "population", n_national=old_n))
-    s_new = rank_summaries(summarise_districts(new, "district", "score", "rank", "population", n_national=new_n))
+    s_old = district_figures(old, old_n).reset_index()
+    s_new = district_figures(new, new_n).reset_index()
     both = s_old.merge(s_new, on="district_code", suffixes=("_old", "_new"), how="outer", indicator=True)
     both["in"] = both.pop("_merge").map({"both": "both", "left_only": "older only", "right_only": "newer only"})
     both["average_score_change"] = both["average_score_new"] - both["average_score_old"]

@@ -133,3 +133,10 @@ def detect_vintage(codes: pd.Series, level: str) -> str:
             return f"District codes of {high} or earlier"
         return f"District codes of {low}" if low == high else f"District codes of {low}–{high}"
     return "not known for this level"
+
+
+def district_year(codes: pd.Series | list[str]) -> str:
+    """'2019', '2024' …: the district code vintage a set of district codes is of, or '' when the codes cannot tell."""
+    clean = normalise_codes(pd.Series(list(codes), dtype="string"))[0]
+    found = re.search(r"District codes of (\d{4})", detect_vintage(clean, "District"))
+    return found.group(1) if found else ""

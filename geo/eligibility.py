@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geo.catalogue import summaries
+from geo.catalogue import summaries, summaries_for
 from geo.errors import AtlasError
-from geo.summaries import rank_summaries, summarise_districts
+from geo.summaries import district_figures
 
 KINDS = ("top_n", "share_in_most_deprived", "score_at_least", "count_in_most_deprived")
 PRESETS = Path(__file__).resolve().parent / "reference" / "rules"
@@ -62,6 +62,7 @@ class Rule:
     conditions: tuple[Condition, ...]
     combine: str = "any"
     description: str = ""
+    source: str = ""
 
     def describe(self, labels: dict[str, str]) -> str:
         joiner = " OR " if self.combine == "any" else " AND "
@@ -72,6 +73,8 @@ class Rule:
         lines = [f"name = {_toml_str(self.name)}", f"combine = {_toml_str(self.combine)}"]
         if self.description:
             lines.append(f"description = {_toml_str(self.description)}")
+        if self.source:
+            lines.append(f"source = {_toml_str(self.source)}")
         for c in self.conditions:
             lines += ["", "[[condition]]", f"kind = {_toml_str(c.kind)}", f"domain = {_toml_str(c.domain)}"]
             if c.kind == "top_n":
@@ -129,6 +132,12 @@ def parse_rule(text: str, known_domains: tuple[str, ...] = ()) -> Rule:
             if not cond.measures or unknown:
                 raise AtlasError(f"Condition {i}: unknown district measure(s) {unknown or '(none given)'}.",
                                  f"Use any of: {', '.join(sorted(summary_ids))}.")
+            published = {e["id"] for e in summaries_for(domain)}
+            unpublished = [m for m in cond.measures if m not in published]
+            if unpublished:
+                raise AtlasError(f"Condition {i}: {', '.join(unpublished)} is not a district measure of {domain!r}.",
+                                 f"For {domain!r} use any of: {', '.join(sorted(published))} "
+                                 "(the scale is published for income and employment only).")
             if cond.n < 1:
                 raise AtlasError(f"Condition {i}: n = {cond.n} selects nobody.", "Use n of 1 or more.")
         if kind in ("share_in_most_deprived", "count_in_most_deprived") and not 0 < cond.percent <= 100:
@@ -139,7 +148,8 @@ def parse_rule(text: str, known_domains: tuple[str, ...] = ()) -> Rule:
         if kind == "count_in_most_deprived" and cond.at_least < 0:
             raise AtlasError(f"Condition {i}: a negative count is impossible.", "Use 0 or more.")
         conditions.append(cond)
-    return Rule(str(doc.get("name", "Unnamed rule")), tuple(conditions), combine, str(doc.get("description", "")))
+    return Rule(str(doc.get("name", "Unnamed rule")), tuple(conditions), combine, str(doc.get("description", "")),
+                str(doc.get("source", "")))
 
 
 def presets() -> dict[str, Rule]:
@@ -164,15 +174,6 @@ class Eligibility:
     @property
     def eligible_codes(self) -> list[str]:
         return sorted(self.table.loc[self.table["eligible"], "district_code"])
-
-
-def district_figures(lsoas: pd.DataFrame, n_national: int) -> pd.DataFrame:
-    """MHCLG summaries and ranks, plus LSOA counts by national percentile, for one domain.
-
-    `lsoas` has columns district, score, rank, population (one row per LSOA of the release).
-    """
-    out = rank_summaries(summarise_districts(lsoas, "district", "score", "rank", "population", n_national))
-    return out.set_index("district_code")
 
 
 def _percentile_counts(lsoas: pd.DataFrame, percent: float, n_national: int) -> pd.DataFrame:
@@ -206,8 +207,10 @@ def evaluate_rule(rule: Rule, lsoas_by_domain: dict[str, pd.DataFrame], n_nation
                 ranks = fig[f"{measure}_rank"].astype("Float64")
                 hit = (ranks <= cond.n).fillna(False).to_numpy(dtype=bool)
                 for j in np.flatnonzero(hit):
+                    value = fig[measure].iloc[j]
+                    shown = f"{value:,.0f} people" if measure == "scale" else f"value {value:.3f}"
                     reasons[j].append(f"{dom} {_lower_first(_SUMMARY_LABELS[measure])}: {int(ranks.iloc[j])} of {total} "
-                                      f"(value {fig[measure].iloc[j]:.3f}; top {cond.n})")
+                                      f"({shown}; top {cond.n})")
                 met |= hit
         elif cond.kind == "score_at_least":
             values = fig["average_score"]
@@ -239,33 +242,107 @@ def evaluate_rule(rule: Rule, lsoas_by_domain: dict[str, pd.DataFrame], n_nation
     return Eligibility(result, rule, figures)
 
 
-def compare_with_reference(result: pd.DataFrame, reference: dict[str, list[str]]) -> pd.DataFrame:
-    """Add `reference` (NRF 2001 names the district stands for) and `status` against it."""
+STATUSES = ("not eligible", "no longer eligible", "successor not eligible", "newly eligible", "successor eligible",
+            "stays eligible")
+
+
+def compare_with_reference(result: pd.DataFrame, reference: dict[str, list[str]],
+                           merged: dict[str, str] | None = None) -> pd.DataFrame:
+    """Add `reference` (NRF 2001 names the district stands for), `status` against it and `reference_note`.
+
+    `merged` (from `geo.nrf.abolished_notes`) names the districts that stand only for NRF authorities
+    abolished in 2009: their status is "successor eligible" / "successor not eligible", with the note
+    saying what happened ("Easington … merged into County Durham (2009)"), never a plain "no longer eligible".
+    """
     out = result.copy()
+    merged = merged or {}
     out["reference"] = out["district_code"].map(lambda c: ", ".join(reference.get(c, [])))
     in_ref = out["district_code"].isin(list(reference))
+    successor = out["district_code"].isin(list(merged))
     out["status"] = np.select(
-        [out["eligible"] & in_ref, out["eligible"] & ~in_ref, ~out["eligible"] & in_ref],
-        ["stays eligible", "newly eligible", "no longer eligible"], "not eligible")
+        [out["eligible"] & successor, ~out["eligible"] & successor,
+         out["eligible"] & in_ref, out["eligible"] & ~in_ref, ~out["eligible"] & in_ref],
+        ["successor eligible", "successor not eligible", "stays eligible", "newly eligible", "no longer eligible"],
+        "not eligible")
+    notes = out["district_code"].map(lambda c: merged.get(c, ""))
+    out["reference_note"] = np.where(
+        notes != "", notes + np.where(out["eligible"], "; the successor is eligible under this rule",
+                                      "; the successor is not eligible under this rule"), "")
     return out
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """How much of the NRF 2001 list a rule recovers on one release: authorities of 2001 and districts of the release."""
+
+    authorities: int              # 88
+    authorities_recovered: int
+    districts: int                # the release's districts the 88 fall in (84 of 2019)
+    districts_recovered: int
+    eligible: int                 # districts eligible under the rule
+    missed: list[str]             # NRF districts not eligible, "Name (2001 names)"
+    added: list[str]              # eligible districts that were not NRF 2001
+
+    def sentence(self, vintage: str = "") -> str:
+        """The recovery in words, counts labelled by what they count."""
+        of = f"districts of {vintage}" if vintage else "districts"
+        return (f"{self.eligible} {of} eligible. The rule recovers {self.districts_recovered} of the "
+                f"{self.districts} {of} that hold the 88 NRF authorities of 2001 "
+                f"({self.authorities_recovered} of the {self.authorities} authorities); "
+                f"missed {len(self.missed)}, added {len(self.added)}.")
+
+
+def recovery(compared: pd.DataFrame) -> Recovery:
+    """Recovery counts and lists from a `compare_with_reference` table."""
+    ref = compared[compared["reference"] != ""]
+    hit = ref[ref["eligible"]]
+    n_auth = int(ref["reference"].str.split(", ").str.len().sum())
+    n_hit = int(hit["reference"].str.split(", ").str.len().sum()) if len(hit) else 0
+
+    def named(rows: pd.DataFrame, with_reference: bool) -> list[str]:
+        out = []
+        for r in rows.sort_values("name").itertuples():
+            label = str(r.name)
+            if with_reference and r.reference and r.reference != label:
+                label += f" ({r.reference})"
+            out.append(label)
+        return out
+
+    return Recovery(n_auth, n_hit, len(ref), len(hit), int(compared["eligible"].sum()),
+                    named(ref[~ref["eligible"]], True), named(compared[compared["eligible"] & (compared["reference"] == "")],
+                                                              False))
 
 
 # ------------------------------------------------------------------ allocation
 
 @dataclass(frozen=True)
 class Formula:
-    """Split a pot by population in the most deprived LSOAs, weighted by how deprived they are."""
+    """Split a pot by the population living in the most deprived LSOAs nationally: the NRF method by default.
+
+    The NRF of 2001 gave "a standard amount per head of population living in the 10 per cent most
+    deprived wards nationally" (HC Deb 26 Nov 2001 cc610-1W); here LSOAs stand for the wards of 1998.
+    Weighting that population by IMD score is an alternative, not the NRF's method.
+    """
 
     pot: float = 900_000_000.0
     percent: float = 10.0          # LSOAs in the most deprived `percent`% nationally count
-    weight_by_score: bool = True   # each such LSOA's population × its score (else population only)
+    weight_by_score: bool = False  # each such LSOA's population × its score (not the NRF method)
     floor: float = 0.0             # minimum £ per eligible district
     ceiling: float = 0.0           # maximum £ per eligible district (0 = none)
 
+    @property
+    def is_nrf_method(self) -> bool:
+        return not self.weight_by_score and self.percent == 10.0
+
     def describe(self) -> str:
-        what = "population × IMD score" if self.weight_by_score else "population"
-        words = (f"£{self.pot:,.0f} split across eligible districts in proportion to the {what} of their LSOAs in the "
-                 f"most deprived {self.percent:g}% nationally")
+        if self.weight_by_score:
+            words = (f"£{self.pot:,.0f} split across eligible districts in proportion to the population × IMD score "
+                     f"of their LSOAs in the most deprived {self.percent:g}% nationally (not the NRF method)")
+        else:
+            words = (f"£{self.pot:,.0f} split across eligible districts as a standard amount per head of population "
+                     f"living in the most deprived {self.percent:g}% of LSOAs nationally"
+                     + (" (the NRF method of 2001, which counted the most deprived 10% of wards)"
+                        if self.is_nrf_method else ""))
         if self.floor:
             words += f"; every eligible district gets at least £{self.floor:,.0f}"
         if self.ceiling:
@@ -330,3 +407,80 @@ def _split_pence(total: int, basis: np.ndarray, formula: Formula, k: int) -> np.
         fixed[idx[low | high]] = True
     raise AtlasError("The floor and ceiling cannot both be met.", "Widen the range between them.")
 
+
+
+# ------------------------------------------------------------------ reconciliation with the NRF allocations
+
+@dataclass
+class Reconciliation:
+    """The formula's allocation to the NRF 2001 districts beside the actual NRF allocations, both as shares of their pots."""
+
+    table: pd.DataFrame   # per compared district: name, authorities, year used, actual £m and share, atlas £ and share
+    pearson: float
+    spearman: float
+    release: str
+
+    @property
+    def compared(self) -> int:
+        return len(self.table)
+
+    def sentence(self) -> str:
+        """The comparison in words, with the largest differences."""
+        if self.table.empty:
+            return "No NRF district has a known allocation to compare with."
+        t = self.table.sort_values("ratio")
+        low = ", ".join(f"{r.name} {r.ratio:.0%}" for r in t.head(3).itertuples())
+        high = ", ".join(f"{r.name} {r.ratio:.0%}" for r in t.tail(3).iloc[::-1].itertuples())
+        return (f"Against the actual NRF allocations of {self.compared} districts whose figures are known, this "
+                f"formula's shares correlate {self.pearson:.2f} (Pearson) and {self.spearman:.2f} by rank (Spearman). "
+                f"Furthest below their actual share: {low}; furthest above: {high} (atlas share as % of actual). "
+                f"The 2001 data were the wards of 1998 and the Indices of Deprivation 2000; this is {self.release} "
+                "on LSOAs, so the two cannot agree exactly.")
+
+
+def reconcile_allocations(lsoas: pd.DataFrame, formula: Formula, n_national: int, reference: dict[str, list[str]],
+                          names: dict[str, str], release: str) -> Reconciliation:
+    """Allocate the pot by `formula` to the districts holding the NRF 88 and compare with the allocations read from Hansard.
+
+    A district is compared only when every NRF authority in it has a figure (County Durham needs all
+    four of its 2001 districts). An authority's share of its year's pot (£200m, £300m, £400m in
+    2001–02, 2002–03, 2003–04: the 2:3:4 of £900m) is the same whichever year was read, so the latest
+    year read is used.
+    """
+    from scipy.stats import pearsonr, spearmanr
+
+    from geo.nrf import ALLOCATIONS, POTS, nrf_2001
+
+    frame = pd.DataFrame({"district_code": sorted(reference)})
+    frame["name"] = frame["district_code"].map(lambda c: str(names.get(c, c)))
+    frame["eligible"] = True
+    frame["population"] = 0.0
+    ours = allocate(frame, lsoas, formula, n_national).set_index("district_code")["allocation"]
+    authorities = nrf_2001().set_index("nrf_name")
+    rows = []
+    for code, members in reference.items():
+        shares, years = [], []
+        for name in members:
+            known = [(year, authorities.loc[name, col]) for year, col in ALLOCATIONS.items()
+                     if pd.notna(authorities.loc[name, col])]
+            if not known:
+                break
+            year, amount = known[-1]
+            shares.append(amount * 1e6 / POTS[year])
+            years.append(year)
+        else:
+            actual_share = float(sum(shares))
+            atlas_share = float(ours.get(code, 0.0)) / formula.pot
+            rows.append({"district_code": code, "name": str(names.get(code, code)), "nrf_authorities": ", ".join(members),
+                         "year_read": ", ".join(sorted(set(years))), "actual_share": actual_share,
+                         "atlas_allocation": float(ours.get(code, 0.0)), "atlas_share": atlas_share,
+                         "ratio": atlas_share / actual_share if actual_share else float("nan")})
+    table = pd.DataFrame(rows, columns=["district_code", "name", "nrf_authorities", "year_read", "actual_share",
+                                        "atlas_allocation", "atlas_share", "ratio"])
+    table = table.sort_values("name").reset_index(drop=True)
+    if len(table) >= 3:
+        pearson = float(pearsonr(table["atlas_share"], table["actual_share"]).statistic)
+        spearman = float(spearmanr(table["atlas_share"], table["actual_share"]).statistic)
+    else:
+        pearson = spearman = float("nan")
+    return Reconciliation(table, pearson, spearman, release)

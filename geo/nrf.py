@@ -23,6 +23,8 @@ TABLE = Path(__file__).parent / "reference" / "nrf_2001.csv"
 SOURCE = ("National Strategy for Neighbourhood Renewal (Social Exclusion Unit/DTLR, 2001) and Hansard written answers "
           "on NRF allocations (sources per row); codes from the ONS LAD December 2019 names and codes")
 ALLOCATIONS = {"2001-02": "alloc_2001_02_gbp_m", "2002-03": "alloc_2002_03_gbp_m", "2003-04": "alloc_2003_04_gbp_m"}
+# The NRF pot of each year, £: £900m over 2001–04 in the 2:3:4 ratio every authority's figures stand in.
+POTS = {"2001-02": 200_000_000.0, "2002-03": 300_000_000.0, "2003-04": 400_000_000.0}
 VERIFICATION = ("primary table", "primary text", "secondary", "unverified")
 
 

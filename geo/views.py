@@ -12,12 +12,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.catalogue import Column, find_population_column, measures, recognise_columns
+from geo.catalogue import Column, find_population_column, measure_entry, measures, recognise_columns
 from geo.codes import GSS, detect_level, detect_vintage, normalise_codes
 from geo.errors import AtlasError
 from geo.io import parse_numbers
 from geo.join import CODE, guess_code_column
-from geo.summaries import rank_summaries, summarise_districts
+from geo.summaries import summarise_measure
 
 NATIONAL_LSOAS = {"LSOA 2011": 32844, "LSOA 2021": 33755}
 
@@ -34,6 +34,23 @@ class IndicatorTable:
     columns: dict[str, Column]
     population_column: str | None
     suppressed: dict[str, int]
+    working_age_column: str | None = None
+
+    def weight_column(self, measure: str) -> str | None:
+        """The population a measure's district summaries are weighted by (working-age for Employment)."""
+        try:
+            wanted = measure_entry(measure).get("weight", "pop_total")
+        except KeyError:
+            wanted = "pop_total"
+        return self.working_age_column if wanted == "pop_working_age" else self.population_column
+
+    def scale_column(self, measure: str) -> str | None:
+        """The denominator of a measure's scale (people deprived), where MHCLG publishes one (Income, Employment)."""
+        try:
+            wanted = measure_entry(measure).get("scale_denominator")
+        except KeyError:
+            return None
+        return {"pop_total": self.population_column, "pop_working_age": self.working_age_column}.get(wanted)
 
     def column_for(self, measure: str, kind: str) -> Column | None:
         for col in self.columns.values():
@@ -70,7 +87,8 @@ def prepare_table(table: pd.DataFrame, code_column: str | None = None) -> Indica
     frame = table.copy()
     suppressed: dict[str, int] = {}
     population = find_population_column(headers)
-    for col in list(recognised) + ([population] if population else []):
+    working_age = find_population_column(headers, "pop_working_age")
+    for col in list(recognised) + [c for c in (population, working_age) if c]:
         numbers, marked = parse_numbers(frame[col])
         frame[col] = numbers
         if marked.any():
@@ -86,7 +104,8 @@ def prepare_table(table: pd.DataFrame, code_column: str | None = None) -> Indica
     district_name = _find_column([h for h in headers if h not in (district, code_column)],
                                  "local authority district name", "lad19nm", "lad24nm", "lad21nm", "district name")
     name = _find_column([h for h in headers if h not in (district_name,)], "lsoa name", "lsoa11nm", "lsoa21nm")
-    return IndicatorTable(frame, code_column, district, district_name, name, recognised, population, suppressed)
+    return IndicatorTable(frame, code_column, district, district_name, name, recognised, population, suppressed,
+                          working_age)
 
 
 def measure_frame(ind: IndicatorTable, measure: str) -> pd.DataFrame:
@@ -97,6 +116,9 @@ def measure_frame(ind: IndicatorTable, measure: str) -> pd.DataFrame:
         col = ind.column_for(measure, kind)
         out[kind] = ind.frame[col.name] if col else float("nan")
     out["population"] = ind.frame[ind.population_column] if ind.population_column else float("nan")
+    weight, scale = ind.weight_column(measure), ind.scale_column(measure)
+    out["weight"] = ind.frame[weight] if weight else float("nan")
+    out["scale_population"] = ind.frame[scale] if scale else float("nan")
     return out
 
 
@@ -135,13 +157,13 @@ def district_summaries(ind: IndicatorTable, measure: str) -> pd.DataFrame:
     if ind.district_column is None:
         raise AtlasError("The table has no district code column, so districts cannot be summarised.",
                          "Use a table with a 'Local Authority District code' column (as in IoD File 7).")
-    if score is None or rank is None or ind.population_column is None:
-        missing = [w for w, c in (("score", score), ("rank", rank), ("population", ind.population_column)) if c is None]
+    weight = ind.weight_column(measure)
+    if score is None or rank is None or weight is None:
+        missing = [w for w, c in (("score", score), ("rank", rank), ("population", weight)) if c is None]
         raise AtlasError(f"District summaries of this measure need LSOA {', '.join(missing)} columns.",
                          "Use IoD File 7 (all scores, ranks, deciles and population denominators).")
-    out = summarise_districts(ind.frame, ind.district_column, score.name, rank.name, ind.population_column,
-                              n_national=ind.n_national())
-    out = rank_summaries(out)
+    out = summarise_measure(ind.frame, ind.district_column, score.name, rank.name, weight, ind.n_national(),
+                            ind.scale_column(measure))
     if ind.district_name_column:
         names = ind.frame[[ind.district_column, ind.district_name_column]].drop_duplicates(ind.district_column)
         names = names.rename(columns={ind.district_column: "district_code", ind.district_name_column: "district_name"})

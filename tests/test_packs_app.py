@@ -74,7 +74,7 @@ def test_lsoa2011_table_is_converted_against_2021_pack_boundaries(monkeypatch, p
     assert any("Converted 32,844 row" in i.value for i in at.info)
 
 
-NRF = "NRF-style: 50 most deprived on any IMD district measure"
+NRF = "NRF 2001: 50 most deprived on any of six district measures"
 
 
 def test_eligibility_nrf_preset_what_if_and_release_switch(monkeypatch, packs_root):
@@ -84,15 +84,20 @@ def test_eligibility_nrf_preset_what_if_and_release_switch(monkeypatch, packs_ro
     assert not at.exception and not at.error
     assert at.sidebar.selectbox(key="rule_choice").value == NRF
     text = text_of(at)
-    assert "Eligible districts: **74 of 317**" in text
-    assert "stays eligible **62**" in text and "newly eligible **12**" in text and "no longer eligible **22**" in text
+    assert "Eligible districts: **89 of 317** (districts of 2019)" in text
+    assert "the rule recovers **73 of 84** districts of 2019 (**77 of 88** authorities of 2001)" in text
+    assert "stays eligible **70**" in text and "newly eligible **16**" in text and "no longer eligible **11**" in text
+    assert "eligible **3**, not eligible **0**" in text  # County Durham, Cornwall, Northumberland: successors
+    plain = text.replace("\\", "")  # markdown escapes
+    assert "merged into County Durham (2009); the successor is eligible" in plain
+    assert "48 were read from a primary table" in plain
     table = at.dataframe[-1].value
-    assert table["eligible"].sum() == 74 and table.loc[table["eligible"], "reasons"].str.len().min() > 10
+    assert table["eligible"].sum() == 89 and table.loc[table["eligible"], "reasons"].str.len().min() > 10
     link = at.query_params["rule"]
     # What if: the 40 most deprived instead of 50.
     at.sidebar.slider(key=f"n_{NRF}_0").set_value(40).run()
-    assert "Eligible districts: **74 of 317**" not in text_of(at) and at.query_params["rule"] != link
-    assert "50 most deprived on any IMD district measure \\(what\\-if\\)**" in text_of(at)
+    assert "Eligible districts: **89 of 317**" not in text_of(at) and at.query_params["rule"] != link
+    assert "50 most deprived on any of six district measures \\(what\\-if\\)**" in text_of(at)
     # The same rule on the next release: districts of 2024, the NRF 88 placed through successor codes.
     at.sidebar.radio(key="source").set_value(IOD2025).run()
     assert not at.exception and not at.error
@@ -110,6 +115,9 @@ def test_eligibility_allocation_reconciles(monkeypatch, packs_root):
     assert round(table["allocation"].sum(), 2) == 900_000_000.00
     assert table.loc[table["eligible"], "allocation"].min() >= 2_000_000
     assert "Total: **£900,000,000.00**" in text_of(at)
+    plain = text_of(at).replace("\\", "")
+    assert "standard amount per head of population" in plain and "NRF method of 2001" in plain
+    assert "Against the actual NRF allocations of 45 districts" in plain and "correlate 0.85 (Pearson)" in plain
 
 
 def test_rule_from_a_link_is_restored_and_a_damaged_link_falls_back(monkeypatch, packs_root):

@@ -10,18 +10,32 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from geo.codes import district_year
 from geo.classify import Classification, classify_values
-from geo.eligibility import Formula, Rule, allocate, compare_with_reference, evaluate_rule, parse_rule, presets
+from geo.eligibility import (
+    STATUSES,
+    Formula,
+    Rule,
+    allocate,
+    compare_with_reference,
+    evaluate_rule,
+    parse_rule,
+    presets,
+    reconcile_allocations,
+    recovery,
+)
 from geo.errors import AtlasError
 from geo.export import csv_bytes
 from geo.mapping import MapSpec
-from geo.nrf import reference_codes
+from geo.nrf import abolished_notes, reference_codes, verification_sentence
 from geo.views import measure_frame
 from ui.common import View, md, show_error
 from ui.permalink import pack_text, unpack_text
 
-STATUS = ["not eligible", "no longer eligible", "newly eligible", "stays eligible"]
-STATUS_COLOURS = ["#f2f2f2", "#b39ddb", "#f28e2b", "#1f4e9c"]  # light to dark; distinct in colour-blind views
+STATUS = list(STATUSES)
+# Light to dark; distinct in colour-blind views. Successors of districts abolished in 2009 (County Durham,
+# Cornwall, Northumberland) get paler tones of their own, never the plain "no longer eligible" colour.
+STATUS_COLOURS = ["#f2f2f2", "#b39ddb", "#e3dcef", "#f28e2b", "#9fb8de", "#1f4e9c"]
 
 
 def encode_rule(rule: Rule) -> str:
@@ -132,7 +146,7 @@ def eligibility_view(ind, districts_gdf, district_code_col: str, district_name_c
         reference_note = ("the 88 authorities of 2001 are real districts and this release's are not English district "
                           "codes of 2019 or later" if "88 of the 88" in exc.message else exc.message)
     if reference is not None:
-        table = compare_with_reference(table, reference)
+        table = compare_with_reference(table, reference, abolished_notes(table["district_code"].tolist()))
     elapsed = (time.perf_counter() - start) * 1000
     st.session_state["eligible_codes"] = result.eligible_codes  # a target group can be this result
     st.query_params["rule"] = encode_rule(rule)
@@ -141,7 +155,9 @@ def eligibility_view(ind, districts_gdf, district_code_col: str, district_name_c
         split = st.toggle("Allocate", value=False, key="allocate")
         pot = st.number_input("Pot (£)", 0.0, 1e11, 900_000_000.0, 1_000_000.0, key="pot", format="%.0f")
         percent = st.slider("Count LSOAs in the most deprived (%)", 1, 50, 10, key="alloc_percent")
-        by_score = st.toggle("Weight by IMD score", value=True, key="alloc_score")
+        by_score = st.toggle("Weight by IMD score (not the NRF method)", value=False, key="alloc_score",
+                             help="The NRF of 2001 gave a standard amount per head of population in the most deprived "
+                                  "10% of areas nationally; weighting by score is an alternative.")
         floor = st.number_input("Floor per district (£)", 0.0, 1e10, 0.0, 100_000.0, key="floor", format="%.0f")
         ceiling = st.number_input("Ceiling per district (£, 0 = none)", 0.0, 1e11, 0.0, 1_000_000.0, key="ceiling",
                                   format="%.0f")
@@ -164,6 +180,7 @@ def eligibility_view(ind, districts_gdf, district_code_col: str, district_name_c
     if reference is not None:
         tips.insert(0, ("Against NRF 2001", "status"))
         tips.append(("NRF 2001 authorities", "reference"))
+        tips.append(("Abolished 2009", "reference_note"))
     if split:
         tips += [("Allocation (£)", "allocation"), ("£ per head", "allocation_per_head")]
     spec = MapSpec("eligible_text", "Eligibility", district_name_col, district_code_col, tooltip_columns=tuple(tips),
@@ -171,8 +188,18 @@ def eligibility_view(ind, districts_gdf, district_code_col: str, district_name_c
                    caveat="Ranks are relative to the release; a district's eligibility can change between releases "
                           "without any absolute change in deprivation.", darker_means="eligible")
 
+    vintage = district_year(table["district_code"])
+    reconciliation = None
+    if split and reference is not None:
+        try:
+            reconciliation = reconcile_allocations(frames.get("imd", next(iter(frames.values()))), formula,
+                                                   ind.n_national(), reference, names, _release_label(ind))
+        except AtlasError as exc:
+            show_error(exc)
+
     def panel() -> None:
-        _panel(rule, table, reference is not None, reference_note, split, formula, elapsed, measure_labels)
+        _panel(rule, table, reference is not None, reference_note, split, formula, elapsed, measure_labels, vintage,
+               reconciliation)
 
     if not table["eligible"].any():
         st.warning(f"No district meets “{md(rule.name)}” in this release: loosen a threshold, switch 'Combine "
@@ -188,25 +215,59 @@ def eligibility_view(ind, districts_gdf, district_code_col: str, district_name_c
     return View(layer, spec, True, classification=_classification(layer, reference is not None), panel=panel)
 
 
+def _release_label(ind) -> str:
+    """'IoD2019 File 7' … from the table's own headers, or a plain phrase."""
+    from geo.catalogue import recognise_release
+
+    layout = recognise_release([str(c) for c in ind.frame.columns])
+    return layout.release if layout else "this release"
+
+
 def _panel(rule: Rule, table: pd.DataFrame, with_reference: bool, reference_note: str, split: bool,
-           formula: Formula, elapsed_ms: float, labels: dict[str, str]) -> None:
+           formula: Formula, elapsed_ms: float, labels: dict[str, str], vintage: str = "",
+           reconciliation=None) -> None:
     eligible = table[table["eligible"]]
     st.subheader("Who qualifies")
     st.markdown(f"**{md(rule.name)}** — {md(rule.describe(labels))}.")
     covered = eligible["population"].sum() / table["population"].sum() if table["population"].sum() else 0
-    st.markdown(f"- Eligible districts: **{len(eligible):,} of {len(table):,}**\n"
+    of = f"districts of {vintage}" if vintage else "districts"
+    st.markdown(f"- Eligible districts: **{len(eligible):,} of {len(table):,}** ({of})\n"
                 f"- Population covered: **{eligible['population'].sum():,.0f}** ({covered:.1%})")
+    if rule.source:
+        st.caption(f"Source of the rule: {md(rule.source)}")
     if with_reference:
         counts = table["status"].value_counts()
-        st.markdown(f"- Against the 88 NRF authorities of 2001: stays eligible **{counts.get('stays eligible', 0)}**, "
+        rec = recovery(table)
+        st.markdown(f"- Against the 88 NRF authorities of 2001, which fall in {rec.districts} {of}: the rule recovers "
+                    f"**{rec.districts_recovered} of {rec.districts}** {of} "
+                    f"(**{rec.authorities_recovered} of {rec.authorities}** authorities of 2001)\n"
+                    f"- {of.capitalize()}: stays eligible **{counts.get('stays eligible', 0)}**, "
                     f"newly eligible **{counts.get('newly eligible', 0)}**, no longer eligible "
-                    f"**{counts.get('no longer eligible', 0)}**")
+                    f"**{counts.get('no longer eligible', 0)}**; successors of NRF districts abolished in 2009: "
+                    f"eligible **{counts.get('successor eligible', 0)}**, not eligible "
+                    f"**{counts.get('successor not eligible', 0)}**")
+        for note in table.loc[table["reference_note"] != "", "reference_note"]:
+            st.caption(md(note) + ".")
+        with st.expander(f"Missed ({len(rec.missed)}) and added ({len(rec.added)})"):
+            st.markdown(f"**Missed** (NRF 2001, not eligible under this rule): {md(', '.join(rec.missed) or 'none')}")
+            st.markdown(f"**Added** (eligible, not NRF 2001): {md(', '.join(rec.added) or 'none')}")
+        st.caption(md(verification_sentence()))
     elif reference_note:
         st.caption(f"No comparison with the NRF 88: {md(reference_note)}")
     st.caption(f"Re-evaluated in {elapsed_ms:.0f} ms.")
     if split:
         st.markdown(f"**Allocation:** {md(formula.describe())} Total: **£{table['allocation'].sum():,.2f}**.")
-    columns = ["district_code", "name", "eligible", "reasons"] + (["status", "reference"] if with_reference else []) + \
+    if reconciliation is not None:
+        with st.expander(f"Reconciliation with the actual NRF allocations ({reconciliation.compared} districts)"):
+            st.markdown(md(reconciliation.sentence()))
+            st.caption("Shares of their pots: the atlas allocates the pot over the districts holding the NRF 88; the "
+                       "actual shares are the allocations read from Hansard over that year's NRF pot (£200m, £300m, "
+                       "£400m in 2001–02 to 2003–04).")
+            st.dataframe(reconciliation.table, hide_index=True, height=260)
+            st.download_button("Download the reconciliation (CSV)", lambda: csv_bytes(reconciliation.table),
+                               "nrf_reconciliation.csv", "text/csv", key="recon_csv")
+    columns = ["district_code", "name", "eligible", "reasons"] + \
+        (["status", "reference", "reference_note"] if with_reference else []) + \
         (["allocation", "allocation_per_head"] if split else []) + ["population", "lsoa_count"]
     shown = table[columns].sort_values(["eligible", "district_code"], ascending=[False, True])
     st.dataframe(shown, hide_index=True, height=320)
