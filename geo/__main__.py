@@ -230,6 +230,7 @@ def _progress(args: argparse.Namespace) -> int:
         headline,
         indicator_meta,
         measure_progress,
+        method_in_words,
         parse_target,
         read_series,
         resolve_group,
@@ -240,7 +241,7 @@ def _progress(args: argparse.Namespace) -> int:
     meta_files = tuple(Path(m) for m in args.meta) + (Path(args.series).with_suffix(".toml"),)
     meta = indicator_meta(target.indicator, meta_files)
     group = resolve_group(target.group, sorted(series["code"].unique()))
-    summary, words = measure_progress(series, target, group, meta)
+    summary, words = measure_progress(series, target, group, meta, pool=not args.unweighted)
     areas = area_progress(series, target, group, summary)
     out = areas[["code", "name", "period", "value", "in_group", "group_value", "rest_value", "gap", "status"]]
     write_atomic(args.out, out.to_csv(index=False, float_format="%.6g").encode())
@@ -248,6 +249,9 @@ def _progress(args: argparse.Namespace) -> int:
     print(f"{target.name}: {last['period']}: group {meta.show(last['group_value'])}, rest {meta.show(last['rest_value'])}, "
           f"gap {meta.points(last['gap'])} — {last['status']}.")
     print(words)
+    print(f"Method: {method_in_words(summary)}.")
+    if meta.rank_caveat:
+        print(meta.rank_caveat)
     print(group_headline(target, meta, summary, "The group"))
     for code in args.headline or []:
         rows = areas[areas["code"] == code.strip().upper()]
@@ -349,6 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--series", required=True, help="indicator series, long (code, period, value …) or wide (CSV/XLSX)")
     p.add_argument("--meta", nargs="*", default=[], help="TOML files describing the indicators (labels, units)")
     p.add_argument("--headline", nargs="*", help="area codes to print a generated headline for")
+    p.add_argument("--unweighted", action="store_true",
+                   help="unweighted mean of areas even where the indicator pools by LSOA counts")
     p.add_argument("--out", required=True)
     p.set_defaults(func=_progress)
 

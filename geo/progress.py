@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,8 @@ from geo.io import parse_numbers
 STATUSES = ("achieved", "on track", "off track", "not enough data")
 SMALL_DENOMINATOR = 100
 TARGETS = Path(__file__).resolve().parent / "reference" / "targets"
+LSOA_COUNTS = Path(__file__).resolve().parent / "reference" / "lsoa_counts_lad21.csv"
+LSOA_VINTAGES = {"lsoa01": ("lsoa01_count", "LSOA 2001"), "lsoa11": ("lsoa11_count", "LSOA 2011")}
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:[/-](\d{2,4}))?(?!\d)")
 
 
@@ -235,19 +238,105 @@ def comparison_codes(data: pd.DataFrame, compare: str) -> set[str]:
 
 # ------------------------------------------------------------------ measures
 
-def _pooled(rows: pd.DataFrame) -> tuple[float, str]:
+@lru_cache(maxsize=1)
+def lsoa_counts() -> pd.DataFrame:
+    """LSOAs of 2001 and 2011 per 2021 district (reference/lsoa_counts_lad21.csv), indexed by district code."""
+    return pd.read_csv(LSOA_COUNTS, dtype={"ltla21_code": str}).set_index("ltla21_code")
+
+
+def _area_word(codes: pd.Series) -> str:
+    """'districts', 'neighbourhoods (LSOAs)' or 'areas', from the codes' GSS entity."""
+    kinds = set(codes.astype("string").str[:3])
+    if kinds and kinds <= {"E06", "E07", "E08", "E09"}:
+        return "districts"
+    if kinds and kinds <= {"E01"}:
+        return "neighbourhoods (LSOAs)"
+    return "areas"
+
+
+def pool_counts(data: pd.DataFrame, meta: IndicatorMeta | None) -> tuple[pd.DataFrame, dict[str, tuple[str, str]]]:
+    """Numerators and denominators for a share-of-LSOAs series that has none, from the LSOA counts.
+
+    Only for an indicator whose metadata says pool_by = "lsoa_count": per period, the LSOA vintage of
+    pool_vintage gives the count (denominator) and share × count the numerator. A period is left as it is
+    (unweighted mean) when it has no vintage or a valued code is not in the counts table; rows that bring
+    their own numerator and denominator keep them. Returns the data and, per period, (method, why)."""
+    methods: dict[str, tuple[str, str]] = {}
+    if meta is None or meta.pool_by != "lsoa_count":
+        return data, methods
+    vintage = dict(meta.pool_vintage)
+    counts = lsoa_counts()
+    data = data.copy()
+    for period, at in data.groupby("period", sort=False):
+        own = at["numerator"].notna() & at["denominator"].notna()
+        if own.all():
+            continue  # the series' own counts
+        if period not in vintage:
+            methods[period] = ("", "no LSOA counts for {period}")
+            continue
+        column, name = LSOA_VINTAGES[vintage[period]]
+        valued = at.loc[at["value"].notna() & ~own, "code"]
+        missing = sorted(set(valued) - set(counts.index))
+        if missing:
+            methods[period] = ("", f"{len(missing):,} code(s) not in the LSOA counts table, e.g. "
+                                   f"{', '.join(missing[:3])}")
+            continue
+        idx = at.index[~own]
+        count = data.loc[idx, "code"].map(counts[column]).astype(float)
+        data.loc[idx, "denominator"] = count
+        data.loc[idx, "numerator"] = data.loc[idx, "value"] * count
+        methods[period] = (f"pooled {name} counts", "")
+    return data, methods
+
+
+def _pooled(rows: pd.DataFrame, mean_word: str = "areas") -> tuple[float, str]:
     """A group's value: pooled numerator/denominator where counts exist (population-weighted), else the mean."""
     counted = rows.dropna(subset=["numerator", "denominator", "value"])
     if len(counted) and len(counted) == rows["value"].notna().sum() and counted["denominator"].sum() > 0:
         scale = float(np.nanmedian(counted["value"] / (counted["numerator"] / counted["denominator"])))
         return float(counted["numerator"].sum() / counted["denominator"].sum() * scale), "pooled counts"
     values = rows["value"].dropna()
-    return (float(values.mean()) if len(values) else float("nan")), "unweighted mean of areas"
+    return (float(values.mean()) if len(values) else float("nan")), f"unweighted mean of {mean_word}"
+
+
+def _periods_in_words(periods: list[str]) -> str:
+    return periods[0] if len(periods) == 1 else f"{periods[0]}–{periods[-1]}"  # a run of consecutive periods
+
+
+def method_in_words(summary: pd.DataFrame) -> str:
+    """How the group and rest values were made, over all periods, e.g. 'pooled LSOA counts (LSOA 2001 counts
+    for 2004–2010, LSOA 2011 for 2015–2019)' or 'unweighted mean of districts'; fallbacks named with their reason."""
+    runs: list[tuple[str, list[str], str]] = []  # (method, periods, why) for consecutive periods
+    if "period" not in summary.columns:
+        summary = summary.reset_index()
+    for row in summary.itertuples():
+        why = str(getattr(row, "method_note", "") or "")
+        if runs and runs[-1][0] == row.method and runs[-1][2] == why:
+            runs[-1][1].append(str(row.period))
+        else:
+            runs.append((str(row.method), [str(row.period)], why))
+    if len(runs) == 1 and not runs[0][2] and not runs[0][0].startswith("pooled LSOA "):
+        return runs[0][0]
+    lsoa = [(m.removeprefix("pooled ").removesuffix(" counts"), p) for m, p, _ in runs if m.startswith("pooled LSOA ")]
+    parts = []
+    if lsoa:
+        inner = [f"{v}{' counts' if i == 0 else ''} for {_periods_in_words(p)}" for i, (v, p) in enumerate(lsoa)]
+        parts.append(f"pooled LSOA counts ({', '.join(inner)})")
+    for method, periods, why in runs:
+        if method.startswith("pooled LSOA "):
+            continue
+        why = why.replace("{period}", "that period" if len(periods) == 1 else "those periods")
+        parts.append(f"{method} for {_periods_in_words(periods)}{f' ({why})' if why else ''}")
+    return "; ".join(parts)
 
 
 def measure_progress(series: pd.DataFrame, target: Target, group: set[str],
-                     meta: IndicatorMeta | None = None) -> tuple[pd.DataFrame, str]:
-    """Per period: group and rest values, gaps, change since baseline, trajectory and status; plus the rule in words."""
+                     meta: IndicatorMeta | None = None, pool: bool = True) -> tuple[pd.DataFrame, str]:
+    """Per period: group and rest values, gaps, change since baseline, trajectory and status; plus the rule in words.
+
+    `method` says per period how the values were made (pooled counts — the series' own or LSOA counts when the
+    indicator's metadata pools by them, see pool_counts — or the unweighted mean), `method_note` why a period
+    fell back to the mean; method_in_words(summary) puts it in one phrase. pool=False: never derive counts."""
     data = series[series["indicator"] == target.indicator]
     if data.empty:
         raise AtlasError(f"The series has no indicator {target.indicator!r}.",
@@ -258,11 +347,19 @@ def measure_progress(series: pd.DataFrame, target: Target, group: set[str],
     if not rest_codes:
         raise AtlasError("Every area of the comparison is in the group, so there is no rest to compare with.",
                          "Choose a smaller group or compare with the rest of England.")
+    data, derived = pool_counts(data, meta) if pool else (data, {})
+    word = _area_word(data["code"])
     rows = []
     for period, at in data.groupby("period", sort=False):
-        g, method = _pooled(at[at["code"].isin(group)])
-        r, _ = _pooled(at[at["code"].isin(rest_codes)])
-        rows.append({"period": period, "year": _year(period), "group_value": g, "rest_value": r, "method": method})
+        g, method = _pooled(at[at["code"].isin(group)], word)
+        r, rest_method = _pooled(at[at["code"].isin(rest_codes)], word)
+        named, why = derived.get(period, ("", ""))
+        if named and method == rest_method == "pooled counts":
+            method = named
+        elif method != rest_method:
+            method = f"group: {method}; rest: {rest_method}"
+        rows.append({"period": period, "year": _year(period), "group_value": g, "rest_value": r, "method": method,
+                     "method_note": why})
     out = pd.DataFrame(rows).sort_values("year").reset_index(drop=True)
     sign = 1.0 if target.higher_is_better else -1.0
     out["gap"] = sign * (out["rest_value"] - out["group_value"])  # > 0: the group is behind
@@ -337,6 +434,16 @@ class IndicatorMeta:
     phrase: str = ""
     relative_ranks: bool = False
     source: str = ""
+    caveat: str = ""
+    pool_by: str = ""  # "lsoa_count": pool a share of LSOAs by the LSOA counts of reference/lsoa_counts_lad21.csv
+    pool_vintage: tuple[tuple[str, str], ...] = ()  # (period, "lsoa01" | "lsoa11") for pool_by = "lsoa_count"
+
+    @property
+    def rank_caveat(self) -> str:
+        """The relative-ranks sentence ('' when the indicator is not built from relative ranks)."""
+        if not self.relative_ranks:
+            return ""
+        return self.caveat or "Ranks are relative: a value can only fall somewhere if it rises elsewhere."
 
     def show(self, value: float, signed: bool = False) -> str:
         """A value as people read it: scaled, with its unit ('36%', '71.2')."""
@@ -358,10 +465,19 @@ def indicator_meta(indicator: str, extra: tuple[Path, ...] = ()) -> IndicatorMet
         with open(path, "rb") as fh:
             for entry in tomllib.load(fh).get("indicator", []):
                 if entry.get("id") == indicator:
+                    pool_by = str(entry.get("pool_by", ""))
+                    if pool_by not in ("", "lsoa_count"):
+                        raise AtlasError(f"pool_by = {pool_by!r} for {indicator} in {Path(path).name} is not understood.",
+                                         "Use pool_by = \"lsoa_count\" or leave it out.")
+                    vintages = tuple((str(k), str(v)) for k, v in dict(entry.get("pool_vintage", {})).items())
+                    wrong = [v for _, v in vintages if v not in LSOA_VINTAGES]
+                    if wrong:
+                        raise AtlasError(f"pool_vintage {wrong[0]!r} for {indicator} in {Path(path).name} is not known.",
+                                         f"Use one of {', '.join(LSOA_VINTAGES)}.")
                     return IndicatorMeta(indicator, str(entry.get("label", indicator)), str(entry.get("unit", "")),
                                          float(entry.get("scale", 1)), bool(entry.get("higher_is_better", True)),
                                          str(entry.get("phrase", "")), bool(entry.get("relative_ranks", False)),
-                                         str(entry.get("source", "")))
+                                         str(entry.get("source", "")), str(entry.get("caveat", "")), pool_by, vintages)
     return IndicatorMeta(indicator, indicator)
 
 
@@ -409,7 +525,7 @@ def group_headline(target: Target, meta: IndicatorMeta, summary: pd.DataFrame, g
     return (f"{group_label}: {label} {meta.show(last['group_value'])} against {meta.show(last['rest_value'])} "
             f"for {target.comparison} in {last['period']}; the gap {verb}"
             f"{' by ' + meta.points(change) if change else ''} since {first['period']} — {last['status']} "
-            f"(target: {goal}).")
+            f"(target: {goal}). Method: {method_in_words(summary)}.")
 
 
 def _flags(condition: pd.Series) -> np.ndarray:

@@ -22,6 +22,7 @@ from geo.progress import (
     headline,
     indicator_meta,
     measure_progress,
+    method_in_words,
     parse_target,
     presets,
     read_series,
@@ -179,7 +180,7 @@ def progress_view(series_files: list[Path], file_bytes, boundary_layers: dict[st
         layer["p_interval"] = [f"{meta.show(lo)} – {meta.show(hi)}" if pd.notna(lo) and pd.notna(hi) else "–"
                                for lo, hi in zip(layer["p_lower"], layer["p_upper"])]
         tips = (("95% interval", "p_interval"), *tips)
-    caveat = "Ranks are relative: a district's share can only fall if others' rise." if meta.relative_ranks else ""
+    caveat = meta.rank_caveat
     if show == "status":
         rated = layer["p_status"].where(layer["p_in_group"], "not in group")
         rated = rated.where(~rated.isin(["not enough data", "small numbers — not rated", "suppressed", "baseline"]),
@@ -227,7 +228,7 @@ def _panel(target: Target, meta, summary: pd.DataFrame, words: str, areas: pd.Da
     last = summary.iloc[-1]
     st.markdown(f"- {md(last['period'])}: group **{meta.show(last['group_value'])}**, {md(target.comparison)} "
                 f"**{meta.show(last['rest_value'])}**, gap **{meta.points(last['gap'])}** — **{md(last['status'])}**\n"
-                f"- Group: {len(group):,} areas ({md(summary['method'].iloc[0])}); rest: "
+                f"- Group: {len(group):,} areas; rest: "
                 f"{areas['code'].nunique() - len(group):,} areas")
     st.caption(md(words))
     chart = summary.set_index("period")[["group_value", "rest_value"]] * meta.scale
@@ -239,7 +240,8 @@ def _panel(target: Target, meta, summary: pd.DataFrame, words: str, areas: pd.Da
     chart["target path"] = path.where(summary.set_index("period")["status"] != "baseline", by_period["group_value"])
     chart["target path"] *= meta.scale
     st.line_chart(chart.rename(columns={"group_value": "group", "rest_value": target.comparison}), height=220)
-    table = summary[["period", "group_value", "rest_value", "gap", "relative_gap", "trajectory", "status"]]
+    st.caption(md(f"Method: {method_in_words(summary)}."))
+    table = summary[["period", "group_value", "rest_value", "gap", "relative_gap", "trajectory", "status", "method"]]
     st.dataframe(table, hide_index=True)
     st.markdown("**Headlines**")
     for code in sorted(group)[:6]:
