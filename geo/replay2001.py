@@ -105,9 +105,7 @@ def _concentration(ranks: np.ndarray, share: float) -> float:
     """Mean of the lowest ranks making up `share` of the wards, the last ward counted in part (at least one ward)."""
     ranks = np.sort(ranks)
     k = share * len(ranks)
-    weights = np.clip(k - np.arange(len(ranks)), 0.0, 1.0)
-    if weights.sum() == 0:  # no ward at all cannot happen; k < 1 still gives the first ward weight k
-        weights[0] = 1.0
+    weights = np.clip(k - np.arange(len(ranks)), 0.0, 1.0)  # k < 1 still gives the first ward weight k > 0
     return float((weights * ranks).sum() / weights.sum())
 
 

@@ -27,7 +27,7 @@ from tests.cases import REPO, SHARED
 WARDS = SHARED / "indicators" / "imd2000_england_ward98.csv"
 
 # What the equal-weight replay gives on the real file (see README, Data → Fund eligibility). The 24 missed are
-# large authorities that the income and employment scales (not computable here) would have picked up, districts
+# mostly large authorities, which the income and employment scales (counts; not computable here) favour, districts
 # just outside the top 50 once wards are not population-weighted (Greenwich, Coventry 52 on extent; officially 47
 # and 50), and the 7 added from the Index of Local Deprivation 1998, which the list does not mark.
 MISSED = ["Allerdale", "Brent", "Brighton & Hove", "Bristol", "Coventry", "Croydon", "Dudley", "Ealing", "Enfield",
