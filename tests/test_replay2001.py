@@ -141,7 +141,7 @@ def test_real_ranks_sane(real) -> None:
     top6 = set(d.nsmallest(6, "rank_average_score").index)
     assert top6 == {"Tower Hamlets", "Liverpool", "Knowsley", "Manchester", "Hackney", "Newham"}
     # Official ID2000 extent ranks (HC Deb 4 Jul 2002 cc560-1W): Hackney 1, Manchester 4, Liverpool 7, Islington 9,
-    # and 158 for every district with no ward in the worst 10% — which needs no populations, so it must agree exactly.
+    # and 158 for every district with no ward in the worst 10% (zero extent needs no populations: it must agree).
     assert d.loc[["Hackney", "Manchester", "Liverpool", "Islington"], "rank_extent"].tolist() == [1, 4, 7, 9]
     assert (d["extent"] == 0).sum() == 197 and set(d.loc[d["extent"] == 0, "rank_extent"]) == {158}
     assert d.loc["Liverpool", "rank_local_concentration"] == 1
