@@ -261,6 +261,21 @@ def _progress(args: argparse.Namespace) -> int:
     return 0
 
 
+def _replay2001(args: argparse.Namespace) -> int:
+    from geo.replay2001 import read_wards, replay_2001
+
+    result = replay_2001(read_wards(args.wards), n=args.n)
+    if args.out:
+        columns = ["district", "district_name", "wards", "wards_in_worst_10pc", "average_score", "rank_average_score",
+                   "average_rank", "rank_average_rank", "extent", "rank_extent", "local_concentration",
+                   "rank_local_concentration", "eligible", "eligible_on", "nrf_2001", "nrf_name"]
+        write_atomic(args.out, result.districts[columns].to_csv(index=False, float_format="%.6f").encode("utf-8"))
+    print("\n".join(result.lines()))
+    if args.out:
+        print(f"Wrote {len(result.districts):,} districts to {args.out}")
+    return 0
+
+
 def _render(args: argparse.Namespace) -> int:
     import time
 
@@ -357,6 +372,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="unweighted mean of areas even where the indicator pools by LSOA counts")
     p.add_argument("--out", required=True)
     p.set_defaults(func=_progress)
+
+    p = sub.add_parser("replay2001", help="replay the 2001 NRF selection from the IMD 2000 ward file (an approximation)")
+    p.add_argument("wards", help="IMD 2000 ward table (1998 wards: Ward, LA, LA Name, IMD score and rank)")
+    p.add_argument("--n", type=int, default=50, help="the top N on any measure are selected (default 50)")
+    p.add_argument("--out", help="where to write the per-district measures, ranks and flags (CSV)")
+    p.set_defaults(func=_replay2001)
 
     p = sub.add_parser("render", help="the app's map as a 16:9 slide (PNG, SVG or PDF) from a link or a view file")
     p.add_argument("--view", help="the app's address (in quotes) or a TOML view file (default: the app's first view)")
