@@ -87,9 +87,11 @@ def test_cli_summarise_defaults_to_file7_headers(file7, tmp_path):
                          cwd=REPO, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     df = pd.read_csv(out).set_index("district_code")
-    assert list(df.columns) == ["average_score", "average_rank", "proportion_most_deprived_10pct", "extent",
-                                "local_concentration"]
-    assert round(df.loc["E06000001", "average_score"], 3) == 35.037
+    # Today's IMD column names are kept, each beside its rank; the domains follow, prefixed by their id.
+    for column in ("average_score", "average_rank", "proportion_most_deprived_10pct", "extent", "local_concentration"):
+        assert column in df.columns and f"{column}_rank" in df.columns
+    assert {"income_scale", "income_scale_rank", "employment_scale", "employment_scale_rank"} <= set(df.columns)
+    assert round(df.loc["E06000001", "average_score"], 3) == 35.037 and df.loc["E06000001", "average_score_rank"] == 10
 
 
 def test_cli_join_report_on_real_files(tmp_path):
