@@ -136,17 +136,26 @@ def test_write_atomic_replaces_only_when_complete(tmp_path):
 
 
 def test_full_disk_names_disk_space_and_leaves_nothing(tmp_path, monkeypatch):
-    import builtins
+    import errno
     import os
 
     target = tmp_path / "export.geojson"
     target.write_bytes(b"previous complete export")
     real_fdopen = os.fdopen
+    disks: list[FillsUp] = []
 
-    monkeypatch.setattr("geo.export.os.fdopen", lambda fd, mode: FillsUp(real_fdopen(fd, mode), 5000))  # the disk fills part-way
+    def filling(fd, mode):
+        disks.append(FillsUp(real_fdopen(fd, mode), 5000))  # the disk fills part-way
+        return disks[-1]
+
+    monkeypatch.setattr("geo.export.os.fdopen", filling)
     with pytest.raises(DiskFull) as err:
         write_atomic(target, b"x" * 20_000, chunk=1000)
+    # the failure is the one the fake disk raised, after 5,000 of the 20,000 bytes were written
+    assert len(disks) == 1 and disks[0].room == 0, "write_atomic wrote through the filling disk until it was full"
+    assert isinstance(err.value.__cause__, OSError) and err.value.__cause__.errno == errno.ENOSPC
     assert "disk space" in err.value.message and "Free some disk space" in err.value.hint
+    assert "export.geojson" in err.value.message and str(tmp_path) in err.value.message  # names the file and folder
+    assert "20,000 bytes" in err.value.message
     assert target.read_bytes() == b"previous complete export"
     assert [p.name for p in tmp_path.iterdir()] == ["export.geojson"], "no temporary file is left behind"
-    assert builtins  # (the module stays importable after the patch)

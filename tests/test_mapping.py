@@ -37,7 +37,10 @@ def test_page_is_self_contained_and_offline():
     m, _ = hostile_map()
     page = map_html(m)
     assert not re.search(r'<(script|link|img)[^>]+(src|href)="https?://', page), "no CDN or remote asset"
-    assert "L.geoJSON" in page and "atlas-legend" in page and "L.map(" in page or "L.map" in page
+    assert re.search(r"var map_[0-9a-f]+ = L\.map\(", page), "a Leaflet map is created"
+    assert "L.geoJSON(data" in page, "our GeoJSON layer is drawn from the embedded data"
+    assert "L.DomUtil.create('div', 'atlas-legend')" in page and "legend.addTo(map)" in page, "our legend is added"
+    assert page.count('class=\\"atlas-legend-row\\"') == 4, "the legend has a row per class (3) and one for no data"
 
 
 def _payload(page: str) -> dict:

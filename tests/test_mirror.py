@@ -6,8 +6,6 @@ import hashlib
 import http.client
 import io
 import json
-import socket
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -143,12 +141,13 @@ def test_corrupt_changes_bytes_but_not_length(mirror):
 
 def test_stall_once(mirror):
     url = mirror.add_file(FILE7_PATH, PAYLOAD)
-    mirror.stall_once(FILE7_PATH, 1.0)
-    t0 = time.monotonic()
-    with pytest.raises((TimeoutError, socket.timeout, urllib.error.URLError)):
+    mirror.stall_once(FILE7_PATH, 2.0)  # longer than either client below waits (how long it takes: bench/mirror.py)
+    with pytest.raises((TimeoutError, urllib.error.URLError)) as err:
         fetch(url, timeout=0.3)
-    assert time.monotonic() - t0 < 0.9
-    assert fetch(url, timeout=5)[2] == PAYLOAD  # the stall was for one request only
+    reason = err.value.reason if isinstance(err.value, urllib.error.URLError) else err.value
+    assert isinstance(reason, TimeoutError), f"the client timed out waiting (not refused or reset): {reason!r}"
+    assert fetch(url, timeout=1.0)[2] == PAYLOAD  # the stall was for one request only: a second one would time out
+    assert len(mirror.gets(FILE7_PATH)) == 2, "both requests reached the mirror; the first was the stalled one"
 
 
 def test_fail_until_healed(mirror):
@@ -267,9 +266,7 @@ def test_ons_boundaries_fixture():
 
 @needs_shared
 def test_iod2025_fixture_shape_and_consistency():
-    t0 = time.monotonic()
-    f = fx.iod2025_fixture()
-    assert time.monotonic() - t0 < 60
+    f = fx.iod2025_fixture()  # how long building it takes is a benchmark figure (bench/mirror.py), not a test
     file7 = pd.read_csv(io.BytesIO(f["file7_csv"]), encoding="utf-8-sig")
     lsoa21, lad24, lookup = f["lsoa21"], f["lad24"], f["lookup"]
     assert f["file7_csv"].startswith(b"\xef\xbb\xbf")
