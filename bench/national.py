@@ -45,7 +45,7 @@ from geo.classify import classify_values  # noqa: E402
 from geo.io import read_boundaries, read_table  # noqa: E402
 from geo.join import join_indicators  # noqa: E402
 from geo.mapping import MapSpec, build_choropleth  # noqa: E402
-from geo.views import district_summaries, prepare_table  # noqa: E402
+from geo.layers import district_summaries, prepare_table  # noqa: E402
 
 SHARED = Path(os.environ.get("ATLAS_SHARED_DATA", ROOT.parent / "shared" / "data"))
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")

@@ -34,7 +34,7 @@ from geo.classify import classify_values  # noqa: E402
 from geo.io import read_boundaries, read_table  # noqa: E402
 from geo.join import join_indicators  # noqa: E402
 from geo.mapping import MapSpec, build_choropleth, map_html  # noqa: E402
-from geo.views import district_summaries, prepare_table  # noqa: E402
+from geo.layers import district_summaries, prepare_table  # noqa: E402
 
 SHARED = Path(os.environ.get("ATLAS_SHARED_DATA", ROOT.parent / "shared" / "data"))
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -143,7 +143,7 @@ sys.path.insert(0, {root!r})
 start = time.perf_counter()
 from geo.io import read_boundaries, read_table
 from geo.join import join_indicators
-from geo.views import prepare_table
+from geo.layers import prepare_table
 gdf = read_boundaries({lsoa!r})
 ind = prepare_table(read_table({table!r}))
 joined, report = join_indicators(gdf, ind.frame, indicator_code=ind.code_column)

@@ -155,7 +155,7 @@ def _eligibility(args: argparse.Namespace) -> int:
     from geo.io import read_table
     from geo.nrf import abolished_notes, reference_codes, verification_sentence
     from geo.packs import list_packs, read_manifest
-    from geo.views import measure_frame, prepare_table
+    from geo.layers import measure_frame, prepare_table
 
     packs = {p.id: p for p in list_packs(Path(args.packs) if args.packs else None)}
     source = Path(args.release)

@@ -27,6 +27,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from geo.classify import Classification
+from geo.catalogue import summaries
 from geo.errors import AtlasError
 from geo.mapping import _script_json, format_value
 
@@ -313,3 +314,19 @@ def area_rows(layer: pd.DataFrame, code_column: str, code: str, area_column: str
     """Mask of the rows of one compared area: its own row, or (area_column) the rows inside it."""
     col = layer[area_column] if area_column else layer[code_column]
     return (_codes(col) == str(code).strip().upper()).fillna(False).to_numpy()
+
+
+def summary_measures(frame: pd.DataFrame) -> list[Measure]:
+    """The MHCLG district summaries present in `frame`, each with its direction."""
+    return [Measure(s["id"], s["label"], s["direction"] == "higher_is_worse") for s in summaries()
+            if s["id"] in frame.columns]
+
+
+def with_summaries(layer, code_column: str, table: pd.DataFrame):
+    """A district layer with the district summaries added (by code), for maps that show categories."""
+    out = layer.drop(columns=[c for c in table.columns if c in layer.columns and c != code_column])
+    out = out.assign(_cmp_code=out[code_column].astype("string").str.strip().str.upper())
+    add = table.assign(_cmp_code=table["district_code"].astype("string").str.strip().str.upper())
+    add = add.drop(columns=[c for c in ("district_code", "district_name") if c in add.columns])
+    merged = out.merge(add, on="_cmp_code", how="left")
+    return merged.set_geometry(layer.geometry.name).set_crs(layer.crs, allow_override=True)

@@ -20,7 +20,7 @@ from geo.catalogue import load_catalogue, summaries
 from geo.classify import PALETTES, SCHEMES, Classification, classify_values
 from geo.errors import AtlasError
 from geo.legend_text import sentence_legend
-from geo.views import (
+from geo.layers import (
     MapLayer,
     district_map_layer,
     district_summaries,

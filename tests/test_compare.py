@@ -28,7 +28,7 @@ from geo.compare import (
 from geo.errors import AtlasError
 from geo.io import read_boundaries, read_table
 from geo.mapping import MapSpec, build_choropleth
-from geo.views import district_summaries, prepare_table
+from geo.layers import district_summaries, prepare_table
 from tests.cases import SHARED
 
 IOD = SHARED / "indicators" / "iod2019"

@@ -11,7 +11,7 @@ import pytest
 
 from geo.io import ReadNotes, read_boundaries, read_table
 from geo.join import join_indicators
-from geo.views import district_summaries, prepare_table
+from geo.layers import district_summaries, prepare_table
 from tests.cases import REPO, SHARED
 from tests.iod2025_fixture import SNAKE_TO_FILE7
 

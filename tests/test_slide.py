@@ -16,7 +16,7 @@ from geo.join import join_indicators
 from geo.legend_text import possessive, sentence_legend
 from geo.mapping import _CSS, MapSpec, build_choropleth, map_html
 from geo.slide import THEMES, contrast_ratio, render_slide
-from geo.views import prepare_table
+from geo.layers import prepare_table
 from tests import cases
 
 HOSTILE_TITLE = "$x^2$ and {{7*7}} <b>bold</b> \\alpha"

@@ -6,11 +6,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.catalogue import summaries
 from geo.classify import Classification
 from geo.compare import (
     AREA_LETTERS,
@@ -25,6 +23,8 @@ from geo.compare import (
     spine_svg,
     spine_table,
     subset_classification,
+    summary_measures,  # noqa: F401 — re-exported for callers of ui.compare
+    with_summaries,  # noqa: F401
 )
 from geo.errors import AtlasError
 from geo.mapping import MapSpec, build_choropleth
@@ -46,22 +46,6 @@ def remembered() -> dict:
     """The comparison's part of the link."""
     on = bool(st.session_state.get(KEY))
     return {"compare": "1" if on else None, "areas": (st.session_state.get(AREAS) or None) if on else None}
-
-
-def summary_measures(frame: pd.DataFrame) -> list[Measure]:
-    """The MHCLG district summaries present in `frame`, each with its direction."""
-    return [Measure(s["id"], s["label"], s["direction"] == "higher_is_worse") for s in summaries()
-            if s["id"] in frame.columns]
-
-
-def with_summaries(layer, code_column: str, table: pd.DataFrame):
-    """A district layer with the district summaries added (by code), for maps that show categories."""
-    out = layer.drop(columns=[c for c in table.columns if c in layer.columns and c != code_column])
-    out = out.assign(_cmp_code=out[code_column].astype("string").str.strip().str.upper())
-    add = table.assign(_cmp_code=table["district_code"].astype("string").str.strip().str.upper())
-    add = add.drop(columns=[c for c in ("district_code", "district_name") if c in add.columns])
-    merged = out.merge(add, on="_cmp_code", how="left")
-    return merged.set_geometry(layer.geometry.name).set_crs(layer.crs, allow_override=True)
 
 
 def compare_view(layer, spec: MapSpec, classification: Classification, measures: list[Measure], unit: str,

@@ -1,21 +1,19 @@
 """The view in the page address: widgets are seeded once from st.query_params, and the address follows them.
 
-Every value from a link is checked against the options actually on offer; anything unknown or stale
-gives one notice (what was ignored, and what is shown instead), never an error.
+This is the one module that reads and writes `st.query_params`. Every value from a link is checked
+against the options actually on offer; anything unknown or stale gives one notice (what was ignored,
+and what is shown instead), never an error.
 """
 
 from __future__ import annotations
 
-import base64
-import zlib
+from collections.abc import Callable, Iterable
 from urllib.parse import urlencode
-from collections.abc import Iterable
 
 import streamlit as st
 
 from geo.errors import AtlasError
-
-MAX_LINKED_TEXT = 20_000
+from geo.tokens import MAX_LINKED_TEXT, pack_text, unpack_text  # noqa: F401 — the tokens links carry
 
 _SEEDED = "_permalink_seeded"
 _NOTICES = "_permalink_notices"
@@ -46,6 +44,40 @@ def seed(key: str, param: str, options: Iterable, to_option: dict | None = None,
         st.session_state.setdefault(_NOTICES, []).append(f"{param} = {', '.join(bad)}")
     if valid:
         st.session_state[key] = valid if many else valid[0]
+
+
+def seed_value(key: str, param: str, parse: Callable[[str], object]) -> None:
+    """Before creating widget `key` (a number, a toggle, a text): on a session's first run, set it from the link."""
+    st.session_state.setdefault(_KEYS, set()).add(key)
+    seeded = st.session_state.setdefault(_SEEDED, set())
+    first_run = st.session_state.get(_RUNS, 1) == 1
+    if not first_run or param in seeded or param not in st.query_params:
+        return
+    seeded.add(param)
+    try:
+        st.session_state[key] = parse(st.query_params[param])
+    except AtlasError:
+        st.session_state.setdefault(_NOTICES, []).append(f"{param} = {st.query_params[param]}")
+
+
+def linked(param: str) -> str | None:
+    """The value the page address gives a parameter now, or None."""
+    return st.query_params.get(param)
+
+
+def address() -> dict[str, str]:
+    """Every parameter of the page address."""
+    return st.query_params.to_dict()
+
+
+def set_params(**params: object) -> None:
+    """Put parameters in the address as they are (None removes one); for stories, sessions, presenter mode."""
+    for name, value in params.items():
+        if value is None:
+            if name in st.query_params:
+                del st.query_params[name]
+        elif st.query_params.get(name) != str(value):
+            st.query_params[name] = str(value)
 
 
 def restart() -> None:
@@ -94,21 +126,3 @@ def apply(params: dict[str, str], keep: tuple[str, ...] = (), reset: tuple[str, 
         st.session_state.pop(key, None)
     st.session_state[_SEEDED] = set()
     st.session_state[_RUNS] = 0  # start_run() makes the next run a "first" run again
-
-
-def pack_text(text: str) -> str:
-    """A small text (a rule or target file) as a URL-safe token: zlib, then base64."""
-    return base64.urlsafe_b64encode(zlib.compress(text.encode(), 9)).decode().rstrip("=")
-
-
-def unpack_text(token: str, what: str) -> str:
-    """The text of a token from a link; damaged or oversized tokens are an AtlasError (never a zip bomb)."""
-    try:
-        raw = zlib.decompressobj().decompress(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)),
-                                              MAX_LINKED_TEXT + 1)
-        if len(raw) > MAX_LINKED_TEXT:  # decompression stops there
-            raise ValueError("too long")
-        return raw.decode("utf-8")
-    except Exception as exc:  # any damage to the link
-        raise AtlasError(f"The {what} in this link is damaged.", "Using a preset instead; share the link again.") \
-            from exc

@@ -16,7 +16,7 @@ from geo.errors import AtlasError
 from geo.story import MAX_STORY_BYTES, Step, Story, parse_story, view_params
 from ui import permalink
 from ui.common import md, show_error
-from ui.permalink import pack_text, unpack_text
+from geo.tokens import pack_text, unpack_text
 
 STORY, STEP, PRESENTING = "story", "story_step", "presenting"
 LINK_KEYS = ("story", "present", "step")
@@ -102,12 +102,9 @@ def _show(index: int) -> None:
     story: Story = st.session_state[STORY]
     index = max(0, min(index, len(story.steps) - 1))
     st.session_state[STEP] = index
-    token = st.query_params.get("story")
+    token = permalink.linked("story")
     permalink.apply(story.steps[index].view, reset=RESET)
-    if token:
-        st.query_params["story"] = token
-    st.query_params["present"] = "1"
-    st.query_params["step"] = str(index + 1)
+    permalink.set_params(story=token or None, present="1", step=str(index + 1))
 
 
 def _go(delta: int) -> None:
@@ -116,15 +113,13 @@ def _go(delta: int) -> None:
 
 def _start() -> None:
     st.session_state[PRESENTING] = True
-    st.query_params["story"] = story_token(st.session_state[STORY])
+    permalink.set_params(story=story_token(st.session_state[STORY]))
     _show(0)
 
 
 def _stop() -> None:
     st.session_state[PRESENTING] = False
-    for name in ("present", "step"):
-        if name in st.query_params:
-            del st.query_params[name]
+    permalink.set_params(present=None, step=None)
 
 
 def _notices(notes: list[str], where: str) -> None:
@@ -137,21 +132,21 @@ def begin() -> bool:
     the position, the step's title and callout, and the keyboard controls. True while presenting."""
     if not st.session_state.get("_story_link_read"):
         st.session_state["_story_link_read"] = True
-        if "story" in st.query_params:
+        if permalink.linked("story") is not None:
             try:
-                story, notes = story_from_token(st.query_params["story"])
+                story, notes = story_from_token(permalink.linked("story"))
             except AtlasError as exc:
                 st.warning(f"{md(exc.message)} {md(exc.hint)}")
             else:
                 st.session_state[STORY] = story
                 st.session_state["_story_notes"] = notes
-                if st.query_params.get("present") == "1":
+                if permalink.linked("present") == "1":
                     st.session_state[PRESENTING] = True
                     try:
-                        step = int(st.query_params.get("step", "1")) - 1
+                        step = int(permalink.linked("step") or "1") - 1
                     except ValueError:
                         step = 0
-                        notes.append(f"step = {st.query_params.get('step')} is not a number; showing the first")
+                        notes.append(f"step = {permalink.linked('step')} is not a number; showing the first")
                     if not 0 <= step < len(story.steps):
                         notes.append(f"step {step + 1} is not in this {len(story.steps)}-step story; showing the "
                                      "nearest")
@@ -228,7 +223,7 @@ def story_controls(default_title: str) -> None:
 
 def _add() -> None:
     story: Story = st.session_state[STORY]
-    params = {k: v for k, v in st.query_params.to_dict().items() if k not in LINK_KEYS}
+    params = {k: v for k, v in permalink.address().items() if k not in LINK_KEYS}
     view, _ = view_params(params)
     title = (st.session_state.get("step_title") or "").strip() or st.session_state.get("_default_step_title") \
         or f"Step {len(story.steps) + 1}"

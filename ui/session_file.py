@@ -43,11 +43,8 @@ def _restore() -> None:
         return
     if session.files:
         st.session_state[RESTORED] = session.files
-    for name in VIEW_PARAMS:
-        if name in st.query_params:
-            del st.query_params[name]
-    for name, value in session.view.items():
-        st.query_params[name] = value
+    permalink.set_params(**{name: None for name in VIEW_PARAMS})
+    permalink.set_params(**session.view)
     permalink.restart()
     names = ", ".join(name for _, name in session.files.values())
     st.session_state[_NOTICES] = ([f"Restored the session{f' with {names}' if names else ''}."] + session.notices)
@@ -64,7 +61,7 @@ def session_panel(inputs: dict | None) -> None:
         if inputs is not None:
             uploaded = inputs.get("restored") or st.session_state.get("_data_id") == "upload"
             files = {role: inputs.get(role) for role in ("lsoa", "table", "district")} if uploaded else {}
-            view = {k: v for k, v in st.query_params.to_dict().items() if k in VIEW_PARAMS}
+            view = {k: v for k, v in permalink.address().items() if k in VIEW_PARAMS}
             size = sum(len(f[0]) for f in files.values() if f)
             if size > int(setting("max_session_mb")) * 1024 * 1024:
                 st.caption(f"These files ({size / 1e6:.0f} MB) are too large to save in a session "

@@ -1,7 +1,7 @@
-"""From an LSOA indicator table and boundary layers to the layer a map shows.
+"""The layers the maps show: an LSOA indicator table recognised, joined to boundaries, summarised by district.
 
-Two views of deprivation: districts nationally (summaries computed from LSOAs by MHCLG's
-method) and the LSOAs inside one or more chosen districts (national scores, ranks, deciles).
+The building blocks of the views in `geo.views`: districts nationally (summaries computed from LSOAs
+by MHCLG's method) and the LSOAs inside one or more chosen districts (national scores, ranks, deciles).
 """
 
 from __future__ import annotations

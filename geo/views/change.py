@@ -1,0 +1,99 @@
+"""Change between releases: district summaries of two packs on the newer districts, or LSOA rank change."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+
+from geo.change import CAVEAT, decile_transitions, district_change, lsoa_change
+from geo.errors import AtlasError
+from geo.join import join_indicators
+from geo.layers import lsoas_in_districts, measure_frame
+from geo.mapping import MapSpec
+from geo.views.base import Param, View, ViewData, ViewResult
+from geo.views.classes import class_params
+from geo.views.common import districts_param, measure_param
+from geo.views.lsoas import place_name
+
+RANK_MOVES = ("moved most towards less deprived", "moved most towards rank 1")
+NO_OTHER = ("To see change, build a second real pack (Get real England data) or put an earlier release's "
+            "LSOA table in a data folder (ATLAS_DATA_DIRS).")
+
+
+class ChangeView(View):
+    id = "change"
+    label = "Change between releases"
+    description = "How a measure moved between two releases: districts (two packs) or LSOAs (another release's table)."
+
+    def available(self, data: ViewData) -> str | None:
+        return None if data.iod else "the table has no Indices of Deprivation columns"
+
+    def params(self, data: ViewData) -> tuple[Param, ...]:
+        return (measure_param(),
+                Param("against", "Compare with", "choice", choices=lambda d, v: list(d.others), key="compare_with",
+                      labels=lambda d, v: {k: s.label for k, s in d.others.items()},
+                      help="Another release: a pack (district change) or an LSOA table (LSOA rank change)."),
+                districts_param(),
+                *class_params(lambda d, v: False))
+
+    def build(self, data: ViewData, values: dict) -> ViewResult:
+        if not data.others or values.get("against") is None:
+            raise AtlasError("There is no other release to compare with.", NO_OTHER)
+        source = data.others[values["against"]]
+        label = data.measure_labels()[values["measure"]]
+        if source.kind == "pack":
+            return _district_change(data, source, values["measure"], label)
+        return _lsoa_change(data, source, values, label)
+
+
+def _lsoa_change(data: ViewData, source, values: dict, label: str) -> ViewResult:
+    other = source.load()
+    mine, theirs = measure_frame(data.ind, values["measure"]), measure_frame(other, values["measure"])
+    if theirs["rank"].isna().all():
+        raise AtlasError(f"'{source.label}' has no {label} rank column.", "Choose a table of another IoD release.")
+    change = lsoa_change(theirs, mine)
+    joined = data.joined
+    layer = joined[[c for c in joined.columns if not str(c).startswith("_") or c == "_code"]]
+    layer = layer.merge(change, left_on="_code", right_on="code", how="left")
+    layer = gpd.GeoDataFrame(layer, geometry=joined.geometry.name, crs=joined.crs)
+    chosen = values.get("districts") or []
+    if chosen:
+        layer = lsoas_in_districts(layer, data.ind, chosen)
+    other_name = source.meta.get("name", source.label)
+    spec = MapSpec("rank_change", f"{label}: change in rank", data.name_column, "_code",
+                   tooltip_columns=(("Rank then", "rank_old"), ("Rank now", "rank_new"), ("Decile then", "decile_old"),
+                                    ("Decile now", "decile_new"), ("Score change", "score_change")),
+                   title=f"{label} — change in national rank", subtitle=f"against {other_name}",
+                   caveat=CAVEAT, darker_means="moved towards rank 1 (relatively more deprived)", extremes=RANK_MOVES)
+    notes = [f"{len(change):,} LSOAs in both releases; {len(mine) - len(change):,} only in this one, "
+             f"{len(theirs) - len(change):,} only in '{other_name}'."]
+    return ViewResult(layer, spec, True, tables={"change": change}, notes=notes, caveats=[CAVEAT],
+                      place=place_name(data, chosen), area_word="LSOAs",
+                      extra={"transitions": decile_transitions(change)})
+
+
+def _district_change(data: ViewData, source, measure: str, label: str) -> ViewResult:
+    current, other = data.pack, source.meta["pack"]
+    older, newer = sorted([current, other], key=lambda p: p.manifest["published"])
+    frames = {}
+    for pack in (older, newer):
+        table = data.ind if pack.id == current.id else source.load()
+        frame = measure_frame(table, measure)
+        if frame[["score", "rank", "population"]].isna().all().any():
+            raise AtlasError(f"{pack.label} lacks {label} scores, ranks or populations.", "Rebuild the pack.")
+        frames[pack.id] = frame
+    change = district_change(frames[older.id], frames[newer.id], older.manifest["national_lsoas"],
+                             newer.manifest["national_lsoas"])
+    boundaries = data.districts if newer.id == current.id else source.meta["districts"]()
+    spec_code = newer.manifest["layers"]["districts"]["code"]
+    joined, report = join_indicators(boundaries, change, spec_code, "district_code")
+    spec = MapSpec("average_score_rank_change", f"{label}: change in rank of average score",
+                   newer.manifest["layers"]["districts"]["name"], spec_code,
+                   tooltip_columns=((f"Rank {older.manifest['short']}", "average_score_rank_old"),
+                                    (f"Rank {newer.manifest['short']}", "average_score_rank_new"),
+                                    ("Average score change", "average_score_change"),
+                                    ("Extent change", "extent_change")),
+                   title=f"{label}: {older.manifest['short']} → {newer.manifest['short']}",
+                   subtitle=f"on {newer.manifest['district_vintage']} districts", caveat=CAVEAT,
+                   darker_means="moved towards rank 1 (relatively more deprived)", extremes=RANK_MOVES)
+    return ViewResult(joined, spec, True, report=report, tables={"change": change}, caveats=[CAVEAT],
+                      area_word="districts")

@@ -1,0 +1,247 @@
+"""Target progress: a series and a target, the group against the rest, each area's status on the map."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geo.classify import Classification, classify_values
+from geo.errors import AtlasError
+from geo.mapping import MapSpec
+from geo.progress import (
+    Target,
+    area_progress,
+    group_headline,
+    headline,
+    indicator_meta,
+    measure_progress,
+    method_in_words,
+    parse_target,
+    presets,
+    resolve_group,
+)
+from geo.tokens import pack_text, unpack_text
+from geo.views.base import CompareSetup, Param, View, ViewData, ViewResult
+
+STATUS_ORDER = ["not in group", "not rated", "off track", "on track", "achieved"]
+STATUS_COLOURS = ["#f7f7f7", "#bdbdbd", "#f28e2b", "#74a9cf", "#08306b"]
+MAPS = ("status", "value (breaks locked across periods)", "change since baseline")
+GROUPS = {"target": "As the target says", "nrf88": "The 88 NRF authorities of 2001",
+          "rule": "Eligible under the last fund rule", "codes": "Hand-picked areas",
+          "decile": "A band of IMD deciles (LSOAs)"}
+
+
+def target_toml(t: Target) -> str:
+    """A target as the TOML file `parse_target` reads."""
+    def q(text: str) -> str:
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    lines = [f"name = {q(t.name)}", f"indicator = {q(t.indicator)}", f"group = {q(t.group)}",
+             f"baseline = {q(t.baseline)}", f"by = {q(t.by)}", f"kind = {q(t.kind)}",
+             f"higher_is_better = {'true' if t.higher_is_better else 'false'}"]
+    lines.append(f"amount = {t.amount:g}" if t.kind == "gap_reduction" else f"value = {t.value:g}")
+    if t.description:
+        lines.append(f"description = {q(t.description)}")
+    return "\n".join(lines) + "\n"
+
+
+def encode_target(t: Target) -> str:
+    return pack_text(target_toml(t))
+
+
+def target_from(value: str, indicators: tuple[str, ...]) -> Target:
+    """The target a `target` parameter names: a preset's name, a target file (command line) or a link's token."""
+    options = presets()
+    if value in options:
+        return options[value]
+    if value.lower().endswith(".toml") and Path(value).is_file():
+        return parse_target(Path(value).read_text(encoding="utf-8"), indicators)
+    return parse_target(unpack_text(value, "target"), indicators)
+
+
+def series_of(data: ViewData, values: dict) -> pd.DataFrame:
+    """The chosen series, read (the app caches the read)."""
+    return data.series[values["series"]].load()
+
+
+def fitting_targets(data: ViewData, values: dict) -> list[str]:
+    """The preset targets whose indicator is in the chosen series."""
+    indicators = set(series_of(data, values)["indicator"].unique())
+    return [n for n, t in presets().items() if t.indicator in indicators]
+
+
+def deciles_of(data: ViewData) -> dict[str, float] | None:
+    """LSOA code → IMD decile of the loaded release (for a decile-band group)."""
+    if not data.iod:
+        return None
+    col = data.ind.column_for("imd", "decile")
+    if col is None:
+        return None
+    from geo.codes import normalise_codes
+
+    return dict(zip(normalise_codes(data.ind.frame[data.ind.code_column])[0], data.ind.frame[col.name]))
+
+
+def _regions(data: ViewData, values: dict) -> list[str]:
+    series = series_of(data, values)
+    if "region" in series.columns and series["region"].notna().any():
+        return ["England"] + sorted(series["region"].dropna().unique())
+    return []
+
+
+class ProgressView(View):
+    id = "progress"
+    label = "Target progress"
+    description = "A floor target's progress: the group against the rest, per period and per area."
+
+    def available(self, data: ViewData) -> str | None:
+        return None if data.series else "no indicator series is loaded"
+
+    def params(self, data: ViewData) -> tuple[Param, ...]:
+        return (
+            Param("series", "Series", "choice", choices=lambda d, v: list(d.series), key="series_choice",
+                  labels=lambda d, v: {k: s.label for k, s in d.series.items()}, help="An indicator series over time."),
+            Param("target", "Target", "text", default=lambda d, v: next(iter(fitting_targets(d, v)), ""),
+                  help="A preset target's name, a target file (.toml) or a target token from a link."),
+            Param("group", "Target group", "choice", default="target", key="group_choice",
+                  choices=lambda d, v: [g for g in GROUPS if g != "decile" or deciles_of(d)], labels=GROUPS),
+            Param("group_codes", "Areas in the group", "choices", default=[],
+                  when=lambda d, v: v["group"] == "codes",
+                  choices=lambda d, v: sorted(series_of(d, v)["code"].unique())),
+            Param("group_deciles", "IMD deciles (1 = most deprived 10%)", "text", default="1-1",
+                  when=lambda d, v: v["group"] == "decile", help="A band, e.g. 1-2."),
+            Param("region", "Compare with the rest of", "choice", default="England", key="compare_region",
+                  choices=_regions, when=lambda d, v: bool(_regions(d, v))),
+            Param("period", "Period", "text", default="", widget="select_slider",
+                  key=lambda d, v: f"period_{Path(d.series[v['series']].meta.get('name', v['series'])).name}",
+                  help="A period of the series (default: the latest)."),
+            Param("progress_map", "Map", "choice", default="status", choices=MAPS, widget="radio"),
+        )
+
+    def build(self, data: ViewData, values: dict) -> ViewResult:
+        source = data.series[values["series"]]
+        target, meta, group, summary, words, series = progress_summary(data, values)
+        areas = area_progress(series, target, group, summary)
+        periods = list(summary["period"])
+        period = values.get("period") or periods[-1]
+        if period not in periods:
+            raise AtlasError(f"period = {period} is not a period of this series.", f"Periods: {', '.join(periods)}.")
+        layer, spec, classification = _progress_map(data, series, target, meta, areas, period, values["progress_map"])
+        group_line = group_headline(target, meta, summary, "The group")
+        headlines = [group_line]
+        for code in sorted(group)[:6]:
+            rows = areas[areas["code"] == code]
+            if not rows.empty:
+                headlines.append(headline(str(rows["name"].iloc[0]), target, meta, rows))
+        shown = areas[["code", "name", "period", "value", "in_group", "group_value", "rest_value", "gap", "status"]]
+        extra = {"target": target, "meta": meta, "summary": summary, "words": words, "areas": areas, "group": group,
+                 "period": period, "periods": periods, "method": method_in_words(summary)}
+        return ViewResult(layer, spec, not meta.higher_is_better, classification=classification,
+                          tables={"progress": shown, "summary": summary}, headlines=headlines,
+                          notes=list(series.attrs.get("notes", [])), caveats=[meta.rank_caveat] if meta.rank_caveat else [],
+                          illustrative=source.illustrative, extra=extra)
+
+
+    def comparison(self, data: ViewData, values: dict, result: ViewResult, classification) -> CompareSetup:
+        setup = super().comparison(data, values, result, classification)
+        setup.words = ("better", "worse")
+        return setup
+
+
+def progress_summary(data: ViewData, values: dict):
+    """(target, meta, group, summary, words, series): the target as set, and its progress per period."""
+    source = data.series[values["series"]]
+    series = source.load()
+    indicators = tuple(sorted(series["indicator"].unique()))
+    if not values.get("target"):
+        raise AtlasError("No preset target fits this series.",
+                         f"Open a target file whose indicator is one of {', '.join(indicators)}.")
+    target = values["target"] if isinstance(values["target"], Target) else target_from(values["target"], indicators)
+    target = _with_group(target, values)
+    meta = indicator_meta(target.indicator, tuple(source.meta.get("meta_files", ())))
+    codes = sorted(series["code"].unique())
+    group = resolve_group(target.group, codes, deciles=deciles_of(data), rule_codes=data.eligible_codes)
+    summary, words = measure_progress(series, target, group, meta)
+    return target, meta, group, summary, words, series
+
+
+def _with_group(target: Target, values: dict) -> Target:
+    choice = values.get("group", "target")
+    group = target.group
+    if choice in ("nrf88", "rule"):
+        group = choice
+    elif choice == "codes" and values.get("group_codes"):
+        group = "codes:" + ",".join(values["group_codes"])
+    elif choice == "decile":
+        lo, _, hi = str(values.get("group_deciles") or "1-1").partition("-")
+        group = f"decile:{lo}-{hi or lo}"
+    region = values.get("region") or "England"
+    return replace(target, group=group, compare="rest" if region == "England" else f"region:{region}")
+
+
+def _best_layer(data: ViewData, codes: list[str]):
+    best, best_overlap = None, -1
+    for source in data.boundary_layers.values():
+        gdf, code_col = source.load()
+        overlap = len(set(gdf[code_col].astype("string").str.strip().str.upper()) & set(codes))
+        if overlap > best_overlap:
+            best, best_overlap = (gdf, code_col), overlap
+    if best is None or best_overlap == 0:
+        raise AtlasError("No boundary layer has the series' area codes.",
+                         "Load the matching boundaries (e.g. districts of the series' year) in a data folder.")
+    return best
+
+
+def _progress_map(data: ViewData, series: pd.DataFrame, target: Target, meta, areas: pd.DataFrame, period: str,
+                  show: str):
+    gdf, code_col = _best_layer(data, sorted(series["code"].unique()))
+    at = areas[areas["period"] == period].set_index("code")
+    layer = gdf.copy()
+    layer["_code"] = layer[code_col].astype("string").str.strip().str.upper()
+    for col in ("value", "gap", "status", "in_group", "name", "lower", "upper"):
+        layer[f"p_{col}"] = layer["_code"].map(at[col])
+    layer["p_status"] = layer["p_status"].fillna("not enough data")
+    layer["p_in_group"] = layer["p_in_group"].fillna(False).astype(bool)
+    layer["p_status"] = layer["p_status"].where(layer["p_in_group"], "not in the group (part of the rest)")
+    layer["p_shown"] = layer["p_value"] * meta.scale
+    layer["p_gap_shown"] = layer["p_gap"] * meta.scale
+    name_col = next((c for c in gdf.columns if str(c).lower().endswith(("nm", "name"))), None)
+    tips = (("Gap to the rest", "p_gap_shown"), ("Status", "p_status"))
+    if layer["p_lower"].notna().any():
+        layer["p_interval"] = [f"{meta.show(lo)} – {meta.show(hi)}" if pd.notna(lo) and pd.notna(hi) else "–"
+                               for lo, hi in zip(layer["p_lower"], layer["p_upper"])]
+        tips = (("95% interval", "p_interval"), *tips)
+    caveat = meta.rank_caveat
+    if show == "status":
+        rated = layer["p_status"].where(layer["p_in_group"], "not in group")
+        rated = rated.where(~rated.isin(["not enough data", "small numbers — not rated", "suppressed", "baseline"]),
+                            "not rated")
+        classes = np.array([STATUS_ORDER.index(s) for s in rated])
+        counts = [int((classes == k).sum()) for k in range(len(STATUS_ORDER))]
+        nan = [float("nan")] * len(STATUS_ORDER)
+        classification = Classification(classes, list(STATUS_ORDER), nan, nan, counts, list(STATUS_COLOURS),
+                                        "categories", 0)
+        layer["p_status_label"] = rated
+        spec = MapSpec("p_shown", f"{meta.label} ({period})", name_col, code_col, tooltip_columns=tips,
+                       title=target.name, subtitle=f"Status of each group area in {period}", caveat=caveat,
+                       darker_means="further along")
+    elif show == "change since baseline":
+        base = areas[areas["period"] == target.baseline].set_index("code")["value"]
+        layer["p_change"] = (layer["p_value"] - layer["_code"].map(base)) * meta.scale
+        classification = classify_values(layer["p_change"], "quantiles", 5, higher_is_worse=not meta.higher_is_better,
+                                         extremes=("improved most", "worsened most"))
+        spec = MapSpec("p_change", f"Change in {meta.label.lower()}, {target.baseline}–{period}", name_col, code_col,
+                       tooltip_columns=tips, title=f"Change since {target.baseline}", subtitle=f"to {period}",
+                       caveat=caveat, darker_means="worsened more", extremes=("improved most", "worsened most"))
+    else:
+        pooled = areas["value"].dropna() * meta.scale
+        breaks = list(np.unique(np.quantile(pooled, [0.2, 0.4, 0.6, 0.8, 1.0])))
+        classification = classify_values(layer["p_shown"], "user_defined", breaks=breaks,
+                                         higher_is_worse=not meta.higher_is_better, extremes=("best", "worst"))
+        spec = MapSpec("p_shown", f"{meta.label} ({period})", name_col, code_col, tooltip_columns=tips,
+                       title=f"{meta.label}, {period}", subtitle="Class breaks are the same for every period",
+                       caveat=caveat, darker_means="worse", extremes=("best", "worst"))
+    return layer, spec, classification

@@ -1,0 +1,69 @@
+"""Showing a built view: the map (rendered once, panning never reruns), its legend as a table and in words,
+the comparison, the panel beside it, downloads and exports."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.export import csv_bytes, geojson_bytes
+from geo.mapping import build_choropleth, map_html
+from geo.render import credits
+from geo.slide import THEMES, render_slide
+from geo.views import legend_sentences
+from ui import compare
+from ui.common import md
+from ui.data import APP_DIR
+
+GEOMETRY_STORE = APP_DIR / "static" / "geometry"  # prepared map geometry, named by content (geo.coverage)
+
+
+def single_map(result, classification, attribution: str, basemap: bool) -> list[str]:
+    """The one map of the view, its legend as a table and in words (returned, for the slide)."""
+    fmap = build_choropleth(result.layer, result.spec, classification, attribution=attribution, basemap=basemap,
+                            geometry_store=GEOMETRY_STORE)
+    st_folium(fmap, height=640, use_container_width=True, returned_objects=[], key="atlas_map")
+    legend = pd.DataFrame({"Class": classification.labels[::-1], "Areas": classification.counts[::-1]})
+    st.caption("Legend as a table (darkest first); areas without data: "
+               f"{classification.no_data_count:,}")
+    st.dataframe(legend, hide_index=True)
+    sentences = legend_sentences(result, classification)
+    st.markdown("**The legend in words**\n\n" + "\n".join(f"- {md(s)}" for s in sentences))
+    return sentences
+
+
+def compare_view(view, data, values: dict, result, classification, attribution: str) -> None:
+    """Compare areas on the view's layer (or the summaries behind its categories), as the view says."""
+    setup = view.comparison(data, values, result, classification)
+    compare.compare_view(setup.national, result.spec, setup.classification, setup.measures, setup.unit,
+                         pick_from=setup.pick_from, attribution=attribution, note=md(setup.note) if setup.note else "",
+                         words=setup.words, heading=setup.heading)
+
+
+def downloads(result, classification, sentences: list[str], inputs: dict, attribution: str, basemap: bool,
+              comparing: bool) -> None:
+    """The mapped values and areas, the view's own tables, a slide and the offline map."""
+    layer, spec = result.layer, result.spec
+    values = layer.drop(columns=[layer.geometry.name])
+    st.download_button("Download mapped values (CSV)", lambda: csv_bytes(values), "atlas_values.csv",
+                       "text/csv", on_click="ignore")
+    st.download_button("Download mapped areas (GeoJSON)", lambda: geojson_bytes(layer), "atlas_areas.geojson",
+                       "application/geo+json", on_click="ignore")
+    if comparing:
+        return
+    source, release, _ = credits(inputs.get("pack"), inputs["table"][1])
+    callout = st.text_input("Callout for the slide (optional)", key="slide_callout", max_chars=300)
+    theme = st.radio("Slide theme", list(THEMES), horizontal=True, key="slide_theme", format_func=str.title)
+
+    def slide(fmt: str):
+        return lambda: render_slide(layer, spec, classification, callout=callout, source=source, release=release,
+                                    attribution=attribution, fmt=fmt, theme=theme, sentences=sentences,
+                                    marks="hatch" if spec.value_labels else "none")
+    st.download_button("Download slide (PNG)", slide("png"), "atlas_slide.png", "image/png", on_click="ignore")
+    st.download_button("Download slide (SVG)", slide("svg"), "atlas_slide.svg", "image/svg+xml", on_click="ignore")
+    # A map of its own: folium adds a map's scripts again each time it is rendered, and st_folium rendered fmap.
+    offline = lambda: map_html(build_choropleth(layer, spec, classification, attribution=attribution,  # noqa: E731
+                                                basemap=basemap, geometry_store=GEOMETRY_STORE)).encode("utf-8")
+    st.download_button("Download interactive map (HTML, works offline)", offline, "atlas_map.html", "text/html",
+                       on_click="ignore")
