@@ -108,6 +108,7 @@ class Threshold:
     step: float
     integer: bool
     slider: bool      # a slider (bounded range) rather than a number box
+    key: str          # short widget-key prefix the app has always used for this kind ("n", "s", "a", "c")
 
 
 @dataclass(frozen=True)
@@ -214,25 +215,25 @@ _RULE_KINDS: tuple[RuleKind, ...] = (
              lambda c, dom: (f"among the {c.n} most deprived districts on {dom} "
                              + " or ".join(_lower_first(_SUMMARY_LABELS.get(m, m)) for m in c.measures)),
              _check_top_n, _evaluate_top_n,
-             lambda c, n: Threshold("n", "Most deprived N districts", 1, max(n, c.n), 1, True, True),
+             lambda c, n: Threshold("n", "Most deprived N districts", 1, max(n, c.n), 1, True, True, "n"),
              "In the n most deprived districts on any of `measures` (district summaries of `domain`)."),
     RuleKind("share_in_most_deprived", ("percent", "at_least"),
              lambda c, dom: (f"at least {c.at_least:.0%} of its LSOAs in the most deprived {c.percent:g}% "
                              f"nationally ({dom})"),
              _check_share, _evaluate_share,
              lambda c, n: Threshold("at_least", f"Share of LSOAs in most deprived {c.percent:g}% at least",
-                                    0.0, 1.0, 0.01, False, True),
+                                    0.0, 1.0, 0.01, False, True, "s"),
              "At least `at_least` (a fraction) of the district's LSOAs in the most deprived `percent`% nationally."),
     RuleKind("score_at_least", ("at_least",),
              lambda c, dom: f"{dom} population-weighted average score at least {c.at_least:g}",
              lambda c, i: None, _evaluate_score,
-             lambda c, n: Threshold("at_least", "Average score at least", 0.0, 100.0, 0.5, False, False),
+             lambda c, n: Threshold("at_least", "Average score at least", 0.0, 100.0, 0.5, False, False, "a"),
              "A population-weighted average score of at least `at_least`."),
     RuleKind("count_in_most_deprived", ("percent", "at_least"),
              lambda c, dom: f"at least {c.at_least:g} LSOAs in the most deprived {c.percent:g}% nationally ({dom})",
              _check_count, _evaluate_count,
              lambda c, n: Threshold("at_least", f"LSOAs in most deprived {c.percent:g}% at least", 0, 10_000, 1,
-                                    True, False),
+                                    True, False, "c"),
              "At least `at_least` LSOAs in the most deprived `percent`% nationally."),
 )
 RULE_KINDS: dict[str, RuleKind] = {k.id: k for k in _RULE_KINDS}

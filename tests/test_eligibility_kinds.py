@@ -44,6 +44,7 @@ def test_every_kind_round_trips_describes_evaluates_and_has_a_control(kind):
     assert table["eligible"].any() and table.loc[table["eligible"], "reasons"].str.len().gt(0).all()
     t = threshold_of(cond, 3)
     assert t.low <= getattr(cond, t.field) <= t.high and t.label
+    assert t.key == {"top_n": "n", "share_in_most_deprived": "s", "score_at_least": "a", "count_in_most_deprived": "c"}[kind]
     assert getattr(with_threshold(cond, t.low), t.field) == t.low
 
 
