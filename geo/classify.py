@@ -8,6 +8,7 @@ the darkest colour always means the most deprived.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import mapclassify
@@ -17,16 +18,6 @@ import pandas as pd
 from geo.settings import setting
 
 NO_DATA = -1
-
-# Scheme name → (label, takes k). "national_deciles" uses published national deciles as they are.
-SCHEMES: dict[str, tuple[str, bool]] = {
-    "national_deciles": ("National deciles (as published)", False),
-    "quantiles": ("Quantiles", True),
-    "equal_interval": ("Equal interval", True),
-    "natural_breaks": ("Natural breaks (k-means)", True),
-    "fisher_jenks_sampled": ("Fisher-Jenks (sampled)", True),
-    "user_defined": ("Your own breaks", False),
-}
 
 # Colour-blind-safe sequential palettes, light (least deprived) to dark (most deprived).
 PALETTES: dict[str, list[str]] = {
@@ -90,6 +81,133 @@ def _fmt(x: float) -> str:
     return f"{x:,.3f}".rstrip("0").rstrip(".")
 
 
+@dataclass(frozen=True)
+class ClassifyRequest:
+    """What a scheme is asked to classify: the finite values (as they are and oriented so higher is worse) and options."""
+
+    data: np.ndarray            # the present (finite) values, as given
+    oriented: np.ndarray        # data, negated when lower is worse, so a higher value is always more deprived
+    k: int                      # classes asked for, capped at the number of distinct values
+    higher_is_worse: bool
+    breaks: list[float] | None
+    seed: int
+
+
+@dataclass(frozen=True)
+class Bins:
+    """A scheme's answer: the class of each present value (0 = least deprived) and, for fixed breaks, the legend."""
+
+    yb: np.ndarray
+    k: int
+    labels: list[str] | None = None  # None: labels from each class's value range
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """One classification scheme: its id, label, whether it takes k, and the function that bins the values.
+
+    `SCHEMES[id][0]` (label) and `SCHEMES[id][1]` (takes k) still index like the (label, needs_k) pairs of old.
+    National deciles have no bin function: they use the published deciles as they are.
+    """
+
+    id: str
+    label: str
+    needs_k: bool
+    bin: Callable[[ClassifyRequest], Bins] | None = None
+
+    def __getitem__(self, index: int) -> str | bool:
+        return (self.label, self.needs_k)[index]
+
+
+def _quantiles(req: ClassifyRequest) -> Bins:
+    with warnings.catch_warnings():  # ties: fewer classes than asked, which the legend shows
+        warnings.filterwarnings("ignore", message="Not enough unique values")
+        c = mapclassify.Quantiles(req.oriented, k=req.k)
+    return Bins(c.yb, len(c.bins))
+
+
+def _equal_interval(req: ClassifyRequest) -> Bins:
+    c = mapclassify.EqualInterval(req.oriented, k=req.k)
+    return Bins(c.yb, len(c.bins))
+
+
+def _natural_breaks(req: ClassifyRequest) -> Bins:
+    np.random.seed(req.seed)  # k-means starts are random; seeded so the map is repeatable
+    c = mapclassify.NaturalBreaks(req.oriented, k=req.k, initial=10)
+    return Bins(c.yb, len(c.bins))
+
+
+def _fisher_jenks_sampled(req: ClassifyRequest) -> Bins:
+    # Exact Fisher-Jenks is O(n²k): seconds at national scale. A seeded sample keeps it < 0.5 s.
+    pct = min(1.0, int(setting("fisher_jenks_sample")) / req.oriented.size)
+    np.random.seed(req.seed)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Numba not installed")
+        c = mapclassify.FisherJenksSampled(req.oriented, k=req.k, pct=pct, truncate=False)
+    return Bins(c.yb, len(c.bins))
+
+
+def _user_defined(req: ClassifyRequest) -> Bins:
+    if not req.breaks:
+        raise ValueError("Your own breaks need at least one value.")
+    data = req.data
+    bins = sorted(set(float(b) for b in req.breaks))
+    cut = np.asarray(bins + ([float(data.max())] if data.max() > bins[-1] else []))
+    classifier = mapclassify.UserDefined(data, bins=list(cut))
+    yb, edges = classifier.yb, [float(b) for b in classifier.bins]
+    k = len(edges)
+    # The breaks themselves label the legend, so it reads the same for any data.
+    labels = [f"up to {_fmt(edges[0])}"] + [f"{_fmt(a)} – {_fmt(b)}" for a, b in zip(edges, edges[1:])]
+    if not req.higher_is_worse:
+        yb, labels = k - 1 - yb, labels[::-1]
+    return Bins(yb, k, labels)
+
+
+# The registry, in the order the selectors offer it (cf. mapclassify's `_classifiers`).
+_REGISTRY: tuple[Scheme, ...] = (
+    Scheme("national_deciles", "National deciles (as published)", False),
+    Scheme("quantiles", "Quantiles", True, _quantiles),
+    Scheme("equal_interval", "Equal interval", True, _equal_interval),
+    Scheme("natural_breaks", "Natural breaks (k-means)", True, _natural_breaks),
+    Scheme("fisher_jenks_sampled", "Fisher-Jenks (sampled)", True, _fisher_jenks_sampled),
+    Scheme("user_defined", "Your own breaks", False, _user_defined),
+)
+SCHEMES: dict[str, Scheme] = {s.id: s for s in _REGISTRY}
+
+
+def get_scheme(scheme: str) -> Scheme:
+    """The registered scheme of an id; ValueError listing the valid ids if unknown."""
+    try:
+        return SCHEMES[scheme]
+    except KeyError:
+        raise ValueError(f"Unknown classification '{scheme}'. Choose one of: {', '.join(SCHEMES)}.") from None
+
+
+def _national_deciles(vals: np.ndarray, deciles: pd.Series | None, palette: str) -> Classification:
+    """Published national deciles as classes: decile 1 (most deprived 10%) is the last, darkest class."""
+    if deciles is None:
+        raise ValueError("National deciles need the measure's published decile column.")
+    present = np.isfinite(vals)
+    classes = np.full(len(vals), NO_DATA, dtype=int)
+    dec = pd.to_numeric(deciles, errors="coerce").to_numpy(dtype=float)
+    ok = np.isfinite(dec) & (dec >= 1) & (dec <= 10)
+    classes[ok] = (10 - dec[ok]).astype(int)  # decile 1 → class 9 (darkest)
+    labels = [f"Decile {d}" + (" (most deprived 10%)" if d == 1 else " (least deprived 10%)" if d == 10 else "")
+              for d in range(10, 0, -1)]
+    lower, upper = [], []
+    for c in range(10):
+        in_c = vals[(classes == c) & present]
+        lower.append(float(in_c.min()) if in_c.size else float("nan"))
+        upper.append(float(in_c.max()) if in_c.size else float("nan"))
+    counts = [int((classes == c).sum()) for c in range(10)]
+    if not np.allclose(np.where(ok & present, vals, 0), np.where(ok & present, dec, 0)):
+        # Mapping a score or rank by its decile: show the range of the mapped values in each decile.
+        labels = [f"{lab} · {_fmt(lo)} – {_fmt(hi)}" if np.isfinite(lo) else lab
+                  for lab, lo, hi in zip(labels, lower, upper)]
+    return Classification(classes, labels, lower, upper, counts, palette_colours(palette, 10), "national_deciles",
+                          int((classes == NO_DATA).sum()))
+
+
 def classify_values(
     values: pd.Series,
     scheme: str = "quantiles",
@@ -101,71 +219,23 @@ def classify_values(
     seed: int = 12345,
     extremes: tuple[str, str] = ("least deprived", "most deprived"),
 ) -> Classification:
-    """Classify values so that the last class is the most deprived.
+    """Classify values so that the last class is the most deprived, by a scheme looked up in SCHEMES.
 
     national_deciles needs `deciles` (1 = most deprived 10% nationally); user_defined needs
     `breaks` (upper bounds, ascending). Missing values get NO_DATA.
     """
-    if scheme not in SCHEMES:
-        raise ValueError(f"Unknown classification '{scheme}'. Choose one of: {', '.join(SCHEMES)}.")
+    chosen = get_scheme(scheme)
     vals = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    if chosen.bin is None:
+        return _national_deciles(vals, deciles, palette)
     present = np.isfinite(vals)
     classes = np.full(len(vals), NO_DATA, dtype=int)
-    if scheme == "national_deciles":
-        if deciles is None:
-            raise ValueError("National deciles need the measure's published decile column.")
-        dec = pd.to_numeric(deciles, errors="coerce").to_numpy(dtype=float)
-        ok = np.isfinite(dec) & (dec >= 1) & (dec <= 10)
-        classes[ok] = (10 - dec[ok]).astype(int)  # decile 1 → class 9 (darkest)
-        labels = [f"Decile {d}" + (" (most deprived 10%)" if d == 1 else " (least deprived 10%)" if d == 10 else "")
-                  for d in range(10, 0, -1)]
-        lower, upper = [], []
-        for c in range(10):
-            in_c = vals[(classes == c) & present]
-            lower.append(float(in_c.min()) if in_c.size else float("nan"))
-            upper.append(float(in_c.max()) if in_c.size else float("nan"))
-        counts = [int((classes == c).sum()) for c in range(10)]
-        if not np.allclose(np.where(ok & present, vals, 0), np.where(ok & present, dec, 0)):
-            # Mapping a score or rank by its decile: show the range of the mapped values in each decile.
-            labels = [f"{lab} · {_fmt(lo)} – {_fmt(hi)}" if np.isfinite(lo) else lab
-                      for lab, lo, hi in zip(labels, lower, upper)]
-        return Classification(classes, labels, lower, upper, counts, palette_colours(palette, 10), scheme,
-                              int((classes == NO_DATA).sum()))
     data = vals[present]
     if data.size == 0:
         return Classification(classes, [], [], [], [], [], scheme, len(vals))
-    distinct = np.unique(data)
-    k = int(max(1, min(k, distinct.size)))
-    oriented = data if higher_is_worse else -data
-    if scheme == "user_defined":
-        if not breaks:
-            raise ValueError("Your own breaks need at least one value.")
-        bins = sorted(set(float(b) for b in breaks))
-        cut = np.asarray(bins + ([float(data.max())] if data.max() > bins[-1] else []))
-        classifier = mapclassify.UserDefined(data, bins=list(cut))
-        yb, upper_bins = classifier.yb, classifier.bins
-        k = len(upper_bins)
-        if not higher_is_worse:
-            yb = k - 1 - yb
-    else:
-        if scheme == "quantiles":
-            with warnings.catch_warnings():  # ties: fewer classes than asked, which the legend shows
-                warnings.filterwarnings("ignore", message="Not enough unique values")
-                classifier = mapclassify.Quantiles(oriented, k=k)
-        elif scheme == "equal_interval":
-            classifier = mapclassify.EqualInterval(oriented, k=k)
-        elif scheme == "natural_breaks":
-            np.random.seed(seed)  # k-means starts are random; seeded so the map is repeatable
-            classifier = mapclassify.NaturalBreaks(oriented, k=k, initial=10)
-        else:
-            # Exact Fisher-Jenks is O(n²k): seconds at national scale. A seeded sample keeps it < 0.5 s.
-            pct = min(1.0, int(setting("fisher_jenks_sample")) / oriented.size)
-            np.random.seed(seed)
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message="Numba not installed")
-                classifier = mapclassify.FisherJenksSampled(oriented, k=k, pct=pct, truncate=False)
-        yb = classifier.yb
-        k = len(classifier.bins)
+    k = int(max(1, min(k, np.unique(data).size)))
+    binned = chosen.bin(ClassifyRequest(data, data if higher_is_worse else -data, k, higher_is_worse, breaks, seed))
+    yb, k = binned.yb, binned.k
     classes[present] = yb
     lower, upper, counts = [], [], []
     for c in range(k):
@@ -173,19 +243,12 @@ def classify_values(
         lower.append(float(in_c.min()) if in_c.size else float("nan"))
         upper.append(float(in_c.max()) if in_c.size else float("nan"))
         counts.append(int(in_c.size))
-    labels = []
-    if scheme == "user_defined":  # the breaks themselves, so the legend reads the same for any data
-        edges = [float(b) for b in upper_bins]
-        labels = [f"up to {_fmt(edges[0])}"] + [f"{_fmt(a)} – {_fmt(b)}" for a, b in zip(edges, edges[1:])]
-        if not higher_is_worse:
-            labels = labels[::-1]
+    if binned.labels is not None:
+        labels = list(binned.labels)
     else:
-        for c in range(k):
-            lo, hi = lower[c], upper[c]
-            labels.append(f"{_fmt(lo)} – {_fmt(hi)}" if np.isfinite(lo) else "(empty class)")
+        labels = [f"{_fmt(lo)} – {_fmt(hi)}" if np.isfinite(lo) else "(empty class)" for lo, hi in zip(lower, upper)]
     if k:
         labels[-1] += f" ({extremes[1]})"
         labels[0] += f" ({extremes[0]})" if k > 1 else ""
     return Classification(classes, labels, lower, upper, counts, palette_colours(palette, k), scheme,
                           int((~present).sum()))
-

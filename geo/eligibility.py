@@ -19,7 +19,8 @@ Each takes an optional `domain` (default the rule's, else "imd").
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 
@@ -30,7 +31,6 @@ from geo.catalogue import summaries, summaries_for
 from geo.errors import AtlasError
 from geo.summaries import district_figures
 
-KINDS = ("top_n", "share_in_most_deprived", "score_at_least", "count_in_most_deprived")
 PRESETS = Path(__file__).resolve().parent / "reference" / "rules"
 
 
@@ -45,15 +45,7 @@ class Condition:
 
     def describe(self, labels: dict[str, str]) -> str:
         """The condition in words."""
-        dom = labels.get(self.domain, self.domain)
-        if self.kind == "top_n":
-            names = " or ".join(_lower_first(_SUMMARY_LABELS.get(m, m)) for m in self.measures)
-            return f"among the {self.n} most deprived districts on {dom} {names}"
-        if self.kind == "share_in_most_deprived":
-            return f"at least {self.at_least:.0%} of its LSOAs in the most deprived {self.percent:g}% nationally ({dom})"
-        if self.kind == "score_at_least":
-            return f"{dom} population-weighted average score at least {self.at_least:g}"
-        return f"at least {self.at_least:g} LSOAs in the most deprived {self.percent:g}% nationally ({dom})"
+        return rule_kind(self.kind).describe(self, labels.get(self.domain, self.domain))
 
 
 @dataclass(frozen=True)
@@ -77,12 +69,7 @@ class Rule:
             lines.append(f"source = {_toml_str(self.source)}")
         for c in self.conditions:
             lines += ["", "[[condition]]", f"kind = {_toml_str(c.kind)}", f"domain = {_toml_str(c.domain)}"]
-            if c.kind == "top_n":
-                lines += [f"measures = [{', '.join(_toml_str(m) for m in c.measures)}]", f"n = {c.n}"]
-            else:
-                if c.kind != "score_at_least":
-                    lines.append(f"percent = {c.percent:g}")
-                lines.append(f"at_least = {c.at_least:g}")
+            lines += [_TOML_FIELDS[f](c) for f in rule_kind(c.kind).fields]
         return "\n".join(lines) + "\n"
 
 
@@ -96,6 +83,180 @@ def _lower_first(text: str) -> str:
 
 def _toml_str(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+# ------------------------------------------------------------------ condition kinds (a registry)
+
+@dataclass(frozen=True)
+class _Figures:
+    """What a kind evaluates on: one domain's district figures (reindexed to the result), its LSOAs, its label."""
+
+    districts: pd.DataFrame
+    lsoas: pd.DataFrame
+    n_national: int
+    label: str
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """The one number a what-if control changes for a condition: which field, its label, range and step."""
+
+    field: str        # "n" or "at_least"
+    label: str
+    low: float
+    high: float
+    step: float
+    integer: bool
+    slider: bool      # a slider (bounded range) rather than a number box
+    key: str          # short widget-key prefix the app has always used for this kind ("n", "s", "a", "c")
+
+
+@dataclass(frozen=True)
+class RuleKind:
+    """One condition kind: the fields it writes, how it reads in words, its checks, evaluation and what-if control."""
+
+    id: str
+    fields: tuple[str, ...]                                                   # to_toml, after kind and domain
+    describe: Callable[[Condition, str], str]                                 # (condition, domain label) → words
+    check: Callable[[Condition, int], None]                                   # AtlasError naming condition i
+    evaluate: Callable[[Condition, _Figures], tuple[np.ndarray, list[tuple[int, str]]]]  # met, (row, reason)
+    threshold: Callable[[Condition, int], Threshold]                          # (condition, districts) → control
+    doc: str
+
+
+_TOML_FIELDS: dict[str, Callable[[Condition], str]] = {
+    "measures": lambda c: f"measures = [{', '.join(_toml_str(m) for m in c.measures)}]",
+    "n": lambda c: f"n = {c.n}",
+    "percent": lambda c: f"percent = {c.percent:g}",
+    "at_least": lambda c: f"at_least = {c.at_least:g}",
+}
+
+
+def _check_percent(c: Condition, i: int) -> None:
+    if not 0 < c.percent <= 100:
+        raise AtlasError(f"Condition {i}: percent = {c.percent:g} is impossible.", "Use a percent in (0, 100].")
+
+
+def _check_top_n(c: Condition, i: int) -> None:
+    summary_ids = set(_SUMMARY_LABELS)
+    unknown = [m for m in c.measures if m not in summary_ids]
+    if not c.measures or unknown:
+        raise AtlasError(f"Condition {i}: unknown district measure(s) {unknown or '(none given)'}.",
+                         f"Use any of: {', '.join(sorted(summary_ids))}.")
+    published = {e["id"] for e in summaries_for(c.domain)}
+    unpublished = [m for m in c.measures if m not in published]
+    if unpublished:
+        raise AtlasError(f"Condition {i}: {', '.join(unpublished)} is not a district measure of {c.domain!r}.",
+                         f"For {c.domain!r} use any of: {', '.join(sorted(published))} "
+                         "(the scale is published for income and employment only).")
+    if c.n < 1:
+        raise AtlasError(f"Condition {i}: n = {c.n} selects nobody.", "Use n of 1 or more.")
+
+
+def _check_share(c: Condition, i: int) -> None:
+    _check_percent(c, i)
+    if not 0 <= c.at_least <= 1:
+        raise AtlasError(f"Condition {i}: a share of {c.at_least:g} is impossible.",
+                         "Give the share as a fraction between 0 and 1 (0.2 = 20%).")
+
+
+def _check_count(c: Condition, i: int) -> None:
+    _check_percent(c, i)
+    if c.at_least < 0:
+        raise AtlasError(f"Condition {i}: a negative count is impossible.", "Use 0 or more.")
+
+
+def _met(values: pd.Series, at_least: float) -> np.ndarray:
+    return (values >= at_least).fillna(False).to_numpy(dtype=bool)
+
+
+def _evaluate_top_n(c: Condition, f: _Figures) -> tuple[np.ndarray, list[tuple[int, str]]]:
+    fig, total = f.districts, len(f.districts)
+    met = np.zeros(total, dtype=bool)
+    why = []
+    for measure in c.measures:
+        ranks = fig[f"{measure}_rank"].astype("Float64")
+        hit = (ranks <= c.n).fillna(False).to_numpy(dtype=bool)
+        for j in np.flatnonzero(hit):
+            value = fig[measure].iloc[j]
+            shown = f"{value:,.0f} people" if measure == "scale" else f"value {value:.3f}"
+            why.append((j, f"{f.label} {_lower_first(_SUMMARY_LABELS[measure])}: {int(ranks.iloc[j])} of {total} "
+                           f"({shown}; top {c.n})"))
+        met |= hit
+    return met, why
+
+
+def _evaluate_score(c: Condition, f: _Figures) -> tuple[np.ndarray, list[tuple[int, str]]]:
+    values = f.districts["average_score"]
+    met = _met(values, c.at_least)
+    return met, [(j, f"{f.label} average score {values.iloc[j]:.3f} ≥ {c.at_least:g}") for j in np.flatnonzero(met)]
+
+
+def _percentiles(c: Condition, f: _Figures) -> pd.DataFrame:
+    return _percentile_counts(f.lsoas, c.percent, f.n_national).reindex(f.districts.index)
+
+
+def _evaluate_share(c: Condition, f: _Figures) -> tuple[np.ndarray, list[tuple[int, str]]]:
+    values = _percentiles(c, f)["share"]
+    met = _met(values, c.at_least)
+    return met, [(j, f"{values.iloc[j]:.1%} of LSOAs in the most deprived {c.percent:g}% ({f.label}) "
+                     f"≥ {c.at_least:.0%}") for j in np.flatnonzero(met)]
+
+
+def _evaluate_count(c: Condition, f: _Figures) -> tuple[np.ndarray, list[tuple[int, str]]]:
+    values = _percentiles(c, f)["count"]
+    met = _met(values, c.at_least)
+    return met, [(j, f"{int(values.iloc[j])} LSOAs in the most deprived {c.percent:g}% ({f.label}) "
+                     f"≥ {c.at_least:g}") for j in np.flatnonzero(met)]
+
+
+_RULE_KINDS: tuple[RuleKind, ...] = (
+    RuleKind("top_n", ("measures", "n"),
+             lambda c, dom: (f"among the {c.n} most deprived districts on {dom} "
+                             + " or ".join(_lower_first(_SUMMARY_LABELS.get(m, m)) for m in c.measures)),
+             _check_top_n, _evaluate_top_n,
+             lambda c, n: Threshold("n", "Most deprived N districts", 1, max(n, c.n), 1, True, True, "n"),
+             "In the n most deprived districts on any of `measures` (district summaries of `domain`)."),
+    RuleKind("share_in_most_deprived", ("percent", "at_least"),
+             lambda c, dom: (f"at least {c.at_least:.0%} of its LSOAs in the most deprived {c.percent:g}% "
+                             f"nationally ({dom})"),
+             _check_share, _evaluate_share,
+             lambda c, n: Threshold("at_least", f"Share of LSOAs in most deprived {c.percent:g}% at least",
+                                    0.0, 1.0, 0.01, False, True, "s"),
+             "At least `at_least` (a fraction) of the district's LSOAs in the most deprived `percent`% nationally."),
+    RuleKind("score_at_least", ("at_least",),
+             lambda c, dom: f"{dom} population-weighted average score at least {c.at_least:g}",
+             lambda c, i: None, _evaluate_score,
+             lambda c, n: Threshold("at_least", "Average score at least", 0.0, 100.0, 0.5, False, False, "a"),
+             "A population-weighted average score of at least `at_least`."),
+    RuleKind("count_in_most_deprived", ("percent", "at_least"),
+             lambda c, dom: f"at least {c.at_least:g} LSOAs in the most deprived {c.percent:g}% nationally ({dom})",
+             _check_count, _evaluate_count,
+             lambda c, n: Threshold("at_least", f"LSOAs in most deprived {c.percent:g}% at least", 0, 10_000, 1,
+                                    True, False, "c"),
+             "At least `at_least` LSOAs in the most deprived `percent`% nationally."),
+)
+RULE_KINDS: dict[str, RuleKind] = {k.id: k for k in _RULE_KINDS}
+KINDS = tuple(RULE_KINDS)
+
+
+def rule_kind(kind: object, where: str = "") -> RuleKind:
+    """The registered condition kind of an id; AtlasError listing the known kinds if unknown."""
+    try:
+        return RULE_KINDS[kind]  # type: ignore[index]
+    except (KeyError, TypeError):
+        raise AtlasError(f"{where}unknown kind {kind!r}.", f"Kinds: {', '.join(KINDS)}.") from None
+
+
+def threshold_of(condition: Condition, n_districts: int) -> Threshold:
+    """The what-if control of a condition (which field a slider or number box sets, with its label and range)."""
+    return rule_kind(condition.kind).threshold(condition, n_districts)
+
+
+def with_threshold(condition: Condition, value: float) -> Condition:
+    """The condition with its what-if threshold set to `value` (n as a whole number, at_least as a float)."""
+    t = threshold_of(condition, 0)
+    return replace(condition, **{t.field: int(value) if t.field == "n" else float(value)})
 
 
 def parse_rule(text: str, known_domains: tuple[str, ...] = ()) -> Rule:
@@ -112,11 +273,9 @@ def parse_rule(text: str, known_domains: tuple[str, ...] = ()) -> Rule:
         raise AtlasError("The rule has no [[condition]].", "Add at least one condition (see the presets).")
     default_domain = str(doc.get("domain", "imd"))
     conditions = []
-    summary_ids = set(_SUMMARY_LABELS)
     for i, c in enumerate(raw, 1):
         kind = c.get("kind")
-        if kind not in KINDS:
-            raise AtlasError(f"Condition {i}: unknown kind {kind!r}.", f"Kinds: {', '.join(KINDS)}.")
+        spec = rule_kind(kind, f"Condition {i}: ")
         domain = str(c.get("domain", default_domain))
         if known_domains and domain not in known_domains:
             raise AtlasError(f"Condition {i}: the measure {domain!r} is not in this release.",
@@ -127,26 +286,7 @@ def parse_rule(text: str, known_domains: tuple[str, ...] = ()) -> Rule:
         except (TypeError, ValueError) as exc:
             raise AtlasError(f"Condition {i}: a number is not a number ({exc}).", "Check n, percent and at_least.") \
                 from exc
-        if kind == "top_n":
-            unknown = [m for m in cond.measures if m not in summary_ids]
-            if not cond.measures or unknown:
-                raise AtlasError(f"Condition {i}: unknown district measure(s) {unknown or '(none given)'}.",
-                                 f"Use any of: {', '.join(sorted(summary_ids))}.")
-            published = {e["id"] for e in summaries_for(domain)}
-            unpublished = [m for m in cond.measures if m not in published]
-            if unpublished:
-                raise AtlasError(f"Condition {i}: {', '.join(unpublished)} is not a district measure of {domain!r}.",
-                                 f"For {domain!r} use any of: {', '.join(sorted(published))} "
-                                 "(the scale is published for income and employment only).")
-            if cond.n < 1:
-                raise AtlasError(f"Condition {i}: n = {cond.n} selects nobody.", "Use n of 1 or more.")
-        if kind in ("share_in_most_deprived", "count_in_most_deprived") and not 0 < cond.percent <= 100:
-            raise AtlasError(f"Condition {i}: percent = {cond.percent:g} is impossible.", "Use a percent in (0, 100].")
-        if kind == "share_in_most_deprived" and not 0 <= cond.at_least <= 1:
-            raise AtlasError(f"Condition {i}: a share of {cond.at_least:g} is impossible.",
-                             "Give the share as a fraction between 0 and 1 (0.2 = 20%).")
-        if kind == "count_in_most_deprived" and cond.at_least < 0:
-            raise AtlasError(f"Condition {i}: a negative count is impossible.", "Use 0 or more.")
+        spec.check(cond, i)
         conditions.append(cond)
     return Rule(str(doc.get("name", "Unnamed rule")), tuple(conditions), combine, str(doc.get("description", "")),
                 str(doc.get("source", "")))
@@ -200,37 +340,9 @@ def evaluate_rule(rule: Rule, lsoas_by_domain: dict[str, pd.DataFrame], n_nation
     for i, cond in enumerate(rule.conditions, 1):
         fig = figures[cond.domain].reindex(codes)
         dom = labels.get(cond.domain, cond.domain)
-        total = len(fig)
-        if cond.kind == "top_n":
-            met = np.zeros(len(codes), dtype=bool)
-            for measure in cond.measures:
-                ranks = fig[f"{measure}_rank"].astype("Float64")
-                hit = (ranks <= cond.n).fillna(False).to_numpy(dtype=bool)
-                for j in np.flatnonzero(hit):
-                    value = fig[measure].iloc[j]
-                    shown = f"{value:,.0f} people" if measure == "scale" else f"value {value:.3f}"
-                    reasons[j].append(f"{dom} {_lower_first(_SUMMARY_LABELS[measure])}: {int(ranks.iloc[j])} of {total} "
-                                      f"({shown}; top {cond.n})")
-                met |= hit
-        elif cond.kind == "score_at_least":
-            values = fig["average_score"]
-            met = (values >= cond.at_least).fillna(False).to_numpy(dtype=bool)
-            for j in np.flatnonzero(met):
-                reasons[j].append(f"{dom} average score {values.iloc[j]:.3f} ≥ {cond.at_least:g}")
-        else:
-            counts = _percentile_counts(lsoas_by_domain[cond.domain], cond.percent, n_national).reindex(codes)
-            if cond.kind == "share_in_most_deprived":
-                values = counts["share"]
-                met = (values >= cond.at_least).fillna(False).to_numpy(dtype=bool)
-                for j in np.flatnonzero(met):
-                    reasons[j].append(f"{values.iloc[j]:.1%} of LSOAs in the most deprived {cond.percent:g}% ({dom}) "
-                                      f"≥ {cond.at_least:.0%}")
-            else:
-                values = counts["count"]
-                met = (values >= cond.at_least).fillna(False).to_numpy(dtype=bool)
-                for j in np.flatnonzero(met):
-                    reasons[j].append(f"{int(values.iloc[j])} LSOAs in the most deprived {cond.percent:g}% ({dom}) "
-                                      f"≥ {cond.at_least:g}")
+        met, why = rule_kind(cond.kind).evaluate(cond, _Figures(fig, lsoas_by_domain[cond.domain], n_national, dom))
+        for j, text in why:
+            reasons[j].append(text)
         result[f"condition_{i}"] = met
         met_columns.append(f"condition_{i}")
     combined = result[met_columns].any(axis=1) if rule.combine == "any" else result[met_columns].all(axis=1)

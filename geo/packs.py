@@ -379,7 +379,7 @@ def write_pack(release_id: str, table: pd.DataFrame, lsoa: gpd.GeoDataFrame, dis
             },
             "table": {"file": "table.csv", "code": spec["code"], "district": spec["district"],
                       "population": spec["population"], "rows": len(table)},
-            "indicators": [{"id": m["id"], "label": m["label"], "unit": m["score_unit"],
+            "indicators": [{"id": m["id"], "label": m["label"], "unit": m["unit"],
                             "direction": "higher score, lower rank and decile = more deprived",
                             "source": release["label"], "licence": release["licence"]}
                            for m in measures() if m["id"] in present],

@@ -14,7 +14,7 @@ A target is a small TOML document:
     by = "2010"
     amount = 1.0                    # points by which the gap narrows (gap_reduction)
     # value = 70.0                  # the level to reach (level)
-    higher_is_better = true
+    higher_is_worse = false         # the indicator's direction (older files say higher_is_better = true: read too)
 """
 
 from __future__ import annotations
@@ -126,9 +126,27 @@ class Target:
     kind: str = "gap_reduction"
     amount: float = 0.0
     value: float = float("nan")
-    higher_is_better: bool = True
+    higher_is_worse: bool = False
     description: str = ""
     compare: str = "rest"  # "rest" (of England) or "region:<name or code>" (the rest of that region)
+
+    @property
+    def higher_is_better(self) -> bool:
+        """The old convention, derived (read-only): not higher_is_worse."""
+        return not self.higher_is_worse
+
+    def to_toml(self) -> str:
+        """The target as a small TOML file (what `parse_target` reads), direction as higher_is_worse."""
+        lines = [f"name = {_toml_str(self.name)}", f"indicator = {_toml_str(self.indicator)}",
+                 f"group = {_toml_str(self.group)}", f"baseline = {_toml_str(self.baseline)}",
+                 f"by = {_toml_str(self.by)}", f"kind = {_toml_str(self.kind)}"]
+        lines.append(f"amount = {self.amount!r}" if self.kind == "gap_reduction" else f"value = {self.value!r}")
+        lines.append(f"higher_is_worse = {'true' if self.higher_is_worse else 'false'}")
+        if self.compare != "rest":
+            lines.append(f"compare = {_toml_str(self.compare)}")
+        if self.description:
+            lines.append(f"description = {_toml_str(self.description)}")
+        return "\n".join(lines) + "\n"
 
     @property
     def comparison(self) -> str:
@@ -139,7 +157,7 @@ class Target:
         """How the status is decided, in words (shown beside every status)."""
         meta = meta or IndicatorMeta(self.indicator, self.indicator)
         if self.kind == "level":
-            better = "at least" if self.higher_is_better else "at most"
+            better = "at most" if self.higher_is_worse else "at least"
             return (f"Achieved when the group's value is {better} {meta.show(self.value)}; on track when it is at or "
                     f"better than the straight line from its {self.baseline} value to {meta.show(self.value)} in "
                     f"{self.by}; off track otherwise; not enough data when the group has no value for the period.")
@@ -166,10 +184,11 @@ def parse_target(text: str, indicators: tuple[str, ...] = ()) -> Target:
         raise AtlasError("A level target needs a value to reach.", "Add value = … to the target.")
     if indicators and doc["indicator"] not in indicators:
         raise AtlasError(f"The series has no indicator {doc['indicator']!r}.", f"Indicators: {', '.join(indicators)}.")
+    worse = _direction(doc)
     try:
         target = Target(str(doc.get("name", "Unnamed target")), str(doc["indicator"]), str(doc["group"]),
                         str(doc["baseline"]), str(doc["by"]), kind, float(doc.get("amount", 0.0)),
-                        float(doc.get("value", float("nan"))), bool(doc.get("higher_is_better", True)),
+                        float(doc.get("value", float("nan"))), worse,
                         str(doc.get("description", "")), str(doc.get("compare", "rest")))
     except (TypeError, ValueError) as exc:
         raise AtlasError(f"A number in the target is not a number ({exc}).", "Check amount and value.") from exc
@@ -177,6 +196,23 @@ def parse_target(text: str, indicators: tuple[str, ...] = ()) -> Target:
         raise AtlasError(f"The target date {target.by} is not after the baseline {target.baseline}.",
                          "Set by later than baseline.")
     return target
+
+
+def _direction(doc: dict) -> bool:
+    """higher_is_worse of a target; files saved before it say higher_is_better, which is converted."""
+    given = {k: doc[k] for k in ("higher_is_worse", "higher_is_better") if k in doc}
+    for key, value in given.items():
+        if not isinstance(value, bool):
+            raise AtlasError(f"{key} = {value!r} is not true or false.", "Write higher_is_worse = true or false.")
+    if len(given) == 2 and given["higher_is_worse"] == given["higher_is_better"]:
+        raise AtlasError("higher_is_worse and higher_is_better contradict each other.", "Keep higher_is_worse only.")
+    if "higher_is_worse" in given:
+        return given["higher_is_worse"]
+    return not given.get("higher_is_better", True)  # the old default: higher is better
+
+
+def _toml_str(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
 def presets() -> dict[str, Target]:
@@ -361,7 +397,7 @@ def measure_progress(series: pd.DataFrame, target: Target, group: set[str],
         rows.append({"period": period, "year": _year(period), "group_value": g, "rest_value": r, "method": method,
                      "method_note": why})
     out = pd.DataFrame(rows).sort_values("year").reset_index(drop=True)
-    sign = 1.0 if target.higher_is_better else -1.0
+    sign = -1.0 if target.higher_is_worse else 1.0
     out["gap"] = sign * (out["rest_value"] - out["group_value"])  # > 0: the group is behind
     out["relative_gap"] = out["gap"] / out["rest_value"].abs()
     base = out[out["period"] == target.baseline]
@@ -394,7 +430,7 @@ def area_progress(series: pd.DataFrame, target: Target, group: set[str], progres
     """Per area and period: the area's value, its gap to the rest, and a status by the target's own rule."""
     data = series[series["indicator"] == target.indicator].copy()
     rest = progress.set_index("period")
-    sign = 1.0 if target.higher_is_better else -1.0
+    sign = -1.0 if target.higher_is_worse else 1.0
     data["rest_value"] = data["period"].map(rest["rest_value"])
     data["group_value"] = data["period"].map(rest["group_value"])
     data["gap"] = sign * (data["rest_value"] - data["value"])
@@ -430,13 +466,18 @@ class IndicatorMeta:
     label: str
     unit: str = ""
     scale: float = 1.0
-    higher_is_better: bool = True
+    higher_is_worse: bool = False
     phrase: str = ""
     relative_ranks: bool = False
     source: str = ""
     caveat: str = ""
     pool_by: str = ""  # "lsoa_count": pool a share of LSOAs by the LSOA counts of reference/lsoa_counts_lad21.csv
     pool_vintage: tuple[tuple[str, str], ...] = ()  # (period, "lsoa01" | "lsoa11") for pool_by = "lsoa_count"
+
+    @property
+    def higher_is_better(self) -> bool:
+        """The old convention, derived (read-only): not higher_is_worse."""
+        return not self.higher_is_worse
 
     @property
     def rank_caveat(self) -> str:
@@ -458,26 +499,19 @@ class IndicatorMeta:
 
 
 def indicator_meta(indicator: str, extra: tuple[Path, ...] = ()) -> IndicatorMeta:
-    """Metadata for an indicator from geo/reference/series.toml and any extra TOML files, else plain defaults."""
-    for path in (Path(__file__).resolve().parent / "reference" / "series.toml", *extra):
-        if not Path(path).is_file():
-            continue
-        with open(path, "rb") as fh:
-            for entry in tomllib.load(fh).get("indicator", []):
-                if entry.get("id") == indicator:
-                    pool_by = str(entry.get("pool_by", ""))
-                    if pool_by not in ("", "lsoa_count"):
-                        raise AtlasError(f"pool_by = {pool_by!r} for {indicator} in {Path(path).name} is not understood.",
-                                         "Use pool_by = \"lsoa_count\" or leave it out.")
-                    vintages = tuple((str(k), str(v)) for k, v in dict(entry.get("pool_vintage", {})).items())
-                    wrong = [v for _, v in vintages if v not in LSOA_VINTAGES]
-                    if wrong:
-                        raise AtlasError(f"pool_vintage {wrong[0]!r} for {indicator} in {Path(path).name} is not known.",
-                                         f"Use one of {', '.join(LSOA_VINTAGES)}.")
-                    return IndicatorMeta(indicator, str(entry.get("label", indicator)), str(entry.get("unit", "")),
-                                         float(entry.get("scale", 1)), bool(entry.get("higher_is_better", True)),
-                                         str(entry.get("phrase", "")), bool(entry.get("relative_ranks", False)),
-                                         str(entry.get("source", "")), str(entry.get("caveat", "")), pool_by, vintages)
+    """Metadata for an indicator from indicators/series.toml and any extra TOML files, else plain defaults.
+
+    Every file is read by geo.catalogue's one loader (unknown or missing keys raise, naming file and entry);
+    extra files are users' own, so their old `higher_is_better` is converted.
+    """
+    from geo.catalogue import series_indicators
+
+    for entry in series_indicators(tuple(extra)):
+        if entry["id"] == indicator:
+            vintages = tuple((str(k), str(v)) for k, v in entry["pool_vintage"].items())
+            return IndicatorMeta(indicator, entry["label"], entry["unit"], float(entry["scale"]),
+                                 entry["higher_is_worse"], entry["phrase"], entry["relative_ranks"],
+                                 entry["source"], entry["caveat"], entry["pool_by"], vintages)
     return IndicatorMeta(indicator, indicator)
 
 

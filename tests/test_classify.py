@@ -53,3 +53,17 @@ def test_no_data_is_not_a_palette_colour():
 def test_unknown_scheme_is_a_clear_error():
     with pytest.raises(ValueError, match="Choose one of"):
         classify_values(pd.Series([1.0]), "jenks_exact")
+
+
+def test_schemes_are_a_registry_indexed_like_label_and_needs_k():
+    from geo.classify import SCHEMES, get_scheme
+
+    assert list(SCHEMES) == ["national_deciles", "quantiles", "equal_interval", "natural_breaks",
+                             "fisher_jenks_sampled", "user_defined"]
+    for scheme_id, scheme in SCHEMES.items():
+        assert scheme.id == scheme_id and SCHEMES[scheme_id][0] == scheme.label and scheme.label
+        assert SCHEMES[scheme_id][1] is scheme.needs_k
+        assert (scheme.bin is None) == (scheme_id == "national_deciles")
+    assert SCHEMES["quantiles"][1] and not SCHEMES["user_defined"][1]
+    with pytest.raises(ValueError, match="Choose one of: national_deciles, quantiles"):
+        get_scheme("Quantiles")  # ids, never display labels

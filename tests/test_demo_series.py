@@ -100,13 +100,13 @@ def test_values_match_counts_and_bounds(rows: list[dict[str, str]], meta: list[d
             continue
         value = float(r["value"])
         assert r["value"] == f"{value:.1f}"
-        if m["has_counts"]:
+        if "numerator" in m["kinds"]:
             num, den = int(r["numerator"]), int(r["denominator"])
             assert 0 <= num <= den or r["indicator"] == "crime_rate", r
             assert abs(value - SCALE[r["indicator"]] * num / den) <= 0.05 + 1e-9, r
         else:
             assert r["numerator"] == r["denominator"] == "", r
-        if m["has_bounds"]:
+        if "lower" in m["kinds"]:
             assert float(r["lower"]) <= value <= float(r["upper"]), r
         else:
             assert r["lower"] == r["upper"] == "", r
@@ -150,7 +150,7 @@ def test_csv_and_toml_list_the_same_indicators(rows: list[dict[str, str]], meta:
     assert set(ids) == {r["indicator"] for r in rows}
     assert {m["theme"] for m in meta} == {"worklessness", "crime", "health", "skills", "housing", "liveability"}
     for m in meta:
-        assert m["higher_is_better"] is DIRECTION[m["id"]]
-        assert isinstance(m["has_counts"], bool) and isinstance(m["has_bounds"], bool)
+        assert m["higher_is_worse"] is not DIRECTION[m["id"]]  # DIRECTION: is higher better?
+        assert m["kinds"][0] == "value" and set(m["kinds"]) <= {"value", "numerator", "denominator", "lower", "upper"}
         assert m["label"] and m["unit"] and len(m["description"]) > 20
         assert "not real statistics" in m["source"]
