@@ -30,10 +30,8 @@ install_static(APP_DIR / "static")
 
 
 def choose_view(data) -> object:
-    """The 'Map' radio: the views this data can show (a real pack opens on every LSOA in England)."""
+    """The 'Map' radio: the views this data can show, the default first."""
     views = available_views(data)
-    if data.pack is not None and not data.illustrative:
-        views.sort(key=lambda v: v.id != "lsoas")
     by_label = {v.label: v for v in views}
     permalink.seed("view", "view", list(by_label), {v.id: v.label for v in views})
     return by_label[st.sidebar.radio("Map", list(by_label), key="view")]
@@ -75,6 +73,10 @@ def main() -> None:
         st.session_state["eligible_codes"] = result.extra["eligible_codes"]  # a target group can be this result
     for note in result.notes:
         st.info(md(note))
+    for warning in result.warnings:
+        st.warning(md(warning))
+    for problem in result.problems:
+        show_error(problem)
     for caveat in result.caveats[:1]:
         st.caption(md(caveat))
     illustrative = data.illustrative if result.illustrative is None else result.illustrative

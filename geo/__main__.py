@@ -279,24 +279,27 @@ def _replay2001(args: argparse.Namespace) -> int:
 def _render(args: argparse.Namespace) -> int:
     import time
 
-    from geo.render import ViewRequest, parse_view, render_view, resolve_inputs
-    from geo.slide import FORMATS
+    from geo.render import OUTPUTS, ViewRequest, parse_view, render_view, resolve_inputs
 
     out = Path(args.out)
     fmt = out.suffix.lower().lstrip(".")
-    if fmt not in FORMATS:
-        raise AtlasError(f"Cannot tell the slide format from '{out.name}'.", "End --out with .png, .svg or .pdf.")
+    if fmt not in OUTPUTS:
+        raise AtlasError(f"Cannot tell the output format from '{out.name}'.",
+                         "End --out with .png, .svg or .pdf (a slide), .html (an offline map) or .csv (the table).")
     req = parse_view(args.view) if args.view else ViewRequest()
     for key in ("title", "subtitle", "callout", "theme", "marks"):
         if getattr(args, key) is not None:
             setattr(req, key, getattr(args, key))
     inputs = resolve_inputs(req, args.lsoa, args.table, args.districts, Path(args.packs) if args.packs else None)
+    inputs.others = list(args.other or [])
+    inputs.series = [Path(p) for p in args.series or []]
+    inputs.series_boundaries = [Path(p) for p in args.series_boundaries or []]
     for key in ("source", "release", "attribution"):
         if getattr(args, key) is not None:
             setattr(inputs, key, getattr(args, key))
     start = time.perf_counter()
     data = render_view(req, inputs, fmt)
-    out.write_bytes(data)
+    write_atomic(out, data)
     print(f"Wrote {out} ({len(data) / 1024:.0f} kB, {fmt.upper()}) in {time.perf_counter() - start:.1f} s")
     return 0
 
@@ -379,9 +382,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="where to write the per-district measures, ranks and flags (CSV)")
     p.set_defaults(func=_replay2001)
 
-    p = sub.add_parser("render", help="the app's map as a 16:9 slide (PNG, SVG or PDF) from a link or a view file")
+    p = sub.add_parser("render", help="any view of the app as a slide (PNG, SVG, PDF), an offline map (HTML) or its "
+                                      "table (CSV), from a link or a view file")
     p.add_argument("--view", help="the app's address (in quotes) or a TOML view file (default: the app's first view)")
-    p.add_argument("--out", required=True, help="slide file: .png (1920×1080), .svg or .pdf")
+    p.add_argument("--out", required=True, help=".png (1920×1080 slide), .svg, .pdf, .html (offline map) or .csv")
+    p.add_argument("--other", action="append", help="change: another release to compare with (pack id, pack folder or "
+                                                    "LSOA table); repeatable")
+    p.add_argument("--series", action="append", help="progress: an indicator series (CSV/XLSX); repeatable")
+    p.add_argument("--series-boundaries", action="append",
+                   help="progress: boundaries the series' areas are drawn on (e.g. districts of the series' year)")
     p.add_argument("--lsoa", help="LSOA boundaries (instead of the view's pack)")
     p.add_argument("--table", help="IoD indicator table (with --lsoa)")
     p.add_argument("--districts", help="district boundaries (for the districts view)")

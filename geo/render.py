@@ -1,11 +1,12 @@
-"""`python -m geo render`: the app's map as a slide, from a permalink or a small view file.
+"""`python -m geo render`: any view of the app — districts, neighbourhoods, change, eligibility, progress — as a
+slide (PNG, SVG, PDF), an offline map (HTML) or its table (CSV), from a permalink or a small TOML view file.
 
-A view is what the app keeps in its address (see ui/permalink.py): data (pack id), view
-(districts or lsoas), measure, show (score/rank/decile), summary, districts, scheme, k, palette,
-plus, for slides, title, subtitle, callout, theme, marks and breaks. It comes either as the
-app's URL or as a TOML file with the same keys (districts as a list or a comma-separated string).
-The layer and classification are built by the same geo functions the app calls, with the app's
-defaults, so the slide shows what the app would.
+A view is what the app keeps in its address: the view's parameters as the registry declares them
+(`geo.views`), plus, for slides, title, subtitle, callout, theme, marks and date. It comes as the
+app's URL or as a TOML file with the same keys (lists or comma-separated strings). The data comes
+from the link's pack, from files named on the command line, or the demo pack; a change view can
+compare with another pack or table (`--other`), a progress view reads series (`--series`). The view
+is built by the same registry entry the app uses, so the output shows what the app would.
 """
 
 from __future__ import annotations
@@ -16,42 +17,23 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from geo.catalogue import load_catalogue, summaries
-from geo.classify import PALETTES, SCHEMES, Classification, classify_values
+from geo.catalogue import load_catalogue
+from geo.classify import Classification
 from geo.errors import AtlasError
-from geo.legend_text import sentence_legend
-from geo.layers import (
-    MapLayer,
-    district_map_layer,
-    district_summaries,
-    lsoa_measure_layer,
-    lsoas_in_districts,
-    mark_illustrative,
-    prepare_join,
-    prepare_table,
-)
+from geo.views import COMMON_PARAMS, LINK_PARAMS, Source, ViewData, ViewResult, available_views, classify_result, \
+    get_view, legend_sentences, resolve_values
 
-RENDERABLE_VIEWS = ("districts", "lsoas")
-APP_ONLY_VIEWS = ("change", "eligibility", "progress")
-KEYS = ("data", "view", "measure", "show", "summary", "districts", "scheme", "k", "palette", "breaks", "title",
-        "subtitle", "callout", "theme", "marks", "date")
+SLIDE_KEYS = ("title", "subtitle", "callout", "theme", "marks", "date")
+KEYS = LINK_PARAMS + SLIDE_KEYS
 MAX_VIEW_BYTES = 100_000
+OUTPUTS = ("png", "svg", "pdf", "html", "csv")
 
 
 @dataclass
 class ViewRequest:
-    """A parsed view: every value still as the user gave it, checked later against the data."""
+    """A parsed view: the view's parameters still as the user gave them (checked later against the data)."""
 
-    data: str | None = None
-    view: str | None = None
-    measure: str | None = None
-    show: str | None = None
-    summary: str | None = None
-    districts: list[str] = field(default_factory=list)
-    scheme: str | None = None
-    k: int | None = None
-    palette: str | None = None
-    breaks: list[float] | None = None
+    params: dict[str, object] = field(default_factory=dict)
     title: str | None = None
     subtitle: str | None = None
     callout: str = ""
@@ -59,42 +41,38 @@ class ViewRequest:
     marks: str = "none"
     date: dt.date | None = None
 
+    @property
+    def data(self) -> str | None:
+        value = self.params.get("data")
+        return None if value is None else str(value)
 
-def _listed(value: object, what: str) -> list[str]:
-    if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v.strip()]
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return [v.strip() for v in value if v.strip()]
-    raise AtlasError(f"'{what}' must be text or a list of text.", f"e.g. {what} = [\"E06000001\"]")
+    @property
+    def view(self) -> str | None:
+        value = self.params.get("view")
+        return None if value is None else str(value)
 
 
 def _request(values: dict[str, object], where: str) -> ViewRequest:
     req = ViewRequest()
     for key, value in values.items():
-        if key == "districts":
-            req.districts = [d.upper() for d in _listed(value, key)]
-        elif key == "k":
-            try:
-                req.k = int(str(value))
-            except ValueError:
-                raise AtlasError(f"k = '{value}' in {where} is not a whole number.", "Give 3 to 10 classes.") from None
-            if not 3 <= req.k <= 10:
-                raise AtlasError(f"k = {req.k} in {where} is out of range.", "Give 3 to 10 classes.")
-        elif key == "breaks":
-            try:
-                req.breaks = [float(b) for b in _listed(value if not isinstance(value, list) else
-                                                        [str(v) for v in value], key)]
-            except ValueError:
-                raise AtlasError(f"The breaks in {where} are not all numbers.", "e.g. breaks = [10, 20, 30]") from None
-        elif key == "date":
+        if key == "date":
             try:
                 req.date = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
             except ValueError:
                 raise AtlasError(f"date = '{value}' in {where} is not a date.", "Write it as 2026-11-28.") from None
-        else:
+        elif key in SLIDE_KEYS:
             if not isinstance(value, (str, int, float)):
                 raise AtlasError(f"'{key}' in {where} must be text.", f'e.g. {key} = "…"')
             setattr(req, key, str(value))
+        else:
+            if isinstance(value, list):
+                if not all(isinstance(v, (str, int, float)) for v in value):
+                    raise AtlasError(f"'{key}' in {where} must be text or a list of text.",
+                                     f"e.g. {key} = [\"E06000001\"]")
+                value = [str(v) for v in value]
+            elif not isinstance(value, (str, int, float, bool)):
+                raise AtlasError(f"'{key}' in {where} must be text.", f'e.g. {key} = "…"')
+            req.params[key] = ("1" if value else "0") if isinstance(value, bool) else value
     return req
 
 
@@ -128,10 +106,10 @@ def parse_view(view: str) -> ViewRequest:
                                        max_num_fields=100)
     except ValueError as exc:
         raise AtlasError(f"The link's parameters cannot be read ({exc}).", "Copy the whole address again.") from None
-    values = {k: v for k, v in pairs if k in KEYS}  # other parameters belong to other views of the app
+    values = {k: v for k, v in pairs if k in KEYS}  # other parameters (a story, presenter mode) are the app's own
     if not values:
         raise AtlasError("The link has none of the atlas's view parameters.",
-                         f"A view link carries some of: {', '.join(KEYS[:9])}.")
+                         f"A view link carries some of: {', '.join(LINK_PARAMS[:12])} …")
     return _request(values, "the link")
 
 
@@ -149,6 +127,11 @@ class Inputs:
     release: str
     attribution: str
     lookup: Path | None = None
+    pack: object = None
+    others: list[str] = field(default_factory=list)   # --other: pack ids, pack folders or LSOA tables
+    series: list[Path] = field(default_factory=list)  # --series: indicator series
+    series_boundaries: list[Path] = field(default_factory=list)  # boundary layers the series are drawn on
+    packs_root: Path | None = None
 
 
 def credits(pack=None, table_name: str = "") -> tuple[str, str, str]:
@@ -175,7 +158,7 @@ def resolve_inputs(req: ViewRequest, lsoa: str | None = None, table: str | None 
                              "Without them the view's pack (or the demo pack) is used.")
         source, release, attribution = credits(None, Path(table).name)
         return Inputs(Path(lsoa), Path(table), Path(districts) if districts else None, False, source, release,
-                      attribution)
+                      attribution, packs_root=packs_root)
     packs = {p.id: p for p in list_packs(packs_root)}
     wanted = req.data or "demo"
     if wanted in ("folders", "upload"):
@@ -188,120 +171,173 @@ def resolve_inputs(req: ViewRequest, lsoa: str | None = None, table: str | None 
     source, release, attribution = credits(pack)
     return Inputs(pack.path("lsoa"), pack.path("table"), pack.path("districts") if "districts" in pack.manifest["layers"]
                   else None, pack.illustrative, source, release, attribution,
-                  pack.path("lookup") if "lookup" in pack.manifest else None)
+                  pack.path("lookup") if "lookup" in pack.manifest else None, pack=pack, packs_root=packs_root)
+
+
+def _table_source(path: Path, label: str) -> Source:
+    from geo.io import read_table
+    from geo.layers import prepare_table
+
+    return Source(label, lambda: prepare_table(read_table(path)), "table", meta={"name": path.name})
+
+
+def _others(inputs: Inputs, current) -> dict[str, Source]:
+    """Releases a change view can compare with: every other real pack, and what --other names."""
+    from geo.io import read_boundaries
+    from geo.io import read_table
+    from geo.layers import prepare_table
+    from geo.packs import list_packs, read_manifest
+
+    packs = {p.id: p for p in list_packs(inputs.packs_root)}
+    out: dict[str, Source] = {}
+
+    def pack_source(pack) -> Source:
+        return Source(f"District change against {pack.label}", lambda: prepare_table(read_table(pack.path("table"))),
+                      "pack", meta={"pack": pack, "districts": lambda: read_boundaries(pack.path("districts"))})
+
+    if current is not None and not current.illustrative:
+        for pack in packs.values():
+            if pack.id != current.id and not pack.illustrative:
+                out[f"pack:{pack.id}"] = pack_source(pack)
+    for other in inputs.others:
+        path = Path(other)
+        if other in packs:
+            out[f"pack:{other}"] = pack_source(packs[other])
+        elif path.is_dir():
+            pack = read_manifest(path)
+            out[f"pack:{pack.id}"] = pack_source(pack)
+        elif path.is_file():
+            out[f"file:{path.parent.name}/{path.name}"] = _table_source(
+                path, f"LSOA change against {path.parent.name}/{path.name}")
+        else:
+            raise AtlasError(f"--other '{other}' is neither a pack nor a file.",
+                             f"Give a pack id ({', '.join(packs) or 'none built'}), a pack folder or an LSOA table.")
+    return out
+
+
+def _series(inputs: Inputs) -> dict[str, Source]:
+    """Indicator series: those named with --series, else the demo pack's illustrative one."""
+    from geo.io import read_table
+    from geo.progress import read_series
+
+    paths = list(inputs.series)
+    demo = Path(__file__).resolve().parent.parent / "indicators" / "demo_floor_targets.csv"
+    if not paths and inputs.illustrative and demo.is_file():
+        paths = [demo]
+    out = {}
+    for path in paths:
+        if not path.is_file():
+            raise AtlasError(f"No series file at '{path}'.", "Give an indicator series (CSV or XLSX) with --series.")
+        out[f"{path.parent.name}/{path.name}"] = Source(
+            f"{path.parent.name}/{path.name}", lambda p=path: read_series(read_table(p)), "series", path == demo,
+            meta={"name": path.name, "meta_files": (path.with_suffix(".toml"),)})
+    return out
+
+
+def view_data(inputs: Inputs, join: bool = True) -> ViewData:
+    """Read the inputs into the views' data. `join=False` skips the LSOA boundaries (district views only)."""
+    from geo.io import read_boundaries, read_table
+    from geo.join import guess_code_column
+    from geo.layers import prepare_join, prepare_table
+    from geo.vintages import load_lsoa_lookup
+
+    frame = read_table(inputs.table)
+    districts = read_boundaries(inputs.districts) if inputs.districts else None
+    if join:
+        lookup = load_lsoa_lookup(read_table(inputs.lookup)) if inputs.lookup else None
+        ind, joined, report, name_col = prepare_join(read_boundaries(inputs.lsoa), frame, lookup)
+    else:
+        ind, joined, report, name_col = prepare_table(frame), None, None, None
+    layers = {}
+    if joined is not None:
+        layers["neighbourhood boundaries"] = Source("neighbourhood boundaries", lambda: (joined, report.boundary_code))
+    if districts is not None:
+        layers["district boundaries"] = Source("district boundaries", lambda: (districts, guess_code_column(districts)))
+    for path in inputs.series_boundaries:
+        def load(p=path):
+            gdf = read_boundaries(p)
+            return gdf, guess_code_column(gdf)
+        layers[path.name] = Source(path.name, load)
+    if districts is not None and not (ind.district_column and ind.available_measures()):
+        districts = None
+    return ViewData(ind, joined, report, name_col, districts, inputs.pack, inputs.illustrative,
+                    others=_others(inputs, inputs.pack) if ind.available_measures() else {},
+                    series=_series(inputs), boundary_layers=layers)
 
 
 # ------------------------------------------------------------------ the view
 
 @dataclass
 class Built:
-    """A view built: the layer, its classification and the legend in words."""
+    """A view built: the result, its classification, the legend in words, and the parameters it was built with."""
 
-    shown: MapLayer
+    result: ViewResult
     classification: Classification
     sentences: list[str]
     view: str
+    values: dict
 
-
-def _choose(value: str | None, options: list[str], what: str, default: str | None = None) -> str:
-    if value is None:
-        return default if default is not None else options[0]
-    if value not in options:
-        raise AtlasError(f"Unknown {what} '{value}'.", f"Choose one of: {', '.join(options)}.")
-    return value
-
-
-def place_name(ind, codes: list[str]) -> str | None:
-    """The name of the one district shown (for 'Hartlepool's 58'), else None."""
-    if len(codes) != 1 or not ind.district_column or not ind.district_name_column:
-        return None
-    frame = ind.frame
-    match = frame[frame[ind.district_column].astype("string").str.strip().str.upper() == codes[0].upper()]
-    return str(match[ind.district_name_column].iloc[0]) if len(match) else None
-
-
-def legend_sentences(view: str, classification: Classification, place: str | None, illustrative: bool) -> list[str]:
-    """The legend in words for the app's districts or LSOAs view (national deciles say so)."""
-    if view == "districts":
-        return sentence_legend(classification, area_word="districts", place=None if illustrative else "England")
-    if view in ("lsoas", "change"):
-        return sentence_legend(classification, area_word="LSOAs", place=place)
-    return sentence_legend(classification)
-
-
-def classify_view(shown: MapLayer, req: ViewRequest) -> Classification:
-    """The app's classification of a layer: its defaults, or the view's scheme, k, palette and breaks."""
-    allow_deciles = shown.deciles is not None
-    options = [s for s in SCHEMES if allow_deciles or s != "national_deciles"]
-    scheme = _choose(req.scheme, options, "classification", "national_deciles" if allow_deciles else "quantiles")
-    palette = _choose(req.palette, list(PALETTES), "palette", "viridis")
-    if scheme == "user_defined" and not req.breaks:
-        raise AtlasError("The user_defined classification needs breaks.", "Add e.g. breaks = [10, 20, 30, 40].")
-    k = req.k or 5
-    try:
-        return classify_values(shown.layer[shown.spec.value_column], scheme, k, shown.higher_is_worse,
-                               deciles=shown.deciles, breaks=req.breaks, palette=palette, extremes=shown.spec.extremes)
-    except ValueError as exc:
-        raise AtlasError(str(exc), "Choose another classification.") from None
+    @property
+    def shown(self) -> ViewResult:  # the layer and spec, as earlier callers called them
+        return self.result
 
 
 def build_view(req: ViewRequest, inputs: Inputs) -> Built:
-    """Read the data and build the view's layer and classification as the app does."""
-    from geo.io import read_boundaries, read_table
-    from geo.vintages import load_lsoa_lookup
+    """Read the data and build the view as the app does: the same registry entry, defaults and checks."""
+    from geo.layers import mark_illustrative
 
-    frame = read_table(inputs.table)
-    districts_gdf = read_boundaries(inputs.districts) if inputs.districts else None
-    head = prepare_table(frame)
-    if not head.available_measures():
+    wanted = req.view
+    needs_join = wanted not in (None, "districts", "eligibility")
+    data = view_data(inputs, join=needs_join or inputs.districts is None)
+    if wanted is None:
+        offered = available_views(data)
+        if not offered:
+            raise AtlasError("This data can show no view.", "Give an IoD table with its LSOA boundaries.")
+        if offered[0].id not in ("districts", "eligibility") and data.joined is None:
+            data = view_data(inputs)
+            offered = available_views(data)
+        view = offered[0]
+    else:
+        view = get_view(wanted)
+    reason = view.available(data)
+    if reason:
+        raise AtlasError(f"The {view.id} view cannot be drawn from this data: {reason}.",
+                         "Name the files it needs (--lsoa, --table, --districts, --other, --series).")
+    if not data.ind.available_measures() and view.id != "progress":
         raise AtlasError(f"'{inputs.table.name}' has no Indices of Deprivation columns to map.",
                          "Render draws IoD measures (File 7 or files 1/2 headers, or their snake_case names).")
-    views = (["districts"] if districts_gdf is not None and head.district_column else []) + ["lsoas"]
-    if req.view in APP_ONLY_VIEWS:
-        raise AtlasError(f"The '{req.view}' view cannot be rendered from the command line yet.",
-                         f"Render one of: {', '.join(views)}; or download that view's slide in the app.")
-    view = _choose(req.view, views, "view (for this data)")
-    if view == "districts":
-        ind = head  # district summaries come from the table alone: no need to read 30,000 LSOA shapes
-    else:
-        lookup = load_lsoa_lookup(read_table(inputs.lookup)) if inputs.lookup else None
-        ind, joined, report, name_col = prepare_join(read_boundaries(inputs.lsoa), frame, lookup)
-    labels = {m["id"]: m["label"] for m in ind.available_measures()}
-    measure = _choose(req.measure, list(labels), "measure")
-    place = None
-    if view == "districts":
-        summary = _choose(req.summary, [s["id"] for s in summaries()], "district summary")
-        shown = district_map_layer(district_summaries(ind, measure), districts_gdf, summary, labels[measure])
-    else:
-        layer = joined
-        if req.districts:
-            known = set(joined[ind.district_column].astype("string").str.strip().str.upper().dropna()) \
-                if ind.district_column in joined.columns else set()
-            unknown = [d for d in req.districts if d not in known]
-            if unknown:
-                raise AtlasError(f"No LSOAs of district {', '.join(unknown)} in this data.",
-                                 "Give district codes from the table's district column, e.g. E06000001.")
-            layer = lsoas_in_districts(joined, ind, req.districts)
-            place = place_name(ind, req.districts)
-        kinds = [k for k in ("score", "rank", "decile") if ind.column_for(measure, k)]
-        kind = _choose(req.show, kinds, "show")
-        shown = lsoa_measure_layer(ind, layer, report.boundary_code, name_col, measure, labels[measure], kind)
-    if inputs.illustrative:
-        mark_illustrative(shown.spec)
+    given = {k: v for k, v in req.params.items() if k not in COMMON_PARAMS}
+    values, _ = resolve_values(view, data, given, strict=True)
+    result = view.build(data, values)
+    illustrative = inputs.illustrative if result.illustrative is None else result.illustrative
+    if illustrative:
+        mark_illustrative(result.spec)
     if req.title:
-        shown.spec.title = req.title
+        result.spec.title = req.title
     if req.subtitle is not None:
-        shown.spec.subtitle = req.subtitle
-    classification = classify_view(shown, req)
-    return Built(shown, classification, legend_sentences(view, classification, place, inputs.illustrative), view)
+        result.spec.subtitle = req.subtitle
+    classification = classify_result(result, values)
+    return Built(result, classification, legend_sentences(result, classification), view.id, values)
 
 
 def render_view(req: ViewRequest, inputs: Inputs, fmt: str) -> bytes:
-    """The view as slide bytes (png, svg or pdf)."""
+    """The view as slide bytes (png, svg or pdf), an offline map (html) or its main table (csv)."""
+    built = build_view(req, inputs)
+    result = built.result
+    if fmt == "html":
+        from geo.mapping import build_choropleth, map_html
+
+        return map_html(build_choropleth(result.layer, result.spec, built.classification,
+                                         attribution=inputs.attribution)).encode("utf-8")
+    if fmt == "csv":
+        from geo.export import csv_bytes
+
+        table = next(iter(result.tables.values()), None)
+        if table is None:
+            table = result.layer.drop(columns=[result.layer.geometry.name])
+        return csv_bytes(table)
     from geo.slide import render_slide
 
-    built = build_view(req, inputs)
-    return render_slide(built.shown.layer, built.shown.spec, built.classification, callout=req.callout,
-                        source=inputs.source, release=inputs.release, attribution=inputs.attribution, date=req.date,
-                        fmt=fmt, theme=req.theme, marks=req.marks, sentences=built.sentences)
-
+    return render_slide(result.layer, result.spec, built.classification, callout=req.callout, source=inputs.source,
+                        release=inputs.release, attribution=inputs.attribution, date=req.date, fmt=fmt, theme=req.theme,
+                        marks=req.marks, sentences=built.sentences)

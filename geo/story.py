@@ -20,9 +20,8 @@ VERSION = 1
 MAX_STORY_BYTES = 100_000
 MAX_STEPS = 50
 MAX_TITLE, MAX_CALLOUT, MAX_VALUE = 120, 400, 8_000
-# The parameters that define a view in the page address (ui/permalink.py and the views that use it).
-VIEW_PARAMS = ("data", "view", "measure", "show", "summary", "districts", "scheme", "k", "palette", "rule", "target",
-               "compare", "areas", "column")
+# The parameters that define a view in the page address: every parameter of the view registry.
+from geo.views import LINK_PARAMS as VIEW_PARAMS  # noqa: E402
 
 
 @dataclass

@@ -185,7 +185,7 @@ def test_a_link_cannot_be_a_zip_bomb():
     import base64
     import zlib
 
-    from ui.eligibility import decode_rule
+    from geo.views.eligibility import rule_from as decode_rule
 
     bomb = base64.urlsafe_b64encode(zlib.compress(b"a" * 50_000_000, 9)).decode()
     with pytest.raises(AtlasError, match="damaged"):

@@ -457,7 +457,7 @@ def iod2019_app(tmp_path_factory):
 def test_eligibility_map_from_a_shared_link(session, iod2019_app):
     """A link carrying a rule opens the eligibility map with that rule; statuses against the NRF 88 are drawn."""
     from geo.eligibility import parse_rule
-    from ui.eligibility import encode_rule
+    from geo.views.eligibility import encode_rule
 
     rule = parse_rule("name = 'Top 60 by average score'\n[[condition]]\nkind = 'top_n'\n"
                       "measures = ['average_score']\nn = 60")

@@ -7,6 +7,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from tests.cases import REPO
 
 DEMO_LSOA = REPO / "boundaries" / "demo_lsoa.geojson"
@@ -116,11 +118,13 @@ def test_render_bad_views_fail_with_a_message_not_a_traceback(tmp_path, capsys):
         (["--view", "?k=99"], "out of range"),
         (["--view", "?data=iod2031"], "No data pack 'iod2031'"),
         (["--view", "?data=upload"], "an upload"),
-        (["--view", "?view=eligibility"], "cannot be rendered from the command line"),
+        (["--view", "?view=districts&rule=abc"], "The districts view has no parameter rule"),
+        (["--view", "?view=change"], "no other release to compare with"),
+        (["--view", "?view=progress&series=nowhere.csv"], "Unknown series 'nowhere.csv'"),
         (["--view", "ftp://example.org/?view=districts"], "neither a view file"),
         (["--view", "not a link"], "neither a view file"),
         (["--view", "http://localhost/?a=1&b"], "cannot be read"),
-        (["--view", "http://localhost/?rule=abc"], "none of the atlas's view parameters"),
+        (["--view", "http://localhost/?story=abc"], "none of the atlas's view parameters"),
         (["--view", str(tmp_path / "missing.toml")], "No view file"),
         (["--view", str(bad_toml)], "not valid TOML"),
         (["--view", str(typo)], "unknown keys: veiw"),
@@ -133,7 +137,7 @@ def test_render_bad_views_fail_with_a_message_not_a_traceback(tmp_path, capsys):
         assert "Traceback" not in err and err.startswith("error:"), (args, err)
         assert message in err and "what to do:" in err, (args, err)
     run = geo("render", "--out", str(tmp_path / "slide.gif"))
-    assert run.returncode == 2 and ".png, .svg or .pdf" in run.stderr
+    assert run.returncode == 2 and ".png, .svg or .pdf" in run.stderr and ".html" in run.stderr
     assert not (tmp_path / "x.png").exists()
 
 
@@ -145,6 +149,8 @@ def _real_args():
     lsoa = SHARED / "boundaries" / "lsoa11_england_bsc.gpkg"
     table = SHARED / "indicators" / "iod2019" / "iod2019_lsoa11_all_scores.csv"
     districts = SHARED / "boundaries" / "lad19_england_buc.gpkg"
+    if not (lsoa.is_file() and table.is_file() and districts.is_file()):
+        pytest.skip(f"real IoD2019 files and ONS boundaries not at {SHARED}")
     return ["--lsoa", str(lsoa), "--table", str(table), "--districts", str(districts)], table
 
 
@@ -196,9 +202,45 @@ def test_render_builds_the_classes_the_app_shows_for_the_same_link():
     app_legend = at.dataframe[0].value
     req = parse_view("?" + "&".join(f"{k}={v}" for k, v in params.items()))
     built = build_view(req, resolve_inputs(req))
+    assert built.view == "lsoas" and built.values["districts"] == ["E07000903", "E08000902"]
     assert list(app_legend["Class"]) == built.classification.labels[::-1]
     assert list(app_legend["Areas"]) == built.classification.counts[::-1]
     assert built.classification.colours == palette_colours("greys", 6)
     words = "\n".join(str(m.value) for m in at.markdown)
     assert built.sentences[0].startswith("Darkest class, ")
     assert all(md(sentence) in words for sentence in built.sentences), (built.sentences, words)
+
+
+def test_render_every_view_from_the_registry_on_real_data(tmp_path):
+    """Change, eligibility and progress render from a link like the map views: slide, offline map and table."""
+    import pandas as pd
+
+    from tests.cases import SHARED
+
+    args, _ = _real_args()
+    iod2015 = SHARED / "indicators" / "imd2015_england_lsoa11.csv"
+    history = SHARED / "indicators" / "imd_lad21_2004_2019.csv"
+    lad21 = SHARED / "boundaries" / "lad21_england_buc.gpkg"
+    run = geo("render", *args, "--view", "?view=eligibility", "--out", str(tmp_path / "eligibility.csv"))
+    assert run.returncode == 0, run.stderr
+    table = pd.read_csv(tmp_path / "eligibility.csv")
+    assert len(table) == 317 and table["eligible"].sum() == 89  # the NRF 2001 preset, as in the app
+    run = geo("render", *args, "--view", "?view=eligibility&allocate=1&colour_by=%C2%A3+per+head", "--out",
+              str(tmp_path / "eligibility.svg"))
+    assert run.returncode == 0, run.stderr
+    assert "£ per head" in _svg_text(tmp_path / "eligibility.svg")
+    run = geo("render", *args, "--view", "?view=change&districts=E06000001", "--other", str(iod2015),
+              "--out", str(tmp_path / "change.csv"))
+    assert run.returncode == 0, run.stderr
+    change = pd.read_csv(tmp_path / "change.csv")
+    assert {"rank_old", "rank_new", "rank_change"} <= set(change.columns) and len(change) > 30_000
+    run = geo("render", *args, "--view", "?view=progress&group=nrf88", "--series", str(history),
+              "--series-boundaries", str(lad21), "--out", str(tmp_path / "progress.html"))
+    assert run.returncode == 0, run.stderr
+    page = (tmp_path / "progress.html").read_text()
+    assert "NRF districts: narrow the gap" in page and "achieved" in page
+    assert not re.search(r"<(script|link)[^>]+(src|href)=\"https?://", page)  # offline: Leaflet inlined
+    run = geo("render", *args, "--view", "?view=progress&group=nrf88", "--series", str(history),
+              "--series-boundaries", str(lad21), "--out", str(tmp_path / "progress.csv"))
+    progress = pd.read_csv(tmp_path / "progress.csv")
+    assert run.returncode == 0 and progress["in_group"].sum() == 84 * progress["period"].nunique()

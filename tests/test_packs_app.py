@@ -122,7 +122,7 @@ def test_eligibility_allocation_reconciles(monkeypatch, packs_root):
 
 def test_rule_from_a_link_is_restored_and_a_damaged_link_falls_back(monkeypatch, packs_root):
     from geo.eligibility import parse_rule
-    from ui.eligibility import encode_rule
+    from geo.views.eligibility import encode_rule
 
     custom = parse_rule("name = 'Top 10 by extent'\n[[condition]]\nkind = 'top_n'\nmeasures = ['extent']\nn = 10")
     monkeypatch.setenv("ATLAS_PACKS_DIR", str(packs_root))

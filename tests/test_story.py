@@ -94,22 +94,23 @@ def test_story_in_a_link_round_trips_and_damage_is_caught():
 
 
 def test_every_parameter_a_view_writes_to_its_link_can_be_saved_in_a_story():
-    """When a branch adds a link parameter (permalink.remember(...) or st.query_params["x"] = ...), a story must
-    keep it too (geo.story.VIEW_PARAMS), or saved steps would silently lose it."""
+    """Every parameter of every registered view (on IoD data and on a plain table) and every parameter the app
+    writes around the view must be a story/session parameter (geo.story.VIEW_PARAMS), or saved steps lose it."""
     import ast
 
     from geo.story import VIEW_PARAMS
+    from geo.views import LINK_PARAMS, VIEWS
     from tests.cases import REPO
+    from tests.test_views import demo_data, plain_data
 
+    assert tuple(VIEW_PARAMS) == LINK_PARAMS
+    names = {p.name for data in (demo_data(), plain_data()) for v in VIEWS.values() for p in v.params(data)
+             if p.in_link}
+    assert {"measure", "rule", "target", "districts", "scheme", "pot", "series"} <= names
+    assert names <= set(VIEW_PARAMS), names - set(VIEW_PARAMS)
     written = set()
     for path in [REPO / "app.py", *(REPO / "ui").glob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "remember":
                 written |= {k.arg for k in node.keywords if k.arg}
-            if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Subscript):
-                target = node.targets[0]
-                if "query_params" in ast.unparse(target.value) and isinstance(target.slice, ast.Constant):
-                    written.add(target.slice.value)
-    written -= {"story", "present", "step", None}  # the story's own place in the link
-    assert {"data", "view", "measure", "rule", "target"} <= written
-    assert written <= set(VIEW_PARAMS), written - set(VIEW_PARAMS)
+    assert {"data", "view"} <= written and written <= set(VIEW_PARAMS), written - set(VIEW_PARAMS)

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from geo.eligibility import Rule, parse_rule, presets
+from geo.eligibility import Rule, parse_rule, presets, threshold_of, with_threshold
 from geo.errors import AtlasError
 from geo.export import csv_bytes
 from geo.views.eligibility import domain_frames, encode_rule, rule_from
@@ -62,24 +62,12 @@ def _what_if(rule: Rule, n_districts: int) -> Rule:
     conditions = []
     for i, c in enumerate(rule.conditions):
         key = f"{rule.name}_{i}"
-        if c.kind == "top_n":
-            n = st.sidebar.slider(f"{i + 1}. Most deprived N districts", 1, max(n_districts, c.n), c.n, key=f"n_{key}")
-            conditions.append(replace(c, n=n))
-        elif c.kind == "share_in_most_deprived":
-            share = st.sidebar.slider(f"{i + 1}. Share of LSOAs in most deprived {c.percent:g}% at least", 0.0, 1.0,
-                                      float(c.at_least), 0.01, key=f"s_{key}")
-            conditions.append(replace(c, at_least=share))
-        elif c.kind == "score_at_least":
-            score = st.sidebar.number_input(f"{i + 1}. Average score at least", 0.0, 100.0, float(c.at_least), 0.5,
-                                            key=f"a_{key}")
-            conditions.append(replace(c, at_least=score))
-        elif c.kind == "count_in_most_deprived":
-            count = st.sidebar.number_input(f"{i + 1}. LSOAs in most deprived {c.percent:g}% at least", 0, 10_000,
-                                            int(c.at_least), 1, key=f"c_{key}")
-            conditions.append(replace(c, at_least=float(count)))
-        else:
-            raise AtlasError(f"The rule's condition {i + 1} has a kind ({c.kind!r}) with no what-if control.",
-                             "Report this: every rule kind needs its threshold control here.")
+        t = threshold_of(c, n_districts)  # AtlasError listing the kinds if c.kind is unknown
+        num = int if t.integer else float
+        widget = st.sidebar.slider if t.slider else st.sidebar.number_input
+        value = widget(f"{i + 1}. {t.label}", num(t.low), num(t.high), num(getattr(c, t.field)), num(t.step),
+                       key=f"{t.key}_{key}")
+        conditions.append(with_threshold(c, value))
     name = st.sidebar.text_input("Rule name (for saving and sharing)", rule.name, key=f"name_{rule.name}").strip()
     edited = replace(rule, combine=combine, conditions=tuple(conditions))
     if edited != rule and name == rule.name:

@@ -37,7 +37,7 @@ def compare_view(view, data, values: dict, result, classification, attribution: 
     """Compare areas on the view's layer (or the summaries behind its categories), as the view says."""
     setup = view.comparison(data, values, result, classification)
     compare.compare_view(setup.national, result.spec, setup.classification, setup.measures, setup.unit,
-                         pick_from=setup.pick_from, attribution=attribution, note=md(setup.note) if setup.note else "",
+                         pick_from=setup.pick_from, attribution=attribution, note=setup.note,
                          words=setup.words, heading=setup.heading)
 
 

@@ -13,7 +13,17 @@ The app draws any view's parameters generically (ui/params.py); the command line
 from __future__ import annotations
 
 from geo.errors import AtlasError
-from geo.views.base import CompareSetup, Param, ParamError, Source, View, ViewData, ViewResult, resolve_values
+from geo.views.base import (
+    PARAM_KINDS,
+    CompareSetup,
+    Param,
+    ParamError,
+    Source,
+    View,
+    ViewData,
+    ViewResult,
+    resolve_values,
+)
 from geo.views.change import ChangeView
 from geo.views.classes import classify_result
 from geo.views.districts import DistrictsView
@@ -40,8 +50,11 @@ def get_view(view_id: str) -> View:
 
 
 def available_views(data: ViewData) -> list[View]:
-    """The views this data can show, in registry order."""
-    return [v for v in _VIEWS if v.available(data) is None]
+    """The views this data can show, in registry order; a real pack opens on every LSOA in England."""
+    views = [v for v in _VIEWS if v.available(data) is None]
+    if data.pack is not None and not data.illustrative:
+        views.sort(key=lambda v: v.id != "lsoas")
+    return views
 
 
 def legend_sentences(result: ViewResult, classification) -> list[str]:
@@ -53,5 +66,6 @@ def legend_sentences(result: ViewResult, classification) -> list[str]:
     return sentence_legend(classification)
 
 
-__all__ = ["COMMON_PARAMS", "CompareSetup", "LINK_PARAMS", "Param", "ParamError", "Source", "VIEWS", "View", "ViewData",
-           "ViewResult", "available_views", "classify_result", "get_view", "legend_sentences", "resolve_values"]
+__all__ = ["COMMON_PARAMS", "LINK_PARAMS", "PARAM_KINDS", "VIEWS", "CompareSetup", "Param", "ParamError", "Source",
+           "View", "ViewData", "ViewResult", "available_views", "classify_result", "get_view", "legend_sentences",
+           "resolve_values"]

@@ -44,6 +44,8 @@ class Param:
     when: Callable[[Any, dict], bool] | None = None  # shown only when this holds (e.g. k: for schemes that use it)
     widget_args: Any = None                    # extra widget settings, e.g. {"horizontal": True}
     check: Callable[[Any], str | None] | None = None  # a problem with a value, in words (None: fine)
+    what: str = ""                             # the parameter in messages ("classification"; default: the name)
+    unknown: str = ""                          # message for values not on offer, with {value} (e.g. districts)
 
     def __post_init__(self) -> None:
         if self.kind not in PARAM_KINDS:
@@ -116,7 +118,7 @@ class Param:
             except ValueError:
                 raise ParamError(self, raw, [f"a {'whole ' if self.kind == 'int' else ''}number"]) from None
             if (self.lo is not None and number < self.lo) or (self.hi is not None and number > self.hi):
-                raise ParamError(self, raw, [f"{self.lo:g} to {self.hi:g}"])
+                raise ParamError(self, raw, [f"{self.lo:g} to {self.hi:g}"], out_of_range=True)
             return number
         if self.problem(str(raw)):
             raise ParamError(self, raw, [], message=self.problem(str(raw)))
@@ -138,10 +140,18 @@ class Param:
 class ParamError(AtlasError):
     """A parameter value that is not on offer: says which, and what is."""
 
-    def __init__(self, param: Param, value: Any, valid: list[str], partial: Any = None, message: str = "") -> None:
+    def __init__(self, param: Param, value: Any, valid: list[str], partial: Any = None, message: str = "",
+                 out_of_range: bool = False) -> None:
         shown = ", ".join(valid[:12]) + (f" … ({len(valid)} in all)" if len(valid) > 12 else "")
-        super().__init__(f"{param.name} = {value} is not available here" + (f": {message}" if message else "."),
-                         f"Use one of: {shown}." if valid else "")
+        if message:
+            text = f"{param.name} = {value} is not valid: {message}"
+        elif out_of_range:
+            text = f"{param.name} = {value} is out of range."
+        elif param.unknown:
+            text = param.unknown.format(value=value)
+        else:
+            text = f"Unknown {param.what or param.name} '{value}'."
+        super().__init__(text, f"Choose one of: {shown}." if valid else "Check the value.")
         self.param, self.value, self.partial = param, value, partial
 
 
@@ -201,6 +211,8 @@ class ViewResult:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # name → table (CSV from the app and CLI)
     headlines: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)   # what the view did or could not do, in words
+    warnings: list[str] = field(default_factory=list)  # what the user should act on (an empty result …)
+    problems: list[AtlasError] = field(default_factory=list)  # parts that could not be done; the map stays
     caveats: list[str] = field(default_factory=list)
     place: str | None = None                   # the one district shown, for "Hartlepool's 58"
     area_word: str = ""                        # "districts", "LSOAs", … for the legend in words

@@ -34,7 +34,7 @@ def class_params(allow_deciles) -> tuple[Param, ...]:
 
     return (
         Param("scheme", "Classification", "choice", default=default, choices=schemes,
-              labels={s: SCHEMES[s][0] for s in SCHEMES}, key=lambda d, v: f"scheme_{default(d, v)}",
+              labels={s: SCHEMES[s][0] for s in SCHEMES}, key=lambda d, v: f"scheme_{default(d, v)}", what="classification",
               help="How values are cut into classes; national deciles are the published ones."),
         Param("k", "Classes", "int", default=5, lo=3, hi=10, widget="slider",
               when=lambda d, v: SCHEMES[v["scheme"]][1], help="Number of classes."),

@@ -29,4 +29,5 @@ def districts_param() -> Param:
     return Param("districts", "Districts to show (empty = all)", "choices", default=[],
                  choices=lambda d, v: list(district_names(d)),
                  labels=lambda d, v: {c: f"{n} ({c})" for c, n in district_names(d).items()},
-                 when=lambda d, v: bool(d.ind is not None and d.ind.district_column), help="District codes, e.g. E06000001.")
+                 when=lambda d, v: bool(d.ind is not None and d.ind.district_column), help="District codes, e.g. E06000001.",
+                 unknown="No LSOAs of district {value} in this data.")

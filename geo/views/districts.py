@@ -27,7 +27,7 @@ class DistrictsView(View):
             return [s["id"] for s in summaries_for(v["measure"])]
 
         return (measure_param(),
-                Param("summary", "District summary", "choice", choices=choices,
+                Param("summary", "District summary", "choice", choices=choices, what="district summary",
                       labels=lambda d, v: {s["id"]: s["label"] for s in summaries_for(v["measure"])},
                       help="Which of MHCLG's district summaries to map."),
                 *class_params(lambda d, v: False))

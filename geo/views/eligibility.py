@@ -130,12 +130,14 @@ class EligibilityView(View):
         formula = Formula(values.get("pot", 900_000_000.0), float(values.get("alloc_percent", 10)),
                           bool(values.get("alloc_score", False)), values.get("floor", 0.0), values.get("ceiling", 0.0))
         notes: list[str] = []
+        warnings: list[str] = []
+        problems: list[AtlasError] = []
         imd = frames.get("imd", next(iter(frames.values())))
         if split:
             try:
                 table = allocate(table, imd, formula, ind.n_national())
             except AtlasError as exc:
-                notes.append(f"{exc.message} {exc.hint}")
+                problems.append(exc)
                 split = False
         reconciliation = None
         if split and reference is not None:
@@ -161,7 +163,7 @@ class EligibilityView(View):
                        title=rule.name, subtitle=f"{int(table['eligible'].sum())} of {len(table)} districts eligible",
                        caveat=CAVEAT, darker_means="eligible")
         if not table["eligible"].any():
-            notes.append(f"No district meets “{rule.name}” in this release: loosen a threshold, switch 'Combine "
+            warnings.append(f"No district meets “{rule.name}” in this release: loosen a threshold, switch 'Combine "
                          "conditions' to any (OR), or choose another rule.")
         rec = recovery(table) if reference is not None else None
         vintage = district_year(table["district_code"])
@@ -173,7 +175,8 @@ class EligibilityView(View):
         tables = {"eligibility": table}
         if reconciliation is not None:
             tables["reconciliation"] = reconciliation.table
-        common = dict(tables=tables, headlines=headlines, notes=notes, caveats=[CAVEAT], area_word="districts",
+        common = dict(tables=tables, headlines=headlines, notes=notes, warnings=warnings, problems=problems, caveats=[CAVEAT],
+                      area_word="districts",
                       extra=extra)
         if split and values.get("colour_by") == "£ per head":
             layer["allocation_per_head"] = layer["allocation_per_head"].where(layer["eligible"])

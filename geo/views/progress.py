@@ -185,7 +185,10 @@ def _with_group(target: Target, values: dict) -> Target:
 def _best_layer(data: ViewData, codes: list[str]):
     best, best_overlap = None, -1
     for source in data.boundary_layers.values():
-        gdf, code_col = source.load()
+        try:
+            gdf, code_col = source.load()
+        except AtlasError:  # a file in a data folder that is not a boundary layer is simply not a candidate
+            continue
         overlap = len(set(gdf[code_col].astype("string").str.strip().str.upper()) & set(codes))
         if overlap > best_overlap:
             best, best_overlap = (gdf, code_col), overlap

@@ -1,0 +1,140 @@
+"""The view registry: views looked up by id, parameters as data, pure builds, and one view's spec as a golden file."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from functools import lru_cache
+
+import pandas as pd
+import pytest
+
+from geo.errors import AtlasError
+from geo.render import ViewRequest, resolve_inputs, view_data
+from geo.views import LINK_PARAMS, PARAM_KINDS, VIEWS, ParamError, ViewData, available_views, classify_result, \
+    get_view, resolve_values
+from geo.views.base import Param
+from tests.cases import REPO
+
+GOLDEN = REPO / "tests" / "golden" / "demo_districts_view.json"
+
+
+@lru_cache(maxsize=1)
+def _demo() -> ViewData:
+    return view_data(resolve_inputs(ViewRequest()))
+
+
+def demo_data() -> ViewData:
+    """The embedded demo pack as the views see it (read once)."""
+    return _demo()
+
+
+def plain_data() -> ViewData:
+    """The demo boundaries with a plain table of one numeric column (no IoD measures)."""
+    demo = _demo()
+    joined = demo.joined[[demo.report.boundary_code, "LSOA11NM", demo.joined.geometry.name]].copy()
+    joined["value"] = range(len(joined))
+    return ViewData(None, joined, demo.report, "LSOA11NM")
+
+
+def test_views_are_looked_up_by_id_and_unknown_ids_list_the_valid_ones():
+    assert list(VIEWS) == ["districts", "lsoas", "change", "eligibility", "progress"]
+    assert get_view("eligibility").label == "Fund eligibility"
+    with pytest.raises(AtlasError) as err:
+        get_view("Fund eligibility")  # a label is not an id
+    assert "Views: districts, lsoas, change, eligibility, progress" in err.value.hint
+
+
+def test_every_parameter_is_data_with_a_known_kind_and_a_place_in_links():
+    for data in (demo_data(), plain_data()):
+        for view in VIEWS.values():
+            names = [p.name for p in view.params(data)]
+            assert len(names) == len(set(names)), view.id
+            for p in view.params(data):
+                assert p.kind in PARAM_KINDS and p.label, (view.id, p.name)
+                assert p.name in LINK_PARAMS, (view.id, p.name)
+    with pytest.raises(ValueError, match="unknown kind 'colour'"):
+        Param("x", "X", "colour")
+
+
+def test_which_views_the_demo_offers_and_why_the_others_are_not():
+    data = demo_data()
+    assert [v.id for v in available_views(data)] == ["districts", "lsoas", "change", "eligibility", "progress"]
+    plain = plain_data()
+    assert [v.id for v in available_views(plain)] == ["lsoas"]
+    assert "Indices of Deprivation" in get_view("districts").available(plain)
+    assert get_view("progress").available(plain) == "no indicator series is loaded"
+
+
+@pytest.mark.parametrize("view_id", list(VIEWS))
+def test_every_view_builds_on_the_demo_with_its_defaults(view_id):
+    data = demo_data()
+    view = get_view(view_id)
+    values, notices = resolve_values(view, data, {})
+    assert notices == []
+    if view_id == "change":  # the demo pack has no other release: said in words, never a traceback
+        with pytest.raises(AtlasError, match="no other release"):
+            view.build(data, values)
+        return
+    result = view.build(data, values)
+    classification = classify_result(result, values)
+    assert len(classification.classes) == len(result.layer)
+    assert result.spec.value_column in result.layer.columns and result.spec.title
+
+
+def test_links_are_checked_strictly_for_the_command_line_and_kindly_for_the_app():
+    data, view = demo_data(), get_view("lsoas")
+    values, notices = resolve_values(view, data, {"measure": "crime", "show": "rank", "districts": "e08000902"})
+    assert values["measure"] == "crime" and values["show"] == "rank" and values["districts"] == ["E08000902"]
+    assert values["scheme"] == "national_deciles" and "k" not in values and notices == []  # deciles need no k
+    values, notices = resolve_values(view, data, {"measure": "happiness", "scheme": "quantiles", "k": "99"})
+    assert values["measure"] == "imd" and values["k"] == 5 and notices == ["measure = happiness", "k = 99"]
+    with pytest.raises(ParamError, match="Unknown measure 'happiness'") as err:
+        resolve_values(view, data, {"measure": "happiness"}, strict=True)
+    assert "imd" in err.value.hint and "income" in err.value.hint
+    with pytest.raises(AtlasError, match="has no parameter summary"):
+        resolve_values(view, data, {"summary": "extent"}, strict=True)
+    # A parameter that depends on an earlier one: the summaries on offer follow the measure.
+    districts = get_view("districts")
+    imd, _ = resolve_values(districts, data, {"measure": "imd"})
+    with pytest.raises(ParamError, match="Unknown district summary 'scale'"):
+        resolve_values(districts, data, {"measure": "imd", "summary": "scale"}, strict=True)
+    income, _ = resolve_values(districts, data, {"measure": "income", "summary": "scale"}, strict=True)
+    assert income["summary"] == "scale" and imd["summary"] == "average_score"
+
+
+def test_building_draws_nothing_and_returns_a_value():
+    data = demo_data()
+    view = get_view("eligibility")
+    values, _ = resolve_values(view, data, {"allocate": "1"})
+    result = view.build(data, values)
+    assert result.classification is not None and set(result.tables) == {"eligibility"}
+    assert round(result.tables["eligibility"]["allocation"].sum(), 2) == 900_000_000.00
+    assert result.extra["formula"].is_nrf_method
+    again = view.build(data, values)
+    pd.testing.assert_frame_equal(result.tables["eligibility"], again.tables["eligibility"])
+
+
+def _spec_golden() -> dict:
+    data = demo_data()
+    view = get_view("districts")
+    values, _ = resolve_values(view, data, {"measure": "income", "summary": "extent", "scheme": "quantiles", "k": "4"})
+    result = view.build(data, values)
+    classification = classify_result(result, values)
+    spec = asdict(result.spec)
+    spec["tooltip_columns"] = [list(t) for t in spec["tooltip_columns"]]
+    spec["extremes"] = list(spec["extremes"])
+    return {"values": values, "spec": spec, "labels": classification.labels, "counts": classification.counts,
+            "colours": classification.colours, "classes": [int(c) for c in classification.classes],
+            "codes": result.layer[result.spec.code_column].astype(str).tolist()}
+
+
+def test_one_views_map_spec_matches_its_golden_file():
+    """The districts view of the demo (income extent, 4 quantiles): spec, classes and colours as committed.
+    Regenerate with `python tests/test_views.py` and explain the diff in the commit."""
+    assert _spec_golden() == json.loads(GOLDEN.read_text(encoding="utf-8"))
+
+
+if __name__ == "__main__":
+    GOLDEN.write_text(json.dumps(_spec_golden(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {GOLDEN}")
