@@ -8,10 +8,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from geo.assets import install_static
+from geo.load.assets import install_static
 from geo.catalogue import load_catalogue
 from geo.errors import AtlasError
-from geo.layers import DEMO_NOTE, mark_illustrative
+from geo.link.layers import DEMO_NOTE, mark_illustrative
 from geo.views import available_views, classify_result
 from ui import compare, eligibility, permalink, present, progress
 from ui.common import md, show_error

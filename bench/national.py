@@ -40,12 +40,12 @@ import shapely  # noqa: E402
 
 from bench.load import memory_mb, start_app, stop_app  # noqa: E402
 from bench.run import naive_page, timed  # noqa: E402
-from geo.assets import atlas_text, leaflet_dir  # noqa: E402
-from geo.classify import classify_values  # noqa: E402
-from geo.io import read_boundaries, read_table  # noqa: E402
-from geo.join import join_indicators  # noqa: E402
-from geo.mapping import MapSpec, build_choropleth  # noqa: E402
-from geo.layers import district_summaries, prepare_table  # noqa: E402
+from geo.load.assets import atlas_text, leaflet_dir  # noqa: E402
+from geo.present.classify import classify_values  # noqa: E402
+from geo.load.io import read_boundaries, read_table  # noqa: E402
+from geo.link.join import join_indicators  # noqa: E402
+from geo.present.mapping import MapSpec, build_choropleth  # noqa: E402
+from geo.link.layers import district_summaries, prepare_table  # noqa: E402
 
 SHARED = Path(os.environ.get("ATLAS_SHARED_DATA", ROOT.parent / "shared" / "data"))
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -181,8 +181,8 @@ import sys, time, json
 sys.path.insert(0, {root!r})
 import geopandas as gpd
 from pathlib import Path
-from geo.classify import classify_values
-from geo.mapping import MapSpec, build_choropleth
+from geo.present.classify import classify_values
+from geo.present.mapping import MapSpec, build_choropleth
 layer = gpd.read_parquet({layer!r})
 spec = MapSpec(**json.loads({spec!r}))
 start = time.perf_counter()
@@ -303,7 +303,7 @@ def rss_mb(pid: int) -> float:
 
 def app_case(browser, repeats: int) -> dict:
     """The real app on the IoD2019 pack: first national map, change of measure, of classes; memory per session."""
-    from geo.packs import fetch_release
+    from geo.load.packs import fetch_release
     from tests.iod2025_fixture import serve_iod2019
     from tests.mirror import Mirror
 

@@ -29,12 +29,12 @@ sys.path.insert(0, str(ROOT))
 import folium  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from geo.assets import leaflet_dir  # noqa: E402
-from geo.classify import classify_values  # noqa: E402
-from geo.io import read_boundaries, read_table  # noqa: E402
-from geo.join import join_indicators  # noqa: E402
-from geo.mapping import MapSpec, build_choropleth, map_html  # noqa: E402
-from geo.layers import district_summaries, prepare_table  # noqa: E402
+from geo.load.assets import leaflet_dir  # noqa: E402
+from geo.present.classify import classify_values  # noqa: E402
+from geo.load.io import read_boundaries, read_table  # noqa: E402
+from geo.link.join import join_indicators  # noqa: E402
+from geo.present.mapping import MapSpec, build_choropleth, map_html  # noqa: E402
+from geo.link.layers import district_summaries, prepare_table  # noqa: E402
 
 SHARED = Path(os.environ.get("ATLAS_SHARED_DATA", ROOT.parent / "shared" / "data"))
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -141,9 +141,9 @@ _OPEN_SNIPPET = """
 import sys, time, json
 sys.path.insert(0, {root!r})
 start = time.perf_counter()
-from geo.io import read_boundaries, read_table
-from geo.join import join_indicators
-from geo.layers import prepare_table
+from geo.load.io import read_boundaries, read_table
+from geo.link.join import join_indicators
+from geo.link.layers import prepare_table
 gdf = read_boundaries({lsoa!r})
 ind = prepare_table(read_table({table!r}))
 joined, report = join_indicators(gdf, ind.frame, indicator_code=ind.code_column)
@@ -172,7 +172,7 @@ def pack_figures(repeats: int) -> dict:
     """The IoD2019 pack (built through a loopback mirror) against the official-format files it came from."""
     import tempfile
 
-    from geo.packs import fetch_release
+    from geo.load.packs import fetch_release
     from tests.iod2025_fixture import iod2019_file7_csv, serve_iod2019
     from tests.mirror import Mirror
 
@@ -196,8 +196,8 @@ def pack_figures(repeats: int) -> dict:
 
 def eligibility_figures(repeats: int) -> dict:
     """What-if speed on IoD2019's 317 districts: rule evaluation alone, against MHCLG summaries alone (baseline)."""
-    from geo.eligibility import evaluate_rule, presets
-    from geo.summaries import summarise_districts
+    from geo.derive.eligibility import evaluate_rule, presets
+    from geo.derive.summaries import summarise_districts
 
     frame = pd.read_csv(SHARED / "indicators" / "iod2019" / "iod2019_lsoa11_all_scores.csv")
     lsoas = frame.rename(columns={"lad19cd": "district", "imd_score": "score", "imd_rank": "rank",

@@ -8,12 +8,12 @@ import sys
 from pathlib import Path
 
 from geo.errors import AtlasError
-from geo.export import write_atomic
+from geo.present.export import write_atomic
 
 def _join(args: argparse.Namespace) -> int:
-    from geo.io import ReadNotes, read_boundaries, read_table
-    from geo.join import JoinBlockedWithReport, join_across_vintages
-    from geo.vintages import load_lsoa_lookup
+    from geo.load.io import ReadNotes, read_boundaries, read_table
+    from geo.link.join import JoinBlockedWithReport, join_across_vintages
+    from geo.link.vintages import load_lsoa_lookup
 
     notes = ReadNotes()
     boundaries = read_boundaries(args.boundaries, layer=args.layer, assume_crs=args.assume_crs, notes=notes)
@@ -34,8 +34,8 @@ def _join(args: argparse.Namespace) -> int:
 
 def _summarise(args: argparse.Namespace) -> int:
     from geo.catalogue import ReleaseLayout, measures, recognise_release
-    from geo.io import parse_numbers, read_table
-    from geo.summaries import summarise_release
+    from geo.load.io import parse_numbers, read_table
+    from geo.derive.summaries import summarise_release
 
     table = read_table(args.lsoa_table)
     headers = [str(c) for c in table.columns]
@@ -84,10 +84,10 @@ def _summarise(args: argparse.Namespace) -> int:
 
 def _map(args: argparse.Namespace) -> int:
     from geo.catalogue import describe_column, recognise_columns
-    from geo.classify import classify_values
-    from geo.io import parse_numbers, read_boundaries, read_table
-    from geo.join import join_indicators
-    from geo.mapping import MapSpec, build_choropleth, map_html
+    from geo.present.classify import classify_values
+    from geo.load.io import parse_numbers, read_boundaries, read_table
+    from geo.link.join import join_indicators
+    from geo.present.mapping import MapSpec, build_choropleth, map_html
 
     boundaries = read_boundaries(args.boundaries, layer=args.layer, assume_crs=args.assume_crs)
     table = read_table(args.indicators)
@@ -125,7 +125,7 @@ class _ProgressLine:
 
 
 def _data(args: argparse.Namespace) -> int:
-    from geo.packs import describe, fetch_release, import_release, list_packs
+    from geo.load.packs import describe, fetch_release, import_release, list_packs
 
     dest = Path(args.dest) if getattr(args, "dest", None) else None
     if args.data_command == "list":
@@ -142,8 +142,8 @@ def _data(args: argparse.Namespace) -> int:
 
 def _eligibility(args: argparse.Namespace) -> int:
     from geo.catalogue import measures, recognise_release
-    from geo.codes import district_year
-    from geo.eligibility import (
+    from geo.link.codes import district_year
+    from geo.derive.eligibility import (
         Formula,
         allocate,
         compare_with_reference,
@@ -152,10 +152,10 @@ def _eligibility(args: argparse.Namespace) -> int:
         reconcile_allocations,
         recovery,
     )
-    from geo.io import read_table
-    from geo.nrf import abolished_notes, reference_codes, verification_sentence
-    from geo.packs import list_packs, read_manifest
-    from geo.layers import measure_frame, prepare_table
+    from geo.load.io import read_table
+    from geo.derive.nrf import abolished_notes, reference_codes, verification_sentence
+    from geo.load.packs import list_packs, read_manifest
+    from geo.link.layers import measure_frame, prepare_table
 
     packs = {p.id: p for p in list_packs(Path(args.packs) if args.packs else None)}
     source = Path(args.release)
@@ -223,8 +223,8 @@ def _eligibility(args: argparse.Namespace) -> int:
 
 
 def _progress(args: argparse.Namespace) -> int:
-    from geo.io import read_table
-    from geo.progress import (
+    from geo.load.io import read_table
+    from geo.derive.progress import (
         area_progress,
         group_headline,
         headline,
@@ -262,7 +262,7 @@ def _progress(args: argparse.Namespace) -> int:
 
 
 def _replay2001(args: argparse.Namespace) -> int:
-    from geo.replay2001 import read_wards, replay_2001
+    from geo.derive.replay2001 import read_wards, replay_2001
 
     result = replay_2001(read_wards(args.wards), n=args.n)
     if args.out:
@@ -279,7 +279,7 @@ def _replay2001(args: argparse.Namespace) -> int:
 def _render(args: argparse.Namespace) -> int:
     import time
 
-    from geo.render import OUTPUTS, ViewRequest, parse_view, render_view, resolve_inputs
+    from geo.present.render import OUTPUTS, ViewRequest, parse_view, render_view, resolve_inputs
 
     out = Path(args.out)
     fmt = out.suffix.lower().lstrip(".")

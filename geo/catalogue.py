@@ -103,7 +103,7 @@ FIELDS: tuple[Field, ...] = (
     Field("relative_ranks", "True when the indicator is built from relative ranks (a caveat is shown).", (bool,),
           ("indicator",), default=lambda _: False),
     Field("caveat", "The sentence shown with relative_ranks = true.", (str,), ("indicator",), default=lambda _: ""),
-    Field("pool_by", "\"lsoa_count\": pool a share of LSOAs by LSOA counts (geo.progress.pool_counts).", (str,),
+    Field("pool_by", "\"lsoa_count\": pool a share of LSOAs by LSOA counts (geo.derive.progress.pool_counts).", (str,),
           ("indicator",), default=lambda _: "", check=_one_of(("", "lsoa_count"))),
     Field("pool_vintage", "Period → LSOA vintage (lsoa01, lsoa11) of the counts for pool_by.", (dict,),
           ("indicator",), default=lambda _: {}, check=_pool_vintage),

@@ -17,4 +17,4 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install --quiet -r "$want"
   touch "$stamp"
 fi
-.venv/bin/python -c "from pathlib import Path; from geo.assets import install_static; install_static(Path('static'))"
+.venv/bin/python -c "from pathlib import Path; from geo.load.assets import install_static; install_static(Path('static'))"

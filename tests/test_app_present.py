@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from geo.story import Step, Story
+from geo.state.story import Step, Story
 from tests import cases
 from ui.present import story_token
 

@@ -440,7 +440,7 @@ def test_get_real_data_button_builds_a_pack_from_a_mirror(session, empty_packs_a
 
 @pytest.fixture(scope="module")
 def iod2019_app(tmp_path_factory):
-    from geo.packs import fetch_release
+    from geo.load.packs import fetch_release
     from tests.iod2025_fixture import serve_iod2019, shared_data_available
     from tests.mirror import Mirror
 
@@ -456,7 +456,7 @@ def iod2019_app(tmp_path_factory):
 
 def test_eligibility_map_from_a_shared_link(session, iod2019_app):
     """A link carrying a rule opens the eligibility map with that rule; statuses against the NRF 88 are drawn."""
-    from geo.eligibility import parse_rule
+    from geo.derive.eligibility import parse_rule
     from geo.views.eligibility import encode_rule
 
     rule = parse_rule("name = 'Top 60 by average score'\n[[condition]]\nkind = 'top_n'\n"

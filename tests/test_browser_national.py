@@ -1,7 +1,7 @@
 """End to end: every LSOA in England on one map, in the real app in headless Chromium, offline.
 
 With the real IoD2019 pack loaded, the default view is the national LSOA map drawn by the canvas
-coverage layer (geo/js/atlas-coverage.js). The test checks it draws all 32,844 areas with the classes
+coverage layer (geo/present/js/atlas-coverage.js). The test checks it draws all 32,844 areas with the classes
 the server computed, that hovering a known LSOA shows its official rank, that search finds an area,
 and that changing measure or classification repaints without fetching the geometry again.
 """
@@ -28,7 +28,7 @@ def official():
     """Official IoD2019 File 1 ranks and a point inside each LSOA (from the official boundaries)."""
     import pandas as pd
 
-    from geo.io import read_boundaries
+    from geo.load.io import read_boundaries
     from tests.cases import SHARED
 
     table = pd.read_csv(SHARED / "indicators" / "iod2019" / "iod2019_lsoa11_all_scores.csv", dtype=str)

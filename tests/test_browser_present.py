@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from geo.story import Step, Story
+from geo.state.story import Step, Story
 from tests.test_browser import (  # noqa: F401 — fixtures are used by name
     ARTIFACTS,
     LOCAL_PREFIXES,

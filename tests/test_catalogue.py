@@ -17,7 +17,7 @@ from geo.catalogue import (
     series_indicators,
 )
 from geo.errors import AtlasError
-from geo.progress import TARGETS, IndicatorMeta, indicator_meta, parse_target, presets
+from geo.derive.progress import TARGETS, IndicatorMeta, indicator_meta, parse_target, presets
 
 ROOT = Path(__file__).resolve().parents[1]
 OLD_DIRECTIONS = ("higher_is_better", "lower_is_better", "direction")

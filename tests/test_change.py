@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from geo.change import CAVEAT, decile_transitions, district_change, lsoa_change, to_current_districts
+from geo.derive.change import CAVEAT, decile_transitions, district_change, lsoa_change, to_current_districts
 from tests.cases import SHARED
 
 needs_shared = pytest.mark.skipif(not (SHARED / "indicators").is_dir(), reason=f"real open data not at {SHARED}")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.classify import NO_DATA, classify_values, palette_colours
+from geo.present.classify import NO_DATA, classify_values, palette_colours
 
 
 def test_scores_high_is_darkest():
@@ -56,7 +56,7 @@ def test_unknown_scheme_is_a_clear_error():
 
 
 def test_schemes_are_a_registry_indexed_like_label_and_needs_k():
-    from geo.classify import SCHEMES, get_scheme
+    from geo.present.classify import SCHEMES, get_scheme
 
     assert list(SCHEMES) == ["national_deciles", "quantiles", "equal_interval", "natural_breaks",
                              "fisher_jenks_sampled", "user_defined"]

@@ -189,8 +189,8 @@ def test_render_builds_the_classes_the_app_shows_for_the_same_link():
     """The same link in the app (AppTest) and in `render`: the same legend, class by class, and the same words."""
     from streamlit.testing.v1 import AppTest
 
-    from geo.classify import palette_colours
-    from geo.render import build_view, parse_view, resolve_inputs
+    from geo.present.classify import palette_colours
+    from geo.present.render import build_view, parse_view, resolve_inputs
     from ui.common import md
 
     params = {"data": "demo", "view": "lsoas", "measure": "crime", "show": "rank", "districts": "E07000903,E08000902",

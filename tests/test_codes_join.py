@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from geo.codes import detect_level, detect_vintage, normalise_codes
-from geo.join import JoinBlockedWithReport, guess_code_column, join_indicators, unmatched_table
+from geo.link.codes import detect_level, detect_vintage, normalise_codes
+from geo.link.join import JoinBlockedWithReport, guess_code_column, join_indicators, unmatched_table
 from tests import cases
 
 

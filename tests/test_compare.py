@@ -1,4 +1,4 @@
-"""geo.compare on the real IoD2019 districts and LSOAs, on hand-checkable cases, and the spine chart's SVG."""
+"""geo.present.compare on the real IoD2019 districts and LSOAs, on hand-checkable cases, and the spine chart's SVG."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from geo.classify import classify_values
-from geo.compare import (
+from geo.present.classify import classify_values
+from geo.present.compare import (
     KeepScale,
     Measure,
     area_extents,
@@ -26,9 +26,9 @@ from geo.compare import (
     subset_classification,
 )
 from geo.errors import AtlasError
-from geo.io import read_boundaries, read_table
-from geo.mapping import MapSpec, build_choropleth
-from geo.layers import district_summaries, prepare_table
+from geo.load.io import read_boundaries, read_table
+from geo.present.mapping import MapSpec, build_choropleth
+from geo.link.layers import district_summaries, prepare_table
 from tests.cases import SHARED
 
 IOD = SHARED / "indicators" / "iod2019"

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import shapely
 
-from geo.classify import classify_values
-from geo.coverage import (
+from geo.present.classify import classify_values
+from geo.present.coverage import (
     BNG,
     content_key,
     coverage_problems,
@@ -21,7 +21,7 @@ from geo.coverage import (
     prepare_geometry,
     simplify_coverage,
 )
-from geo.mapping import MapSpec, build_choropleth, escape_text, map_html
+from geo.present.mapping import MapSpec, build_choropleth, escape_text, map_html
 from tests import cases
 
 
@@ -30,7 +30,7 @@ def lsoa11():
     path = cases.SHARED / "boundaries" / "lsoa11_england_bsc.gpkg"
     if not path.exists():
         pytest.skip("real open data not present (set ATLAS_SHARED_DATA)")
-    from geo.io import read_boundaries
+    from geo.load.io import read_boundaries
 
     return read_boundaries(path)
 

@@ -8,7 +8,7 @@ import sys
 import pandas as pd
 import pytest
 
-from geo.eligibility import (
+from geo.derive.eligibility import (
     Formula,
     allocate,
     compare_with_reference,
@@ -114,7 +114,7 @@ def test_the_default_formula_is_the_nrf_method():
 
 
 def test_reconciliation_compares_shares_of_pots():
-    from geo.nrf import nrf_2001
+    from geo.derive.nrf import nrf_2001
 
     nrf = nrf_2001().set_index("nrf_name")
     # Two real authorities with known figures stand in for districts A and B; C has no figure (Kirklees).

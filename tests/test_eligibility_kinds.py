@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from geo.eligibility import (
+from geo.derive.eligibility import (
     KINDS,
     RULE_KINDS,
     Condition,

@@ -14,7 +14,7 @@ import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 
 from geo.errors import AtlasError
-from geo.export import DiskFull, csv_bytes, geojson_bytes, neutralise_cell, write_atomic
+from geo.present.export import DiskFull, csv_bytes, geojson_bytes, neutralise_cell, write_atomic
 from tests.cases import FillsUp, squares
 
 # (cell as the user's file had it, cell as written in the CSV)
@@ -148,7 +148,7 @@ def test_full_disk_names_disk_space_and_leaves_nothing(tmp_path, monkeypatch):
         disks.append(FillsUp(real_fdopen(fd, mode), 5000))  # the disk fills part-way
         return disks[-1]
 
-    monkeypatch.setattr("geo.export.os.fdopen", filling)
+    monkeypatch.setattr("geo.present.export.os.fdopen", filling)
     with pytest.raises(DiskFull) as err:
         write_atomic(target, b"x" * 20_000, chunk=1000)
     # the failure is the one the fake disk raised, after 5,000 of the 20,000 bytes were written

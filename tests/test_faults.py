@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo.packs import PackError, download_file, fetch_release, list_packs, read_manifest, write_pack
+from geo.load.packs import PackError, download_file, fetch_release, list_packs, read_manifest, write_pack
 from tests.cases import FillsUp, REPO, geojson_bytes, squares
 from tests.iod2025_fixture import serve_iod2019, shared_data_available
 from tests.mirror import Mirror
@@ -141,7 +141,7 @@ def test_full_disk_during_a_download_leaves_nothing_to_resume_from(tmp_path, mon
     with Mirror() as mirror:
         mirror.add_file("/media/file7.csv", data)
         dest = tmp_path / "file7.csv"
-        monkeypatch.setattr("geo.packs.open", lambda f, mode="r", *a, **k: FillsUp(builtins.open(f, mode, *a, **k),
+        monkeypatch.setattr("geo.load.packs.open", lambda f, mode="r", *a, **k: FillsUp(builtins.open(f, mode, *a, **k),
                                                                                     50_000), raising=False)
         with pytest.raises(PackError) as err:
             download_file(f"{mirror.url}/media/file7.csv", dest, what="File 7")
@@ -156,7 +156,7 @@ def test_full_disk_during_a_download_leaves_nothing_to_resume_from(tmp_path, mon
 def test_full_disk_while_writing_a_pack_keeps_the_old_pack(built, tmp_path, monkeypatch):
     import geopandas as gpd
 
-    from geo.io import read_boundaries, read_table
+    from geo.load.io import read_boundaries, read_table
 
     pack, _ = built
     root = tmp_path / "packs"
@@ -253,7 +253,7 @@ def test_full_disk_on_a_cli_export_names_disk_space_and_keeps_the_old_file(tmp_p
     assert main(args) == 0 and out.stat().st_mode & 0o777 == 0o644
     before = out.read_bytes()
     real_fdopen = __import__("os").fdopen
-    monkeypatch.setattr("geo.export.os.fdopen", lambda fd, mode: FillsUp(real_fdopen(fd, mode), 100_000))
+    monkeypatch.setattr("geo.present.export.os.fdopen", lambda fd, mode: FillsUp(real_fdopen(fd, mode), 100_000))
     assert main([*args, "--title", "another map"]) == 2
     err = capsys.readouterr().err
     assert "Not enough disk space to write map.html" in err and "Free some disk space" in err, err

@@ -10,7 +10,7 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from geo.progress import (
+from geo.derive.progress import (
     LSOA_COUNTS,
     group_headline,
     indicator_meta,

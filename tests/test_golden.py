@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from geo.catalogue import measures
-from geo.io import read_table
-from geo.layers import district_summaries, prepare_table
+from geo.load.io import read_table
+from geo.link.layers import district_summaries, prepare_table
 from tests.golden import make_golden as golden
 
 ABS_TOL = 1e-6 * 1.01  # one unit of the sixth decimal (the CLI's float_format="%.6f")
@@ -68,7 +68,7 @@ def test_demo_district_summaries_match_golden():
 
 
 def test_demo_summaries_the_app_shows_match_golden():
-    """The app's per-measure summaries (geo.layers) are the CLI's: same golden values, measure by measure."""
+    """The app's per-measure summaries (geo.link.layers) are the CLI's: same golden values, measure by measure."""
     expected = _read(golden.DEMO_GOLDEN).set_index("district_code")
     ind = prepare_table(read_table(golden.DEMO_TABLE))
     problems, compared = [], 0

@@ -12,7 +12,7 @@ from shapely.geometry import box
 
 import geo.settings
 from geo.errors import CRSProblem, FileTooLarge, UnsupportedFile
-from geo.io import ReadNotes, list_layers, parse_numbers, read_boundaries, read_table, sniff_format
+from geo.load.io import ReadNotes, list_layers, parse_numbers, read_boundaries, read_table, sniff_format
 from tests import cases
 
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from streamlit_folium import _get_map_string
 
-from geo.classify import classify_values
-from geo.mapping import MapSpec, build_choropleth, escape_text, map_html
+from geo.present.classify import classify_values
+from geo.present.mapping import MapSpec, build_choropleth, escape_text, map_html
 from tests import cases
 
 HOSTILE = ["{{7*7}}", "{% raw %}x{% endraw %}<script>alert(1)</script>", "${alert(1)}`x`", "</script><b>x</b>"]

@@ -8,10 +8,10 @@ import sys
 import pandas as pd
 import pytest
 
-from geo.codes import GSS
+from geo.link.codes import GSS
 from geo.errors import AtlasError
-from geo.io import read_boundaries
-from geo.nrf import (
+from geo.load.io import read_boundaries
+from geo.derive.nrf import (
     ALLOCATIONS,
     TABLE,
     abolished_notes,
@@ -21,7 +21,7 @@ from geo.nrf import (
     verification_counts,
     verification_sentence,
 )
-from geo.vintages import successor_map
+from geo.link.vintages import successor_map
 from tests.cases import SHARED
 
 LAD19 = SHARED / "boundaries" / "lad19_england_buc.gpkg"

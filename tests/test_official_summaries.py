@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from geo.catalogue import measures, recognise_release
-from geo.summaries import summarise_release
+from geo.derive.summaries import summarise_release
 from tests.cases import REPO, SHARED
 
 ALL_SCORES = SHARED / "indicators" / "iod2019" / "iod2019_lsoa11_all_scores.csv"

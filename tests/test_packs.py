@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from geo.errors import AtlasError
-from geo.packs import PackError, fetch_release, import_release, list_packs, mirror_url, read_manifest
+from geo.load.packs import PackError, fetch_release, import_release, list_packs, mirror_url, read_manifest
 from tests.cases import REPO
 from tests.iod2025_fixture import (
     iod2019_file7_csv,
@@ -54,8 +54,8 @@ def test_iod2019_pack_is_built_verified_and_listed(iod2019_pack):
 
 
 def test_pack_opens_in_the_app_readers_quickly(iod2019_pack):
-    from geo.io import read_boundaries, read_table
-    from geo.join import join_indicators
+    from geo.load.io import read_boundaries, read_table
+    from geo.link.join import join_indicators
 
     _, pack, _, _ = iod2019_pack
     lsoa = read_boundaries(pack.path("lsoa"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo.packs import fetch_release
+from geo.load.packs import fetch_release
 from tests.cases import REPO
 from tests.iod2025_fixture import serve_iod2019, serve_iod2025, shared_data_available
 from tests.mirror import Mirror
@@ -121,7 +121,7 @@ def test_eligibility_allocation_reconciles(monkeypatch, packs_root):
 
 
 def test_rule_from_a_link_is_restored_and_a_damaged_link_falls_back(monkeypatch, packs_root):
-    from geo.eligibility import parse_rule
+    from geo.derive.eligibility import parse_rule
     from geo.views.eligibility import encode_rule
 
     custom = parse_rule("name = 'Top 10 by extent'\n[[condition]]\nkind = 'top_n'\nmeasures = ['extent']\nn = 10")

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from geo.errors import AtlasError
-from geo.progress import (
+from geo.derive.progress import (
     area_progress,
     headline,
     indicator_meta,

@@ -9,9 +9,9 @@ import sys
 import pandas as pd
 import pytest
 
-from geo.io import ReadNotes, read_boundaries, read_table
-from geo.join import join_indicators
-from geo.layers import district_summaries, prepare_table
+from geo.load.io import ReadNotes, read_boundaries, read_table
+from geo.link.join import join_indicators
+from geo.link.layers import district_summaries, prepare_table
 from tests.cases import REPO, SHARED
 from tests.iod2025_fixture import SNAKE_TO_FILE7
 
@@ -107,7 +107,7 @@ def test_cli_join_report_on_real_files(tmp_path):
 
 
 def test_district_vintages_of_the_ons_layers():
-    from geo.codes import detect_vintage, normalise_codes
+    from geo.link.codes import detect_vintage, normalise_codes
 
     lad19 = read_boundaries(LAD19)
     lad21 = read_boundaries(LAD21)

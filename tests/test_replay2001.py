@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from geo.errors import AtlasError
-from geo.nrf import nrf_2001
-from geo.replay2001 import (
+from geo.derive.nrf import nrf_2001
+from geo.derive.replay2001 import (
     COLUMNS,
     RANK,
     SCORE,

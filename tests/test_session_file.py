@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo.errors import FileTooLarge, UnsupportedFile
-from geo.session_file import FORMAT, pack_session, unpack_session
+from geo.state.session_file import FORMAT, pack_session, unpack_session
 from tests.cases import REPO, geojson_bytes, squares
 
 LSOA = geojson_bytes(squares(3))

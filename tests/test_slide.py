@@ -1,4 +1,4 @@
-"""Slides (geo.slide), the legend in words (geo.legend_text) and WCAG 2.2 AA contrast of the map and slides."""
+"""Slides (geo.present.slide), the legend in words (geo.present.legend_text) and WCAG 2.2 AA contrast of the map and slides."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import pytest
 from defusedxml.ElementTree import fromstring
 from PIL import Image
 
-from geo.classify import classify_values
-from geo.io import read_boundaries, read_table
-from geo.join import join_indicators
-from geo.legend_text import possessive, sentence_legend
-from geo.mapping import _CSS, MapSpec, build_choropleth, map_html
-from geo.slide import THEMES, contrast_ratio, render_slide
-from geo.layers import prepare_table
+from geo.present.classify import classify_values
+from geo.load.io import read_boundaries, read_table
+from geo.link.join import join_indicators
+from geo.present.legend_text import possessive, sentence_legend
+from geo.present.mapping import _CSS, MapSpec, build_choropleth, map_html
+from geo.present.slide import THEMES, contrast_ratio, render_slide
+from geo.link.layers import prepare_table
 from tests import cases
 
 HOSTILE_TITLE = "$x^2$ and {{7*7}} <b>bold</b> \\alpha"

@@ -1,4 +1,4 @@
-"""geo.story: saving, reading back and validating stories, and the story in a link (ui.present tokens)."""
+"""geo.state.story: saving, reading back and validating stories, and the story in a link (ui.present tokens)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import zlib
 import pytest
 
 from geo.errors import AtlasError
-from geo.story import MAX_STORY_BYTES, MAX_TITLE, Step, Story, parse_story, view_params
+from geo.state.story import MAX_STORY_BYTES, MAX_TITLE, Step, Story, parse_story, view_params
 from ui.present import story_from_token, story_token
 
 
@@ -95,10 +95,10 @@ def test_story_in_a_link_round_trips_and_damage_is_caught():
 
 def test_every_parameter_a_view_writes_to_its_link_can_be_saved_in_a_story():
     """Every parameter of every registered view (on IoD data and on a plain table) and every parameter the app
-    writes around the view must be a story/session parameter (geo.story.VIEW_PARAMS), or saved steps lose it."""
+    writes around the view must be a story/session parameter (geo.state.story.VIEW_PARAMS), or saved steps lose it."""
     import ast
 
-    from geo.story import VIEW_PARAMS
+    from geo.state.story import VIEW_PARAMS
     from geo.views import LINK_PARAMS, VIEWS
     from tests.cases import REPO
     from tests.test_views import demo_data, plain_data

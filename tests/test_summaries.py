@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.summaries import extent_weights, national_percentile, rank_summaries, summarise_districts
+from geo.derive.summaries import extent_weights, national_percentile, rank_summaries, summarise_districts
 
 
 def tiny() -> pd.DataFrame:

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from geo.errors import AtlasError
-from geo.render import ViewRequest, resolve_inputs, view_data
+from geo.present.render import ViewRequest, resolve_inputs, view_data
 from geo.views import LINK_PARAMS, PARAM_KINDS, VIEWS, ParamError, ViewData, available_views, classify_result, \
     get_view, resolve_values
 from geo.views.base import Param

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from geo.errors import AtlasError
-from geo.vintages import (
+from geo.link.vintages import (
     LIST_CAP,
     convert_districts,
     convert_lsoa11_to_21,

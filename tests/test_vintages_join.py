@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from geo.io import read_table
-from geo.join import join_across_vintages
-from geo.vintages import load_lsoa_lookup
+from geo.load.io import read_table
+from geo.link.join import join_across_vintages
+from geo.link.vintages import load_lsoa_lookup
 from tests.cases import squares
 from tests.iod2025_fixture import iod2019_file7_csv, iod2025_fixture, shared_data_available
 

@@ -9,9 +9,9 @@ from typing import NamedTuple
 import pandas as pd
 import streamlit as st
 
-from geo.classify import Classification
+from geo.present.classify import Classification
 from geo.errors import AtlasError
-from geo.mapping import MapSpec
+from geo.present.mapping import MapSpec
 
 
 class View(NamedTuple):

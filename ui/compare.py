@@ -1,4 +1,4 @@
-"""Compare areas: 2–4 districts (or LSOAs) side by side, from any map type. The logic is geo.compare;
+"""Compare areas: 2–4 districts (or LSOAs) side by side, from any map type. The logic is geo.present.compare;
 this wires the picker, the small maps, the difference table and the spine chart (with its text table)."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import numpy as np
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.classify import Classification
-from geo.compare import (
+from geo.present.classify import Classification
+from geo.present.compare import (
     AREA_LETTERS,
     MAX_AREAS,
     MIN_AREAS,
@@ -27,7 +27,7 @@ from geo.compare import (
     with_summaries,  # noqa: F401
 )
 from geo.errors import AtlasError
-from geo.mapping import MapSpec, build_choropleth
+from geo.present.mapping import MapSpec, build_choropleth
 from ui import permalink
 from ui.common import md, show_error
 

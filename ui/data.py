@@ -11,12 +11,12 @@ import pandas as pd
 import streamlit as st
 
 from geo.errors import AtlasError, CRSProblem
-from geo.io import ReadNotes, list_layers, read_boundaries, read_table
-from geo.join import JoinBlockedWithReport, guess_code_column
-from geo.layers import district_summaries, prepare_join, prepare_table
-from geo.packs import fetch_release, list_packs, releases
-from geo.progress import read_series
-from geo.vintages import load_lsoa_lookup
+from geo.load.io import ReadNotes, list_layers, read_boundaries, read_table
+from geo.link.join import JoinBlockedWithReport, guess_code_column
+from geo.link.layers import district_summaries, prepare_join, prepare_table
+from geo.load.packs import fetch_release, list_packs, releases
+from geo.derive.progress import read_series
+from geo.link.vintages import load_lsoa_lookup
 from geo.views import Source, ViewData
 from ui import permalink
 from ui.common import md, show_error

@@ -9,9 +9,9 @@ from dataclasses import replace
 
 import streamlit as st
 
-from geo.eligibility import Rule, parse_rule, presets, threshold_of, with_threshold
+from geo.derive.eligibility import Rule, parse_rule, presets, threshold_of, with_threshold
 from geo.errors import AtlasError
-from geo.export import csv_bytes
+from geo.present.export import csv_bytes
 from geo.views.eligibility import domain_frames, encode_rule, rule_from
 from ui import permalink
 from ui.common import md, show_error

@@ -7,16 +7,16 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.export import csv_bytes, geojson_bytes
-from geo.mapping import build_choropleth, map_html
-from geo.render import credits
-from geo.slide import THEMES, render_slide
+from geo.present.export import csv_bytes, geojson_bytes
+from geo.present.mapping import build_choropleth, map_html
+from geo.present.render import credits
+from geo.present.slide import THEMES, render_slide
 from geo.views import legend_sentences
 from ui import compare
 from ui.common import md
 from ui.data import APP_DIR
 
-GEOMETRY_STORE = APP_DIR / "static" / "geometry"  # prepared map geometry, named by content (geo.coverage)
+GEOMETRY_STORE = APP_DIR / "static" / "geometry"  # prepared map geometry, named by content (geo.present.coverage)
 
 
 def single_map(result, classification, attribution: str, basemap: bool) -> list[str]:

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from geo.errors import AtlasError
-from geo.tokens import MAX_LINKED_TEXT, pack_text, unpack_text  # noqa: F401 — the tokens links carry
+from geo.state.tokens import MAX_LINKED_TEXT, pack_text, unpack_text  # noqa: F401 — the tokens links carry
 
 _SEEDED = "_permalink_seeded"
 _NOTICES = "_permalink_notices"

@@ -13,10 +13,10 @@ import html
 import streamlit as st
 
 from geo.errors import AtlasError
-from geo.story import MAX_STORY_BYTES, Step, Story, parse_story, view_params
+from geo.state.story import MAX_STORY_BYTES, Step, Story, parse_story, view_params
 from ui import permalink
 from ui.common import md, show_error
-from geo.tokens import pack_text, unpack_text
+from geo.state.tokens import pack_text, unpack_text
 
 STORY, STEP, PRESENTING = "story", "story_step", "presenting"
 LINK_KEYS = ("story", "present", "step")

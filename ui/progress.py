@@ -10,8 +10,8 @@ from dataclasses import replace
 import streamlit as st
 
 from geo.errors import AtlasError
-from geo.export import csv_bytes
-from geo.progress import Target, parse_target, presets
+from geo.present.export import csv_bytes
+from geo.derive.progress import Target, parse_target, presets
 from geo.views.progress import encode_target, progress_summary, series_of, target_from, target_toml
 from ui import permalink
 from ui.common import md, show_error

@@ -7,8 +7,8 @@ import json
 import pandas as pd
 import streamlit as st
 
-from geo.export import csv_bytes
-from geo.join import unmatched_table
+from geo.present.export import csv_bytes
+from geo.link.join import unmatched_table
 from ui.common import md
 
 

@@ -1,6 +1,6 @@
 """Sidebar 'Save or restore this session': the uploaded files and the view, to a file and back.
 
-Saving writes geo.session_file's zip (uploaded files + the page-address parameters of the view).
+Saving writes geo.state.session_file's zip (uploaded files + the page-address parameters of the view).
 Restoring reads it back with the same checks as any upload, keeps the files in the session (they
 are used while no new files are uploaded), puts the view's parameters in the address, and lets
 ui/permalink seed the widgets on the next run exactly as when a shared link is opened, so
@@ -12,7 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from geo.errors import AtlasError
-from geo.session_file import VIEW_PARAMS, pack_session, unpack_session
+from geo.state.session_file import VIEW_PARAMS, pack_session, unpack_session
 from geo.settings import setting
 from ui import permalink
 from ui.common import md, show_error

@@ -10,7 +10,7 @@ split 2001 LSOA (S) has several 2011 pieces and a merged one (M) shares its 2011
 others; either way it is counted once, in the one district its pieces lie in. The script stops
 if any 2001 LSOA (S, M or X) has pieces in two districts, or if the totals are not England's
 32,482 LSOAs of 2001 and 32,844 of 2011. The output is committed; nothing in `geo/` runs this
-script (geo.progress reads the CSV).
+script (geo.derive.progress reads the CSV).
 """
 
 from __future__ import annotations

@@ -59,7 +59,7 @@ def available_views(data: ViewData) -> list[View]:
 
 def legend_sentences(result: ViewResult, classification) -> list[str]:
     """The legend in words: national deciles say so; "Hartlepool's 58" where one district is shown."""
-    from geo.legend_text import sentence_legend
+    from geo.present.legend_text import sentence_legend
 
     if result.area_word:
         return sentence_legend(classification, area_word=result.area_word, place=result.place or result.national_place)

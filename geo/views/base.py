@@ -170,7 +170,7 @@ class Source:
 class ViewData:
     """Everything views are built from, assembled by the app (cached loaders) or the command line (files)."""
 
-    ind: Any                                  # geo.layers.IndicatorTable of the chosen table
+    ind: Any                                  # geo.link.layers.IndicatorTable of the chosen table
     joined: gpd.GeoDataFrame | None           # the table joined to the neighbourhood boundaries
     report: Any = None                        # its JoinReport
     name_column: str | None = None
@@ -193,7 +193,7 @@ class ViewData:
     def district_summaries(self, measure: str) -> pd.DataFrame:
         if self.summaries is not None:
             return self.summaries(measure)
-        from geo.layers import district_summaries
+        from geo.link.layers import district_summaries
 
         return district_summaries(self.ind, measure)
 
@@ -203,7 +203,7 @@ class ViewResult:
     """What a view built: the map and everything said around it. Nothing is drawn or written."""
 
     layer: gpd.GeoDataFrame
-    spec: Any                                  # geo.mapping.MapSpec
+    spec: Any                                  # geo.present.mapping.MapSpec
     higher_is_worse: bool = True
     deciles: pd.Series | None = None           # national deciles, when the classes can be the published ones
     classification: Any = None                 # a categorical map brings its own classes
@@ -227,7 +227,7 @@ class CompareSetup:
 
     national: gpd.GeoDataFrame          # the whole layer the classes are computed on
     classification: Any
-    measures: list                      # geo.compare.Measure
+    measures: list                      # geo.present.compare.Measure
     unit: str = "areas"
     pick_from: gpd.GeoDataFrame | None = None  # the areas offered (default: the national layer)
     note: str = ""
@@ -254,7 +254,7 @@ class View:
 
     def comparison(self, data: ViewData, values: dict, result: ViewResult, classification: Any) -> CompareSetup:
         """Compare areas on the map's own layer and value (views with summaries behind them say otherwise)."""
-        from geo.compare import Measure
+        from geo.present.compare import Measure
 
         layer, spec = result.layer, result.spec
         numeric = pd.api.types.is_numeric_dtype(layer[spec.value_column])

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import geopandas as gpd
 
-from geo.change import CAVEAT, decile_transitions, district_change, lsoa_change
+from geo.derive.change import CAVEAT, decile_transitions, district_change, lsoa_change
 from geo.errors import AtlasError
-from geo.join import join_indicators
-from geo.layers import lsoas_in_districts, measure_frame
-from geo.mapping import MapSpec
+from geo.link.join import join_indicators
+from geo.link.layers import lsoas_in_districts, measure_frame
+from geo.present.mapping import MapSpec
 from geo.views.base import Param, View, ViewData, ViewResult
 from geo.views.classes import class_params
 from geo.views.common import districts_param, measure_param

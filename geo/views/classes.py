@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from geo.classify import PALETTES, SCHEMES, Classification, classify_values
+from geo.present.classify import PALETTES, SCHEMES, Classification, classify_values
 from geo.errors import AtlasError
 from geo.views.base import Param
 

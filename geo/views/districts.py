@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from geo.catalogue import summaries_for
-from geo.layers import district_map_layer
-from geo.compare import summary_measures
+from geo.link.layers import district_map_layer
+from geo.present.compare import summary_measures
 from geo.views.base import CompareSetup, Param, View, ViewData, ViewResult
 from geo.views.classes import class_params
 from geo.views.common import measure_param

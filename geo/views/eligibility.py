@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geo.classify import Classification, classify_values
-from geo.codes import district_year
-from geo.eligibility import (
+from geo.present.classify import Classification, classify_values
+from geo.link.codes import district_year
+from geo.derive.eligibility import (
     STATUSES,
     Formula,
     Rule,
@@ -23,11 +23,11 @@ from geo.eligibility import (
     recovery,
 )
 from geo.errors import AtlasError
-from geo.layers import measure_frame
-from geo.mapping import MapSpec
-from geo.nrf import abolished_notes, reference_codes, verification_sentence
-from geo.tokens import pack_text, unpack_text
-from geo.compare import summary_measures, with_summaries
+from geo.link.layers import measure_frame
+from geo.present.mapping import MapSpec
+from geo.derive.nrf import abolished_notes, reference_codes, verification_sentence
+from geo.state.tokens import pack_text, unpack_text
+from geo.present.compare import summary_measures, with_summaries
 from geo.views.base import CompareSetup, Param, View, ViewData, ViewResult
 from geo.views.common import measure_param
 
@@ -211,12 +211,12 @@ def status_classes(table: pd.DataFrame, with_reference: bool) -> Classification:
 
 
 def _code_column(districts) -> str:
-    from geo.join import guess_code_column
+    from geo.link.join import guess_code_column
 
     return guess_code_column(districts)
 
 
 def _name_column(districts) -> str | None:
-    from geo.layers import guess_name_column
+    from geo.link.layers import guess_name_column
 
     return guess_name_column(districts)

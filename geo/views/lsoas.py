@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from geo.errors import AtlasError
-from geo.io import parse_numbers
-from geo.layers import lsoa_measure_layer, lsoas_in_districts, numeric_columns
-from geo.mapping import MapSpec
-from geo.compare import Measure
+from geo.load.io import parse_numbers
+from geo.link.layers import lsoa_measure_layer, lsoas_in_districts, numeric_columns
+from geo.present.mapping import MapSpec
+from geo.present.compare import Measure
 from geo.views.base import CompareSetup, Param, View, ViewData, ViewResult
 from geo.views.classes import class_params, classify_result
 from geo.views.common import district_names, districts_param, measure_param

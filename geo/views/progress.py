@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geo.classify import Classification, classify_values
+from geo.present.classify import Classification, classify_values
 from geo.errors import AtlasError
-from geo.mapping import MapSpec
-from geo.progress import (
+from geo.present.mapping import MapSpec
+from geo.derive.progress import (
     Target,
     area_progress,
     group_headline,
@@ -23,7 +23,7 @@ from geo.progress import (
     presets,
     resolve_group,
 )
-from geo.tokens import pack_text, unpack_text
+from geo.state.tokens import pack_text, unpack_text
 from geo.views.base import CompareSetup, Param, View, ViewData, ViewResult
 
 STATUS_ORDER = ["not in group", "not rated", "off track", "on track", "achieved"]
@@ -80,7 +80,7 @@ def deciles_of(data: ViewData) -> dict[str, float] | None:
     col = data.ind.column_for("imd", "decile")
     if col is None:
         return None
-    from geo.codes import normalise_codes
+    from geo.link.codes import normalise_codes
 
     return dict(zip(normalise_codes(data.ind.frame[data.ind.code_column])[0], data.ind.frame[col.name]))
 

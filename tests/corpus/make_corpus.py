@@ -757,7 +757,7 @@ def run_case(case: Case) -> Outcome:
 
 
 def _run(case: Case, notes_all: list[str]) -> tuple[object, dict]:
-    from geo.io import ReadNotes, read_boundaries, read_table
+    from geo.load.io import ReadNotes, read_boundaries, read_table
 
     opts = case.options
     if case.kind == "boundaries":
@@ -780,7 +780,7 @@ def _run(case: Case, notes_all: list[str]) -> tuple[object, dict]:
     finally:
         notes_all += notes_b.messages + notes_t.messages
     if case.kind == "join":
-        from geo.join import join_across_vintages, join_indicators
+        from geo.link.join import join_across_vintages, join_indicators
 
         join = join_across_vintages if opts.get("across_vintages") else join_indicators
         joined, report = join(gdf, table, boundary_code=opts.get("boundary_code"),
@@ -791,8 +791,8 @@ def _run(case: Case, notes_all: list[str]) -> tuple[object, dict]:
     if case.kind == "map":
         return _run_map(case, gdf, table, notes_all)
     if case.kind == "export":
-        from geo.export import csv_bytes, geojson_bytes
-        from geo.join import join_indicators
+        from geo.present.export import csv_bytes, geojson_bytes
+        from geo.link.join import join_indicators
 
         joined, report = join_indicators(gdf, table)
         notes_all += report.messages + report.normalisations
@@ -802,10 +802,10 @@ def _run(case: Case, notes_all: list[str]) -> tuple[object, dict]:
 
 
 def _run_map(case: Case, gdf: gpd.GeoDataFrame, table: pd.DataFrame, notes_all: list[str]) -> tuple[object, dict]:
-    from geo.classify import classify_values
-    from geo.io import parse_numbers
-    from geo.join import join_indicators
-    from geo.mapping import MapSpec, build_choropleth, map_html
+    from geo.present.classify import classify_values
+    from geo.load.io import parse_numbers
+    from geo.link.join import join_indicators
+    from geo.present.mapping import MapSpec, build_choropleth, map_html
 
     joined, report = join_indicators(gdf, table)
     notes_all += report.messages + report.normalisations
@@ -868,7 +868,7 @@ def check_case(case: Case, got: Outcome) -> list[str]:
     if "no_file" in c and os.path.exists(c["no_file"]):
         problems.append(f"{c['no_file']} was written outside the working folder")
     if "numbers" in c or "suppressed" in c:
-        from geo.io import parse_numbers
+        from geo.load.io import parse_numbers
 
         for col, want in c.get("numbers", {}).items():
             numbers, _ = parse_numbers(frame[col])
@@ -939,7 +939,7 @@ def _check_export(case: Case, data: bytes, doc: dict) -> list[str]:
 
 
 def _check_page(case: Case, page: str) -> list[str]:
-    from geo.mapping import escape_text
+    from geo.present.mapping import escape_text
 
     problems = []
     for raw in case.checks.get("payloads", []):

@@ -29,10 +29,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.path import Path as MplPath
 
-from geo.classify import NO_DATA, Classification
+from geo.present.classify import NO_DATA, Classification
 from geo.errors import AtlasError
-from geo.legend_text import sentence_legend
-from geo.mapping import MapSpec
+from geo.present.legend_text import sentence_legend
+from geo.present.mapping import MapSpec
 
 matplotlib.use("Agg")  # no display: render straight to bytes
 
@@ -171,7 +171,7 @@ def render_slide(
 
     `marks` makes the map readable without colour: 'hatch' gives each class its own pattern,
     'labels' writes each area's class number (1 = darkest) on it (up to 300 areas). `sentences`
-    is the legend in words (geo.legend_text.sentence_legend); its first and its No data sentence are shown.
+    is the legend in words (geo.present.legend_text.sentence_legend); its first and its No data sentence are shown.
     """
     fmt = fmt.lower().lstrip(".")
     if fmt not in FORMATS:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from geo.catalogue import load_catalogue
-from geo.classify import Classification
+from geo.present.classify import Classification
 from geo.errors import AtlasError
 from geo.views import COMMON_PARAMS, LINK_PARAMS, Source, ViewData, ViewResult, available_views, classify_result, \
     get_view, legend_sentences, resolve_values
@@ -150,7 +150,7 @@ def credits(pack=None, table_name: str = "") -> tuple[str, str, str]:
 def resolve_inputs(req: ViewRequest, lsoa: str | None = None, table: str | None = None, districts: str | None = None,
                    packs_root: Path | None = None) -> Inputs:
     """The data a view is drawn from: files named on the command line, else the view's pack, else the demo."""
-    from geo.packs import list_packs
+    from geo.load.packs import list_packs
 
     if lsoa or table:
         if not (lsoa and table):
@@ -175,18 +175,18 @@ def resolve_inputs(req: ViewRequest, lsoa: str | None = None, table: str | None 
 
 
 def _table_source(path: Path, label: str) -> Source:
-    from geo.io import read_table
-    from geo.layers import prepare_table
+    from geo.load.io import read_table
+    from geo.link.layers import prepare_table
 
     return Source(label, lambda: prepare_table(read_table(path)), "table", meta={"name": path.name})
 
 
 def _others(inputs: Inputs, current) -> dict[str, Source]:
     """Releases a change view can compare with: every other real pack, and what --other names."""
-    from geo.io import read_boundaries
-    from geo.io import read_table
-    from geo.layers import prepare_table
-    from geo.packs import list_packs, read_manifest
+    from geo.load.io import read_boundaries
+    from geo.load.io import read_table
+    from geo.link.layers import prepare_table
+    from geo.load.packs import list_packs, read_manifest
 
     packs = {p.id: p for p in list_packs(inputs.packs_root)}
     out: dict[str, Source] = {}
@@ -217,11 +217,11 @@ def _others(inputs: Inputs, current) -> dict[str, Source]:
 
 def _series(inputs: Inputs) -> dict[str, Source]:
     """Indicator series: those named with --series, else the demo pack's illustrative one."""
-    from geo.io import read_table
-    from geo.progress import read_series
+    from geo.load.io import read_table
+    from geo.derive.progress import read_series
 
     paths = list(inputs.series)
-    demo = Path(__file__).resolve().parent.parent / "indicators" / "demo_floor_targets.csv"
+    demo = Path(__file__).resolve().parent.parent.parent / "indicators" / "demo_floor_targets.csv"
     if not paths and inputs.illustrative and demo.is_file():
         paths = [demo]
     out = {}
@@ -236,10 +236,10 @@ def _series(inputs: Inputs) -> dict[str, Source]:
 
 def view_data(inputs: Inputs, join: bool = True) -> ViewData:
     """Read the inputs into the views' data. `join=False` skips the LSOA boundaries (district views only)."""
-    from geo.io import read_boundaries, read_table
-    from geo.join import guess_code_column
-    from geo.layers import prepare_join, prepare_table
-    from geo.vintages import load_lsoa_lookup
+    from geo.load.io import read_boundaries, read_table
+    from geo.link.join import guess_code_column
+    from geo.link.layers import prepare_join, prepare_table
+    from geo.link.vintages import load_lsoa_lookup
 
     frame = read_table(inputs.table)
     districts = read_boundaries(inputs.districts) if inputs.districts else None
@@ -284,7 +284,7 @@ class Built:
 
 def build_view(req: ViewRequest, inputs: Inputs) -> Built:
     """Read the data and build the view as the app does: the same registry entry, defaults and checks."""
-    from geo.layers import mark_illustrative
+    from geo.link.layers import mark_illustrative
 
     wanted = req.view
     needs_join = wanted not in (None, "districts", "eligibility")
@@ -325,18 +325,18 @@ def render_view(req: ViewRequest, inputs: Inputs, fmt: str) -> bytes:
     built = build_view(req, inputs)
     result = built.result
     if fmt == "html":
-        from geo.mapping import build_choropleth, map_html
+        from geo.present.mapping import build_choropleth, map_html
 
         return map_html(build_choropleth(result.layer, result.spec, built.classification,
                                          attribution=inputs.attribution)).encode("utf-8")
     if fmt == "csv":
-        from geo.export import csv_bytes
+        from geo.present.export import csv_bytes
 
         table = next(iter(result.tables.values()), None)
         if table is None:
             table = result.layer.drop(columns=[result.layer.geometry.name])
         return csv_bytes(table)
-    from geo.slide import render_slide
+    from geo.present.slide import render_slide
 
     return render_slide(result.layer, result.spec, built.classification, callout=req.callout, source=inputs.source,
                         release=inputs.release, attribution=inputs.attribution, date=req.date, fmt=fmt, theme=req.theme,

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 import geopandas as gpd
 import pandas as pd
 
-from geo.codes import GSS, detect_level, detect_vintage, normalise_codes
+from geo.link.codes import GSS, detect_level, detect_vintage, normalise_codes
 from geo.errors import AtlasError, JoinBlocked
 
 CODE = "_code"
@@ -229,8 +229,8 @@ def unmatched_table(report: JoinReport) -> pd.DataFrame:
 def _value_columns(table: pd.DataFrame, code_column: str) -> tuple[pd.DataFrame, list[str], list[str], str | None]:
     """Numbers parsed; columns split into counts (populations, counts) and rates (everything else numeric)."""
     from geo.catalogue import find_population_column
-    from geo.io import parse_numbers
-    from geo.vintages import is_rank_like
+    from geo.load.io import parse_numbers
+    from geo.link.vintages import is_rank_like
 
     frame = table.copy()
     counts, rates = [], []
@@ -260,12 +260,12 @@ def join_across_vintages(
 ) -> tuple[gpd.GeoDataFrame, JoinReport]:
     """join_indicators, after converting the table to the boundaries' code vintage where it needs it.
 
-    LSOA 2011-keyed tables against 2021 boundaries go through `lookup` (a geo.vintages.LsoaLookup);
+    LSOA 2011-keyed tables against 2021 boundaries go through `lookup` (a geo.link.vintages.LsoaLookup);
     retired district codes go to their successors. Population/count columns are summed where areas
     merged, every other number is treated as a rate (weighted by population, never summed), ranks
     and deciles are not converted. The conversion is added to the join report.
     """
-    from geo.vintages import (
+    from geo.link.vintages import (
         convert_districts,
         convert_lsoa11_to_21,
         describe_conversion,

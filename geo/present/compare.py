@@ -26,10 +26,10 @@ import pandas as pd
 from branca.element import MacroElement
 from jinja2 import Template
 
-from geo.classify import Classification
+from geo.present.classify import Classification
 from geo.catalogue import summaries
 from geo.errors import AtlasError
-from geo.mapping import _script_json, format_value
+from geo.present.mapping import _script_json, format_value
 
 MIN_AREAS, MAX_AREAS = 2, 4
 # Okabe–Ito colours (colour-blind safe), each with its own marker shape and letter: never colour alone.

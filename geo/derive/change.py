@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from geo.codes import normalise_codes
-from geo.summaries import district_figures
-from geo.vintages import successor_map
+from geo.link.codes import normalise_codes
+from geo.derive.summaries import district_figures
+from geo.link.vintages import successor_map
 
 CAVEAT = ("Ranks and deciles are relative: a change shows an area's position against all others, not an absolute "
           "change in deprivation. Scores from different releases are not directly comparable either (MHCLG).")

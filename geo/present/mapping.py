@@ -23,10 +23,10 @@ import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
-from geo.assets import atlas_text, leaflet_text
-from geo.classify import Classification
-from geo.coverage import PreparedGeometry, prepare_geometry
-from geo.export import write_atomic
+from geo.load.assets import atlas_text, leaflet_text
+from geo.present.classify import Classification
+from geo.present.coverage import PreparedGeometry, prepare_geometry
+from geo.present.export import write_atomic
 from geo.settings import setting
 
 STATIC_LEAFLET = "/app/static/vendor/leaflet"
@@ -306,7 +306,7 @@ class ChoroplethLayer(MacroElement):
 
 
 class CoverageLayer(MacroElement):
-    """Many areas on one canvas (geo/js/atlas-coverage.js): geometry by URL (or inlined), classes and values here."""
+    """Many areas on one canvas (geo/present/js/atlas-coverage.js): geometry by URL (or inlined), classes and values here."""
 
     _template = _script(_COVERAGE_LAYER)
 

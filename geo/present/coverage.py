@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.export import write_atomic
+from geo.present.export import write_atomic
 
 FORMAT_VERSION = 1
 BNG = 27700

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import AtlasError
-from geo.io import Source, parse_numbers, read_table
+from geo.load.io import Source, parse_numbers, read_table
 
 WARD = "Ward"
 DISTRICT = "LA"
@@ -219,7 +219,7 @@ class Replay:
 def replay_2001(wards: pd.DataFrame, n: int = 50, nrf_names: Iterable[str] | None = None) -> Replay:
     """Apply "top n on any of the four measures" to a prepared ward table and compare with the NRF 88."""
     if nrf_names is None:
-        from geo.nrf import nrf_2001
+        from geo.derive.nrf import nrf_2001
 
         nrf_names = nrf_2001()["nrf_name"].tolist()
     nrf_names = list(nrf_names)

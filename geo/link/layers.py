@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 
 from geo.catalogue import Column, find_population_column, measure_entry, measures, recognise_columns
-from geo.codes import GSS, detect_level, detect_vintage, normalise_codes
+from geo.link.codes import GSS, detect_level, detect_vintage, normalise_codes
 from geo.errors import AtlasError
-from geo.io import parse_numbers
-from geo.join import CODE, guess_code_column
-from geo.summaries import summarise_measure
+from geo.load.io import parse_numbers
+from geo.link.join import CODE, guess_code_column
+from geo.derive.summaries import summarise_measure
 
 NATIONAL_LSOAS = {"LSOA 2011": 32844, "LSOA 2021": 33755}
 
@@ -194,7 +194,7 @@ class MapLayer:
     """One map's rows and how to draw them (the app wraps this in its own View record)."""
 
     layer: gpd.GeoDataFrame
-    spec: object  # geo.mapping.MapSpec
+    spec: object  # geo.present.mapping.MapSpec
     higher_is_worse: bool
     deciles: pd.Series | None = None
     report: object = None
@@ -205,7 +205,7 @@ def prepare_join(gdf: gpd.GeoDataFrame, frame: pd.DataFrame, lookup=None, resolv
 
     Returns (IndicatorTable, joined layer, JoinReport, name column or None).
     """
-    from geo.join import join_across_vintages
+    from geo.link.join import join_across_vintages
 
     ind = prepare_table(frame)
     joined, report = join_across_vintages(gdf, ind.frame, indicator_code=ind.code_column, lookup=lookup,
@@ -221,8 +221,8 @@ def district_map_layer(table: pd.DataFrame, districts_gdf: gpd.GeoDataFrame, sum
                        measure_label: str) -> MapLayer:
     """Districts nationally: one summary (e.g. average_score) of district_summaries() joined to boundaries."""
     from geo.catalogue import summaries
-    from geo.join import join_indicators
-    from geo.mapping import MapSpec
+    from geo.link.join import join_indicators
+    from geo.present.mapping import MapSpec
 
     entries = {s["id"]: s for s in summaries()}
     if summary_id not in entries:
@@ -244,7 +244,7 @@ def district_map_layer(table: pd.DataFrame, districts_gdf: gpd.GeoDataFrame, sum
 def lsoa_measure_layer(ind: IndicatorTable, layer: gpd.GeoDataFrame, boundary_code: str, name_col: str | None,
                        measure: str, measure_label: str, kind: str) -> MapLayer:
     """LSOAs with one national IoD measure shown as its score, rank or decile."""
-    from geo.mapping import MapSpec
+    from geo.present.mapping import MapSpec
 
     col = ind.column_for(measure, kind)
     if col is None:

@@ -91,7 +91,7 @@ def detect_level(codes: pd.Series) -> str:
 
 @lru_cache(maxsize=1)
 def _district_changes() -> pd.DataFrame:
-    return pd.read_csv(Path(__file__).parent / "reference" / "district_code_changes.csv", dtype=str)
+    return pd.read_csv(Path(__file__).resolve().parent.parent / "reference" / "district_code_changes.csv", dtype=str)
 
 
 def successor_codes() -> dict[str, tuple[str, str, int]]:

@@ -8,7 +8,7 @@
 `view` holds the same parameters as the page address (ui/permalink.py), so restoring a session
 goes through the same checks as opening a link: anything not on offer gives a notice, never an
 error. Reading a session back applies the upload checks: a size cap, the zip checks of
-`geo.io.check_zip` (member count, unpacked size, compression ratio, encryption) before anything
+`geo.load.io.check_zip` (member count, unpacked size, compression ratio, encryption) before anything
 is unpacked, and the restored files are later read by the same sniffing readers as any upload.
 Unknown settings and members are ignored with a notice.
 """
@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath, PureWindowsPath
 
 from geo.errors import AtlasError, FileTooLarge, UnsupportedFile
-from geo.io import check_zip
+from geo.load.io import check_zip
 from geo.settings import setting
-from geo.story import VIEW_PARAMS  # the page-address parameters a view is made of: one list for stories and sessions
+from geo.state.story import VIEW_PARAMS  # the page-address parameters a view is made of: one list for stories and sessions
 
 FORMAT = "neighbourhood-renewal-atlas-session"
 VERSION = 1

@@ -29,9 +29,9 @@ import pandas as pd
 
 from geo.catalogue import summaries, summaries_for
 from geo.errors import AtlasError
-from geo.summaries import district_figures
+from geo.derive.summaries import district_figures
 
-PRESETS = Path(__file__).resolve().parent / "reference" / "rules"
+PRESETS = Path(__file__).resolve().parent.parent / "reference" / "rules"
 
 
 @dataclass(frozen=True)
@@ -362,7 +362,7 @@ def compare_with_reference(result: pd.DataFrame, reference: dict[str, list[str]]
                            merged: dict[str, str] | None = None) -> pd.DataFrame:
     """Add `reference` (NRF 2001 names the district stands for), `status` against it and `reference_note`.
 
-    `merged` (from `geo.nrf.abolished_notes`) names the districts that stand only for NRF authorities
+    `merged` (from `geo.derive.nrf.abolished_notes`) names the districts that stand only for NRF authorities
     abolished in 2009: their status is "successor eligible" / "successor not eligible", with the note
     saying what happened ("Easington … merged into County Durham (2009)"), never a plain "no longer eligible".
     """
@@ -561,7 +561,7 @@ def reconcile_allocations(lsoas: pd.DataFrame, formula: Formula, n_national: int
     """
     from scipy.stats import pearsonr, spearmanr
 
-    from geo.nrf import ALLOCATIONS, POTS, nrf_2001
+    from geo.derive.nrf import ALLOCATIONS, POTS, nrf_2001
 
     frame = pd.DataFrame({"district_code": sorted(reference)})
     frame["name"] = frame["district_code"].map(lambda c: str(names.get(c, c)))

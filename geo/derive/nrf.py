@@ -4,7 +4,7 @@ The fact table `reference/nrf_2001.csv` maps each 2001 name to its district of D
 IoD2019 district set); districts abolished in 2009 map to the unitary authority that took them in.
 Each row keeps the allocations read from Hansard (£m; blank = not read), its source and how well
 it is verified. Later code changes (the 2023 mergers, the 2024 recodes) are followed through
-`geo.vintages`.
+`geo.link.vintages`.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.codes import successor_codes
+from geo.link.codes import successor_codes
 from geo.errors import AtlasError
-from geo.vintages import successor_map
+from geo.link.vintages import successor_map
 
-TABLE = Path(__file__).parent / "reference" / "nrf_2001.csv"
+TABLE = Path(__file__).resolve().parent.parent / "reference" / "nrf_2001.csv"
 SOURCE = ("National Strategy for Neighbourhood Renewal (Social Exclusion Unit/DTLR, 2001) and Hansard written answers "
           "on NRF allocations (sources per row); codes from the ONS LAD December 2019 names and codes")
 ALLOCATIONS = {"2001-02": "alloc_2001_02_gbp_m", "2002-03": "alloc_2002_03_gbp_m", "2003-04": "alloc_2003_04_gbp_m"}

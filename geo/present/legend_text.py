@@ -7,7 +7,7 @@ range and how many of the areas shown fall in it. Plain text: callers escape it 
 
 from __future__ import annotations
 
-from geo.classify import Classification
+from geo.present.classify import Classification
 
 
 def possessive(place: str) -> str:

@@ -19,7 +19,7 @@ from typing import Literal
 
 import pandas as pd
 
-from geo.codes import normalise_codes, successor_codes
+from geo.link.codes import normalise_codes, successor_codes
 from geo.errors import AtlasError
 
 CHANGES = ("U", "S", "M", "X")

@@ -28,14 +28,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geo.codes import normalise_codes
+from geo.link.codes import normalise_codes
 from geo.errors import AtlasError
-from geo.io import parse_numbers
+from geo.load.io import parse_numbers
 
 STATUSES = ("achieved", "on track", "off track", "not enough data")
 SMALL_DENOMINATOR = 100
-TARGETS = Path(__file__).resolve().parent / "reference" / "targets"
-LSOA_COUNTS = Path(__file__).resolve().parent / "reference" / "lsoa_counts_lad21.csv"
+TARGETS = Path(__file__).resolve().parent.parent / "reference" / "targets"
+LSOA_COUNTS = Path(__file__).resolve().parent.parent / "reference" / "lsoa_counts_lad21.csv"
 LSOA_VINTAGES = {"lsoa01": ("lsoa01_count", "LSOA 2001"), "lsoa11": ("lsoa11_count", "LSOA 2011")}
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:[/-](\d{2,4}))?(?!\d)")
 
@@ -48,7 +48,7 @@ def read_series(table: pd.DataFrame) -> pd.DataFrame:
     code_col = next((lower[k] for k in ("code", "areacd", "area_code", "ltla21_code", "lad19cd", "lsoa11cd")
                      if k in lower), None)
     if code_col is None:
-        from geo.join import guess_code_column
+        from geo.link.join import guess_code_column
 
         code_col = guess_code_column(table)
     region_col = next((lower[k] for k in lower if k == "region" or (k.startswith(("region", "rgn")) and
@@ -231,7 +231,7 @@ def resolve_group(spec: str, codes: list[str], deciles: dict[str, float] | None 
                   rule_codes: list[str] | None = None) -> set[str]:
     """The area codes of a target group: nrf88, codes:…, decile:a-b, or rule (an eligibility result)."""
     if spec == "nrf88":
-        from geo.nrf import reference_codes
+        from geo.derive.nrf import reference_codes
 
         return set(reference_codes(codes))
     if spec.startswith("codes:"):

@@ -33,14 +33,14 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.catalogue import measures, recognise_columns
-from geo.codes import normalise_codes
+from geo.link.codes import normalise_codes
 from geo.errors import AtlasError
-from geo.io import read_boundaries, read_table
+from geo.load.io import read_boundaries, read_table
 
 MANIFEST = "pack.json"
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parent.parent.parent
 DEMO_MANIFEST = REPO / "indicators" / MANIFEST
-RELEASES = Path(__file__).resolve().parent / "reference" / "releases.toml"
+RELEASES = Path(__file__).resolve().parent.parent / "reference" / "releases.toml"
 Progress = Callable[[str, int, "int | None"], None]
 
 

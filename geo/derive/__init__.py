@@ -1,0 +1,1 @@
+"""What the maps show, computed: district summaries, eligibility, progress, change, the NRF record."""

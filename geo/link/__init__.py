@@ -1,0 +1,1 @@
+"""Codes normalised once, geography and vintage detected, tables joined to boundaries (audited)."""
