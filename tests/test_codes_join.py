@@ -94,3 +94,40 @@ def test_level_mismatch_is_reported():
     table = pd.DataFrame({"code": ["E06000001"], "v": ["1"]})
     _, report = join_indicators(cases.squares(2), table, "code", "code")
     assert report.matched == 0 and any("District codes" in m for m in report.messages)
+
+
+def test_codes_are_normalised_once_at_the_edge_and_the_report_keeps_the_clean_ups(monkeypatch):
+    """prepare_join normalises the table's code column and the boundaries' once each (whole columns); the rest is
+    samples for detection. The clean-ups done at the edge still reach the join report."""
+    import importlib
+
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    import geo.link.codes as codes
+    from geo.link.layers import measure_frame, prepare_join
+
+    real = codes.normalise_codes
+    lengths: list[int] = []
+
+    def counting(series):
+        lengths.append(len(series))
+        return real(series)
+
+    for name in ("geo.link.codes", "geo.link.join", "geo.link.layers", "geo.link.vintages"):
+        module = importlib.import_module(name)
+        if hasattr(module, "normalise_codes"):
+            monkeypatch.setattr(module, "normalise_codes", counting)
+    n = 600  # more rows than any detection sample
+    gdf = gpd.GeoDataFrame({"LSOA11CD": [f"E0100{i:04d}" for i in range(n)]},
+                           geometry=[box(i, 0, i + 1, 1) for i in range(n)], crs="EPSG:4326")
+    frame = pd.DataFrame({"LSOA code (2011)": [f" e0100{i:04d}\u200b" for i in range(n)],
+                          "Index of Multiple Deprivation (IMD) Score": [str(i) for i in range(n)]})
+    ind, joined, report, _ = prepare_join(gdf, frame)
+    assert lengths.count(n) == 2, lengths  # the table's code column and the boundaries', once each
+    assert max(x for x in lengths if x != n) <= 500  # everything else looked at samples
+    assert report.matched == n and any("invisible" in str(x) or "whitespace" in str(x) for x in report.normalisations)
+    lengths.clear()
+    measure_frame(ind, "imd")
+    ind.n_national()
+    assert n not in lengths  # downstream steps read the carried codes

@@ -140,3 +140,29 @@ def district_year(codes: pd.Series | list[str]) -> str:
     clean = normalise_codes(pd.Series(list(codes), dtype="string"))[0]
     found = re.search(r"District codes of (\d{4})", detect_vintage(clean, "District"))
     return found.group(1) if found else ""
+
+
+# ------------------------------------------------------------------ normalised once, at the edge
+
+NORMALISED = "_code"  # the column holding a frame's normalised codes (geo.link.join.CODE)
+
+
+def with_normalised_codes(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """A copy of `frame` carrying the normalised codes of `column` (in `_code`) and the normalisation report.
+
+    Called where a table or layer enters (geo.link.layers.prepare_table, the join of a boundary layer);
+    everything after reads them with `codes_of`, so a code column is normalised once.
+    """
+    codes, report = normalise_codes(frame[column])
+    out = frame.copy()
+    out[NORMALISED] = codes.values
+    out.attrs["normalised"] = {"column": column, "report": list(report)}
+    return out
+
+
+def codes_of(frame: pd.DataFrame, column: str) -> tuple[pd.Series, list[Normalisation]]:
+    """The normalised codes of `column` and their report: carried by the frame when it has them, else computed."""
+    carried = frame.attrs.get("normalised")
+    if carried and carried.get("column") == column and NORMALISED in frame.columns:
+        return frame[NORMALISED].astype("string"), list(carried["report"])
+    return normalise_codes(frame[column])

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 import geopandas as gpd
 import pandas as pd
 
-from geo.link.codes import GSS, detect_level, detect_vintage, normalise_codes
+from geo.link.codes import GSS, codes_of, detect_level, detect_vintage, normalise_codes, with_normalised_codes
 from geo.errors import AtlasError, JoinBlocked
 
 CODE = "_code"
@@ -47,8 +47,8 @@ class JoinReport:
 
 
 def _gss_share(values: pd.Series) -> float:
-    """Share of the non-empty cells (of the first 2,000) that hold GSS codes; empty cells do not count."""
-    codes, _ = normalise_codes(values.head(2000))
+    """Share of the non-empty cells (of the first 500: a sample to detect the code column) that hold GSS codes."""
+    codes, _ = normalise_codes(values.head(500))
     codes = codes[codes != ""]
     return float(codes.str.fullmatch(GSS.pattern).fillna(False).mean()) if len(codes) else 0.0
 
@@ -142,9 +142,9 @@ def join_indicators(
     for col, frame, what in ((boundary_code, boundaries, "boundary file"), (indicator_code, table, "table")):
         if col is not None and col not in frame.columns:
             raise AtlasError(f"The {what} has no column '{col}'.", f"Columns: {', '.join(map(str, frame.columns))}.")
-    b_codes, b_norm = normalise_codes(boundaries[boundary_code])
+    b_codes, b_norm = codes_of(boundaries, boundary_code)
     indicator_code = indicator_code or guess_code_column(table, against=b_codes)
-    t_codes, t_norm = normalise_codes(table[indicator_code])
+    t_codes, t_norm = codes_of(table, indicator_code)
 
     left = boundaries.copy()
     left[CODE] = b_codes.values
@@ -274,9 +274,13 @@ def join_across_vintages(
     )
 
     boundary_code = boundary_code or guess_code_column(boundaries)
-    b_codes, _ = normalise_codes(boundaries[boundary_code])
+    if boundary_code in boundaries.columns:  # the layer enters here: its codes are normalised once
+        boundaries = with_normalised_codes(boundaries, boundary_code)
+    b_codes, _ = codes_of(boundaries, boundary_code)
     indicator_code = indicator_code or guess_code_column(table, against=b_codes)
-    t_codes, _ = normalise_codes(table[indicator_code])
+    if indicator_code in table.columns and (table.attrs.get("normalised") or {}).get("column") != indicator_code:
+        table = with_normalised_codes(table, indicator_code)
+    t_codes, _ = codes_of(table, indicator_code)
     b_set, t_set = set(b_codes), set(t_codes) - {""}
     level, t_level = detect_level(b_codes), detect_level(t_codes)
     unmatched = t_set - b_set
@@ -286,11 +290,11 @@ def join_across_vintages(
             note = (f"{len(unmatched):,} table codes are not among these LSOA 2021 boundaries: the table may be keyed "
                     "by LSOA 2011 codes. Load a pack with the ONS LSOA 2011→2021 lookup (IoD2025) to convert it.")
         elif len(unmatched & set(lookup.frame["lsoa11"])) > 0.5 * len(unmatched):
-            frame, counts, rates, weight = _value_columns(table, indicator_code)
+            frame, counts, rates, weight = _value_columns(table.drop(columns=[CODE]), indicator_code)
             table, conversion = convert_lsoa11_to_21(frame, indicator_code, lookup, counts, rates, weight)
             indicator_code = output_code_name(indicator_code)
     elif unmatched and level == t_level == "District" and unmatched & set(successor_map()):
-        frame, counts, rates, weight = _value_columns(table, indicator_code)
+        frame, counts, rates, weight = _value_columns(table.drop(columns=[CODE]), indicator_code)
         table, conversion = convert_districts(frame, indicator_code, counts, rates, weight)
     original_vintage = detect_vintage(t_codes, t_level)
     if lookup is not None and t_level == "LSOA":

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from geo.catalogue import Column, find_population_column, measure_entry, measures, recognise_columns
-from geo.link.codes import GSS, detect_level, detect_vintage, normalise_codes
+from geo.link.codes import GSS, codes_of, detect_level, detect_vintage, normalise_codes, with_normalised_codes
 from geo.errors import AtlasError
 from geo.load.io import parse_numbers
 from geo.link.join import CODE, guess_code_column
@@ -64,7 +64,7 @@ class IndicatorTable:
 
     def n_national(self) -> int:
         """How many LSOAs the national ranks are out of: 33,755 on 2021 codes, else 32,844 (IoD2019)."""
-        codes, _ = normalise_codes(self.frame[self.code_column])
+        codes, _ = codes_of(self.frame, self.code_column)
         if detect_vintage(codes, "LSOA").startswith("LSOA 2021"):
             return NATIONAL_LSOAS["LSOA 2021"]
         rank_max = max((self.frame[c.name].max() for c in self.columns.values() if c.kind == "rank"), default=0)
@@ -104,13 +104,15 @@ def prepare_table(table: pd.DataFrame, code_column: str | None = None) -> Indica
     district_name = _find_column([h for h in headers if h not in (district, code_column)],
                                  "local authority district name", "lad19nm", "lad24nm", "lad21nm", "district name")
     name = _find_column([h for h in headers if h not in (district_name,)], "lsoa name", "lsoa11nm", "lsoa21nm")
+    if code_column in frame.columns:  # the table enters here: its codes are normalised once, and carried
+        frame = with_normalised_codes(frame, code_column)
     return IndicatorTable(frame, code_column, district, district_name, name, recognised, population, suppressed,
                           working_age)
 
 
 def measure_frame(ind: IndicatorTable, measure: str) -> pd.DataFrame:
     """One measure as columns code, district, score, rank, decile, population (missing parts as NaN)."""
-    out = pd.DataFrame({"code": normalise_codes(ind.frame[ind.code_column])[0]})
+    out = pd.DataFrame({"code": codes_of(ind.frame, ind.code_column)[0].values})
     out["district"] = ind.frame[ind.district_column].astype("string").str.strip() if ind.district_column else pd.NA
     for kind in ("score", "rank", "decile"):
         col = ind.column_for(measure, kind)

@@ -80,9 +80,9 @@ def deciles_of(data: ViewData) -> dict[str, float] | None:
     col = data.ind.column_for("imd", "decile")
     if col is None:
         return None
-    from geo.link.codes import normalise_codes
+    from geo.link.codes import codes_of
 
-    return dict(zip(normalise_codes(data.ind.frame[data.ind.code_column])[0], data.ind.frame[col.name]))
+    return dict(zip(codes_of(data.ind.frame, data.ind.code_column)[0], data.ind.frame[col.name]))
 
 
 def _regions(data: ViewData, values: dict) -> list[str]:
