@@ -5,7 +5,7 @@ run:
 test:
 	./test.sh
 bench:
-	scripts/setup.sh --dev && CHROMIUM=$${CHROMIUM:-/usr/bin/chromium} .venv/bin/python bench/run.py && .venv/bin/python bench/mirror.py && CHROMIUM=$${CHROMIUM:-/usr/bin/chromium} .venv/bin/python bench/national.py && CHROMIUM=$${CHROMIUM:-/usr/bin/chromium} .venv/bin/python bench/load.py $(LOAD_ARGS)
+	scripts/setup.sh --dev && CHROMIUM=$${CHROMIUM:-/usr/bin/chromium} .venv/bin/python bench/run.py && .venv/bin/python bench/mirror.py && .venv/bin/python bench/views.py $(VIEWS_ARGS) && CHROMIUM=$${CHROMIUM:-/usr/bin/chromium} .venv/bin/python bench/national.py && CHROMIUM=$${CHROMIUM:-/usr/bin/chromium} .venv/bin/python bench/load.py $(LOAD_ARGS)
 load:
 	scripts/setup.sh --dev && CHROMIUM=$${CHROMIUM:-/usr/bin/chromium} .venv/bin/python bench/load.py $(LOAD_ARGS)
 demo-data:

@@ -12,7 +12,7 @@ import streamlit as st
 from geo.errors import AtlasError
 from geo.present.export import csv_bytes
 from geo.derive.progress import Target, parse_target, presets
-from geo.views.progress import encode_target, progress_summary, series_of, target_from, target_toml
+from geo.views.progress import encode_target, series_of, target_from, target_toml
 from ui import permalink
 from ui.common import md, show_error
 from ui.params import custom
@@ -53,10 +53,13 @@ def target_control(data, values: dict) -> Target | None:
 @custom("progress", "period")
 def period_control(data, values: dict) -> str:
     """The period slider: the series' periods once the target is known (the latest by default)."""
-    try:
-        periods = list(progress_summary(data, {**values, "period": ""})[3]["period"])
-    except AtlasError:
+    target = values.get("target")
+    if not isinstance(target, Target):
         return ""  # the view says what is wrong when it is built
+    series = series_of(data, values)
+    periods = [str(p) for p in series.loc[series["indicator"] == target.indicator, "period"].unique()]
+    if not periods:
+        return ""
     name = data.series[values["series"]].meta.get("name", values["series"])
     key = f"period_{name}"
     if key in st.session_state and st.session_state[key] not in periods:

@@ -5,12 +5,15 @@
     values, notices = resolve_values(view, data, {"measure": "income"})
     result = view.build(data, values)          # a ViewResult: nothing drawn, nothing written
 
-Adding a view is a module in this package with a `View` subclass and one line in `_VIEWS` below.
+Adding a view is a module in this package with a `View` subclass and one line in `_ENTRIES` below.
 The app draws any view's parameters generically (ui/params.py); the command line renders any view
 (`python -m geo render`); stories, saved sessions and the page address carry the parameters by name.
 """
 
 from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
 
 from geo.errors import AtlasError
 from geo.views.base import (
@@ -24,15 +27,41 @@ from geo.views.base import (
     ViewResult,
     resolve_values,
 )
-from geo.views.change import ChangeView
 from geo.views.classes import classify_result
-from geo.views.districts import DistrictsView
-from geo.views.eligibility import EligibilityView
-from geo.views.lsoas import LsoasView
-from geo.views.progress import ProgressView
 
-_VIEWS: tuple[View, ...] = (DistrictsView(), LsoasView(), ChangeView(), EligibilityView(), ProgressView())
-VIEWS: dict[str, View] = {v.id: v for v in _VIEWS}
+# id → "module:class", in the order the app offers them. A view's module is imported when it is first
+# looked up, so the command line loads only the view it draws.
+_ENTRIES = {
+    "districts": "geo.views.districts:DistrictsView",
+    "lsoas": "geo.views.lsoas:LsoasView",
+    "change": "geo.views.change:ChangeView",
+    "eligibility": "geo.views.eligibility:EligibilityView",
+    "progress": "geo.views.progress:ProgressView",
+}
+
+
+class _Registry(Mapping):
+    """The registered views by id, each instantiated on first use."""
+
+    def __init__(self, entries: dict[str, str]) -> None:
+        self._entries, self._made = entries, {}
+
+    def __getitem__(self, view_id: str) -> View:
+        if view_id not in self._made:
+            module, name = self._entries[view_id].split(":")
+            view = getattr(importlib.import_module(module), name)()
+            assert view.id == view_id, (view.id, view_id)
+            self._made[view_id] = view
+        return self._made[view_id]
+
+    def __iter__(self):
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+VIEWS: Mapping[str, View] = _Registry(_ENTRIES)
 # Parameters every view shares, handled around the view rather than by it.
 COMMON_PARAMS = ("data", "view", "compare", "areas")
 # Every parameter any view has: what a link, a story step or a saved session may carry.
@@ -51,7 +80,7 @@ def get_view(view_id: str) -> View:
 
 def available_views(data: ViewData) -> list[View]:
     """The views this data can show, in registry order; a real pack opens on every LSOA in England."""
-    views = [v for v in _VIEWS if v.available(data) is None]
+    views = [v for v in VIEWS.values() if v.available(data) is None]
     if data.pack is not None and not data.illustrative:
         views.sort(key=lambda v: v.id != "lsoas")
     return views

@@ -157,13 +157,20 @@ class ParamError(AtlasError):
 
 @dataclass
 class Source:
-    """Another input a view can use, loaded only when chosen: a release to compare with, a series."""
+    """Another input a view can use, loaded only when chosen (and then once): a release to compare with, a series."""
 
     label: str
-    load: Callable[[], Any]
+    loader: Callable[[], Any]
     kind: str = ""               # "pack", "table", "series" …
     illustrative: bool = False
     meta: dict = field(default_factory=dict)
+    _loaded: list = field(default_factory=list, repr=False, compare=False)
+
+    def load(self) -> Any:
+        """The input, read on first use and kept for the life of this Source (one script run in the app)."""
+        if not self._loaded:
+            self._loaded.append(self.loader())
+        return self._loaded[0]
 
 
 @dataclass

@@ -77,7 +77,9 @@ class EligibilityView(View):
             return "the table has no Indices of Deprivation columns"
         if data.districts is None or not data.ind.district_column:
             return "district boundaries and a district code column are needed"
-        if not domain_frames(data):
+        ind = data.ind
+        if ind.population_column is None or not any(ind.column_for(m, "score") and ind.column_for(m, "rank")
+                                                     for m in data.measure_labels()):
             return "eligibility needs LSOA scores, ranks, populations and district codes (IoD File 7)"
         return None
 
