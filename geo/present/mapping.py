@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -310,33 +309,42 @@ class CoverageLayer(MacroElement):
 
     _template = _script(_COVERAGE_LAYER)
 
-    def __init__(self, prepared: PreparedGeometry, url_base: str, payload: dict, meta: dict) -> None:
+    def __init__(self, prepared: PreparedMap, url_base: str, payload: dict, values: bytes, meta: dict) -> None:
         super().__init__()
         self._name = "CoverageLayer"
-        self.prepared, self.url_base, self._payload = prepared, url_base, payload
+        self.prepared, self.url_base, self._payload, self._values = prepared, url_base, payload, values
         self.meta = _script_json(meta)
         self.inline(False)
 
+    @property
+    def by_url(self) -> bool:
+        """Geometry and values fetched from the app's store (else carried in the page)."""
+        return self.prepared.geometry.store is not None and self.prepared.values_file is not None
+
     def inline(self, inline: bool) -> None:
-        """Carry the geometry in the page itself (offline export) or fetch it by URL from the app."""
-        values = self._payload.pop("values", None)
-        if values is not None:  # written once as a content-named file beside the geometry
-            data = _script_json(values).encode()
-            self._values_file = f"v-{hashlib.sha256(data).hexdigest()[:24]}.json"
-            path = self.prepared.store / self._values_file
-            if not path.is_file() or path.stat().st_size != len(data):
-                write_atomic(path, data)
-        values_src = ({"data": json.loads((self.prepared.store / self._values_file).read_bytes())} if inline
-                      else {"url": f"{self.url_base}/{self._values_file}"})
+        """Carry the geometry in the page itself (offline export) or fetch it by URL from the app. Reads only."""
+        inline = inline or not self.by_url
+        geometry = self.prepared.geometry
+        values_src = ({"data": json.loads(self._values)} if inline
+                      else {"url": f"{self.url_base}/{self.prepared.values_file}"})
         details = []
-        for d in self.prepared.details:
+        for d in geometry.details:
             src = {"minZoom": d.min_zoom}
             if inline:
-                src["data"] = json.loads(self.prepared.path(d).read_bytes())
+                src["data"] = json.loads(geometry.read(d))
             else:
                 src["url"] = f"{self.url_base}/{d.file}"
             details.append(src)
         self.payload = _script_json({**self._payload, "details": details, "values": values_src})
+
+
+@dataclass(frozen=True)
+class PreparedMap:
+    """What a canvas map needs beside the page, prepared before it is built: the layer's geometry and
+    (in a store) its tooltip values, as content-named files. `values_file` is None when they are not stored."""
+
+    geometry: PreparedGeometry
+    values_file: str | None = None
 
 
 def _compact_values(series: pd.Series) -> list:
@@ -351,16 +359,47 @@ def _compact_values(series: pd.Series) -> list:
     return [escape_text(format_value(v)) for v in series.tolist()]
 
 
-def _coverage_layer(gdf: gpd.GeoDataFrame, spec: MapSpec, classification: Classification, meta: dict,
-                    store: Path, url_base: str) -> CoverageLayer:
-    prepared = prepare_geometry(gdf, spec.code_column, spec.name_column, store, escape=escape_text)
+def _tooltip_values(gdf: gpd.GeoDataFrame, spec: MapSpec) -> tuple[bytes, str]:
+    """The canvas layer's tooltip values as JSON bytes, and their content name in a store."""
     tooltip_cols = [spec.value_column] + [col for _, col in spec.tooltip_columns]
-    formatted = [_compact_values(gdf[col]) for col in tooltip_cols]
+    data = _script_json([_compact_values(gdf[col]) for col in tooltip_cols]).encode()
+    return data, f"v-{hashlib.sha256(data).hexdigest()[:24]}.json"
+
+
+def uses_canvas(gdf: gpd.GeoDataFrame, canvas: bool | None = None) -> bool:
+    """Whether the layer is drawn on a canvas (big layers, or asked) rather than as SVG."""
+    return len(gdf) >= int(setting("canvas_min_features")) if canvas is None else bool(canvas)
+
+
+def prepare_map(gdf: gpd.GeoDataFrame, spec: MapSpec, store: Path | None = None,
+                canvas: bool | None = None) -> PreparedMap | None:
+    """The step before building a map: prepare what a canvas layer needs beside the page.
+
+    With a `store` (the app's static/geometry/), the geometry and the tooltip values are written there
+    as content-named files (once: they are found again by content) and the map fetches them by URL;
+    with none they are prepared in memory and the page carries them. An SVG layer needs nothing (None).
+    """
+    if not uses_canvas(gdf, canvas):
+        return None
+    geometry = prepare_geometry(gdf, spec.code_column, spec.name_column, store, escape=escape_text)
+    if store is None:
+        return PreparedMap(geometry)
+    data, name = _tooltip_values(gdf, spec)
+    path = Path(store) / name
+    if not path.is_file() or path.stat().st_size != len(data):
+        write_atomic(path, data)
+    return PreparedMap(geometry, name)
+
+
+def _coverage_layer(gdf: gpd.GeoDataFrame, spec: MapSpec, classification: Classification, meta: dict,
+                    prepared: PreparedMap, url_base: str) -> CoverageLayer:
+    values, name = _tooltip_values(gdf, spec)
+    if prepared.values_file is not None and prepared.values_file != name:
+        prepared = PreparedMap(prepared.geometry)  # prepared for other values: carry these in the page
     classes = "".join("-" if k < 0 else chr(48 + int(k)) for k in classification.classes)
     payload = {"classes": classes, "colours": classification.colours, "noData": "#ffffff", "opacity": 0.85,
-               "fields": meta["fields"], "values": formatted, "weight": 0.5, "outlineZoom": 9,
-               "label": meta["legendText"]}
-    return CoverageLayer(prepared, url_base, payload, {**meta, "bounds": list(prepared.bounds)})
+               "fields": meta["fields"], "weight": 0.5, "outlineZoom": 9, "label": meta["legendText"]}
+    return CoverageLayer(prepared, url_base, payload, values, {**meta, "bounds": list(prepared.geometry.bounds)})
 
 
 def build_choropleth(
@@ -372,21 +411,20 @@ def build_choropleth(
     asset_base: str = STATIC_LEAFLET,
     precision: int | None = None,
     height: str = "100%",
-    geometry_store: Path | None = None,
+    prepared: PreparedMap | None = None,
     geometry_url: str = STATIC_GEOMETRY,
     canvas: bool | None = None,
 ) -> folium.Map:
-    """Build the map value: one feature per row of `gdf` (every polygon kept), coloured by class.
+    """Build the map value: one feature per row of `gdf` (every polygon kept), coloured by class. Writes nothing.
 
     Small layers are drawn as SVG from GeoJSON in the page. Layers of `canvas_min_features` or more
-    (or `canvas=True`) are drawn on a canvas from geometry prepared once under `geometry_store` and
-    fetched from `geometry_url` (or, with no store, prepared in a temporary folder and inlined).
+    (or `canvas=True`) are drawn on a canvas from geometry prepared beforehand by `prepare_map` (into
+    the app's store: fetched from `geometry_url`); with none prepared, it is prepared in memory and inlined.
     """
     if len(classification.classes) != len(gdf):
         raise ValueError("The classification does not match the layer (different number of rows).")
     precision = int(precision if precision is not None else setting("map_precision"))
-    if canvas is None:
-        canvas = len(gdf) >= int(setting("canvas_min_features"))
+    canvas = uses_canvas(gdf, canvas)
     tooltip_cols = [(spec.value_label, spec.value_column)] + list(spec.tooltip_columns)
     # The SVG layer is sent in lon/lat: reproject once (the canvas layer's geometry is prepared apart).
     wgs = None if canvas else (gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf)
@@ -406,12 +444,10 @@ def build_choropleth(
         "attribution": escape_text(attribution), "labels": label_at is not None,
     }
     if canvas:
-        inline = geometry_store is None
-        store = Path(tempfile.mkdtemp(prefix="atlas-geometry-")) if inline else Path(geometry_store)
-        layer = _coverage_layer(gdf, spec, classification, meta, store, geometry_url)
-        if inline:
-            layer.inline(True)
-        minx, miny, maxx, maxy = layer.prepared.bounds
+        if prepared is None:
+            prepared = prepare_map(gdf, spec, None, canvas=True)  # in memory: the page carries it
+        layer = _coverage_layer(gdf, spec, classification, meta, prepared, geometry_url)
+        minx, miny, maxx, maxy = prepared.geometry.bounds
     else:
         formatted = [[escape_text(format_value(v)) for v in gdf[col].tolist()] for _, col in tooltip_cols]
         layer = ChoroplethLayer({"type": "FeatureCollection", "features": _features(wgs, spec, classification,
