@@ -134,7 +134,8 @@ def serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
     (folder / "leaflet").mkdir(parents=True, exist_ok=True)
     for name in ("leaflet.js", "leaflet.css"):
         (folder / "leaflet" / name).write_bytes((leaflet_dir() / name).read_bytes())
-    (folder / "leaflet" / "atlas-coverage.js").write_text(atlas_text("atlas-coverage.js"), encoding="utf-8")
+    for name in ("atlas-map.js", "atlas-coverage.js", "atlas-map.css"):
+        (folder / "leaflet" / name).write_text(atlas_text(name), encoding="utf-8")
 
     def handler(*a, **k):
         return GzipHandler(*a, directory=str(folder), **k)

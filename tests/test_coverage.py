@@ -117,7 +117,7 @@ def test_canvas_map_carries_classes_not_geometry_and_exports_inline(tmp_path):
     spec = MapSpec("v", "Value", "name", "code", tooltip_columns=(("Code again", "code"),))
     m = build_choropleth(g, spec, cls, prepared=prepare_map(g, spec, tmp_path, canvas=True), canvas=True)
     page = m.get_root().render()
-    payload = json.loads(re.search(r"new L\.AtlasCoverage\((\{.*?\})\);", page).group(1))
+    payload = json.loads(re.search(r"AtlasMap\.canvas\(map_\w+, \{.*?\}, (\{.*?\})\);", page).group(1))
     assert payload["classes"] == "".join("-" if k < 0 else str(k) for k in cls.classes)
     assert all("url" in d and "data" not in d for d in payload["details"])
     assert "/app/static/geometry/" in payload["values"]["url"]
