@@ -29,9 +29,11 @@ from geo.views.classes import classify_result
 from geo.views.districts import DistrictsView
 from geo.views.eligibility import EligibilityView
 from geo.views.lsoas import LsoasView
+from geo.views.profile import ProfileView
 from geo.views.progress import ProgressView
 
-_VIEWS: tuple[View, ...] = (DistrictsView(), LsoasView(), ChangeView(), EligibilityView(), ProgressView())
+_VIEWS: tuple[View, ...] = (DistrictsView(), LsoasView(), ChangeView(), EligibilityView(), ProgressView(),
+                              ProfileView())
 VIEWS: dict[str, View] = {v.id: v for v in _VIEWS}
 # Parameters every view shares, handled around the view rather than by it.
 COMMON_PARAMS = ("data", "view", "compare", "areas")
@@ -39,7 +41,7 @@ COMMON_PARAMS = ("data", "view", "compare", "areas")
 LINK_PARAMS = COMMON_PARAMS + ("measure", "summary", "show", "districts", "scheme", "k", "palette", "breaks", "column",
                                "higher_is_worse", "against", "rule", "allocate", "pot", "alloc_percent", "alloc_score",
                                "floor", "ceiling", "colour_by", "series", "target", "group", "group_codes",
-                               "group_deciles", "region", "period", "progress_map")
+                               "group_deciles", "region", "period", "progress_map", "area")
 
 
 def get_view(view_id: str) -> View:
