@@ -13,7 +13,7 @@ from geo.catalogue import load_catalogue
 from geo.errors import AtlasError
 from geo.link.layers import DEMO_NOTE, mark_illustrative
 from geo.views import available_views, classify_result
-from ui import compare, eligibility, permalink, present, progress
+from ui import compare, eligibility, permalink, present, profile, progress
 from ui.common import md, show_error
 from ui.data import choose_inputs, load_view_data
 from ui.mapview import compare_view, downloads, single_map
@@ -22,7 +22,8 @@ from ui.report import show_report
 from ui.session_file import session_panel
 
 APP_DIR = Path(__file__).resolve().parent
-PANELS = {"eligibility": eligibility.panel, "progress": progress.panel}  # views with a panel of their own
+# views with a panel of their own
+PANELS = {"eligibility": eligibility.panel, "progress": progress.panel, "profile": profile.panel}
 CURRENT: dict = {}  # this run's inputs, for the save-session panel drawn after the view
 
 st.set_page_config(page_title="Neighbourhood Renewal Atlas", page_icon="🗺️", layout="wide")

@@ -44,7 +44,7 @@ from geo.load.assets import atlas_text, leaflet_dir  # noqa: E402
 from geo.present.classify import classify_values  # noqa: E402
 from geo.load.io import read_boundaries, read_table  # noqa: E402
 from geo.link.join import join_indicators  # noqa: E402
-from geo.present.mapping import MapSpec, build_choropleth  # noqa: E402
+from geo.present.mapping import MapSpec, build_choropleth, prepare_map  # noqa: E402
 from geo.link.layers import district_summaries, prepare_table  # noqa: E402
 
 SHARED = Path(os.environ.get("ATLAS_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -134,7 +134,8 @@ def serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
     (folder / "leaflet").mkdir(parents=True, exist_ok=True)
     for name in ("leaflet.js", "leaflet.css"):
         (folder / "leaflet" / name).write_bytes((leaflet_dir() / name).read_bytes())
-    (folder / "leaflet" / "atlas-coverage.js").write_text(atlas_text("atlas-coverage.js"), encoding="utf-8")
+    for name in ("atlas-map.js", "atlas-coverage.js", "atlas-map.css"):
+        (folder / "leaflet" / name).write_text(atlas_text(name), encoding="utf-8")
 
     def handler(*a, **k):
         return GzipHandler(*a, directory=str(folder), **k)
@@ -182,12 +183,12 @@ sys.path.insert(0, {root!r})
 import geopandas as gpd
 from pathlib import Path
 from geo.present.classify import classify_values
-from geo.present.mapping import MapSpec, build_choropleth
+from geo.present.mapping import MapSpec, build_choropleth, prepare_map
 layer = gpd.read_parquet({layer!r})
 spec = MapSpec(**json.loads({spec!r}))
 start = time.perf_counter()
 cls = classify_values(layer[spec.value_column], {scheme!r}, 10, deciles=layer[{deciles!r}] if {deciles!r} else None)
-m = build_choropleth(layer, spec, cls, geometry_store=Path({store!r}))
+m = build_choropleth(layer, spec, cls, prepared=prepare_map(layer, spec, Path({store!r})))
 html = m.get_root().render()
 print(json.dumps({{"seconds": time.perf_counter() - start, "html": len(html)}}))
 """
@@ -211,7 +212,8 @@ def cold_build(layer: gpd.GeoDataFrame, spec: MapSpec, deciles: str | None, stor
 def atlas_build(layer, spec, deciles, store: Path) -> str:
     cls = classify_values(layer[spec.value_column], "national_deciles" if deciles else "quantiles", 10 if deciles else 5,
                           deciles=layer[deciles] if deciles else None)
-    m = build_choropleth(layer, spec, cls, asset_base="/leaflet", geometry_store=store, geometry_url=GEOMETRY_URL)
+    prepared = prepare_map(layer, spec, store)  # found again by content once prepared (as in the app)
+    m = build_choropleth(layer, spec, cls, asset_base="/leaflet", prepared=prepared, geometry_url=GEOMETRY_URL)
     return m.get_root().render()
 
 

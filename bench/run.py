@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 import folium  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from geo.load.assets import leaflet_dir  # noqa: E402
+from geo.load.assets import atlas_text, leaflet_dir  # noqa: E402
 from geo.present.classify import classify_values  # noqa: E402
 from geo.load.io import read_boundaries, read_table  # noqa: E402
 from geo.link.join import join_indicators  # noqa: E402
@@ -104,6 +104,8 @@ class Server:
         (folder / "leaflet").mkdir(exist_ok=True)
         for name in ("leaflet.js", "leaflet.css"):
             (folder / "leaflet" / name).write_bytes((leaflet_dir() / name).read_bytes())
+        for name in ("atlas-map.js", "atlas-coverage.js", "atlas-map.css"):  # the map's own scripts and styles
+            (folder / "leaflet" / name).write_text(atlas_text(name), encoding="utf-8")
         handler = functools.partial(QuietHandler, directory=str(folder))
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"

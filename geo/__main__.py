@@ -87,7 +87,7 @@ def _map(args: argparse.Namespace) -> int:
     from geo.present.classify import classify_values
     from geo.load.io import parse_numbers, read_boundaries, read_table
     from geo.link.join import join_indicators
-    from geo.present.mapping import MapSpec, build_choropleth, map_html
+    from geo.present.mapping import MapSpec, build_choropleth, map_html, prepare_map
 
     boundaries = read_boundaries(args.boundaries, layer=args.layer, assume_crs=args.assume_crs)
     table = read_table(args.indicators)
@@ -103,7 +103,8 @@ def _map(args: argparse.Namespace) -> int:
     name_col = next((c for c in boundaries.columns if str(c).lower().endswith(("nm", "name"))), None)
     spec = MapSpec(args.column, column.label, name_col, report.boundary_code, title=args.title or column.label,
                    subtitle=f"{Path(args.indicators).name} on {Path(args.boundaries).name}")
-    m = build_choropleth(joined, spec, classification, attribution=args.attribution)
+    prepared = prepare_map(joined, spec, None)  # in memory: the offline page carries its geometry
+    m = build_choropleth(joined, spec, classification, attribution=args.attribution, prepared=prepared)
     write_atomic(args.out, map_html(m).encode("utf-8"))
     print(f"{report.summary()} Wrote {args.out}")
     return 0

@@ -27,7 +27,7 @@ from geo.present.compare import (
 )
 from geo.errors import AtlasError
 from geo.load.io import read_boundaries, read_table
-from geo.present.mapping import MapSpec, build_choropleth
+from geo.present.mapping import MapSpec, build_choropleth, map_html
 from geo.link.layers import district_summaries, prepare_table
 from tests.cases import SHARED
 
@@ -157,8 +157,9 @@ def test_small_maps_share_breaks_and_one_scale():
     m = build_choropleth(layer[masks[0]], spec, subs[0])
     m.add_child(KeepScale(own[0], largest))
     page = m.get_root().render()
-    assert "getBoundsZoom" in page and "[[0.0,1.0],[2.0,3.0]]" in page  # the largest area's corners, lat/lon
-    assert page.index("atlasReady = true") < page.index("getBoundsZoom")  # runs after the layer fitted itself
+    assert "AtlasMap.keepScale(" in page and "[[0.0,1.0],[2.0,3.0]]" in page  # the largest area's corners, lat/lon
+    assert page.index("AtlasMap.svg(") < page.index("AtlasMap.keepScale(")  # runs after the layer fitted itself
+    assert "getBoundsZoom" in map_html(m)  # the offline page carries atlas-map.js
 
 
 @real

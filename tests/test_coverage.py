@@ -21,7 +21,7 @@ from geo.present.coverage import (
     prepare_geometry,
     simplify_coverage,
 )
-from geo.present.mapping import MapSpec, build_choropleth, escape_text, map_html
+from geo.present.mapping import MapSpec, build_choropleth, escape_text, map_html, prepare_map
 from tests import cases
 
 
@@ -115,9 +115,9 @@ def test_canvas_map_carries_classes_not_geometry_and_exports_inline(tmp_path):
     g.loc[3, "v"] = np.nan
     cls = classify_values(g["v"], "quantiles", 4)
     spec = MapSpec("v", "Value", "name", "code", tooltip_columns=(("Code again", "code"),))
-    m = build_choropleth(g, spec, cls, geometry_store=tmp_path, canvas=True)
+    m = build_choropleth(g, spec, cls, prepared=prepare_map(g, spec, tmp_path, canvas=True), canvas=True)
     page = m.get_root().render()
-    payload = json.loads(re.search(r"new L\.AtlasCoverage\((\{.*?\})\);", page).group(1))
+    payload = json.loads(re.search(r"AtlasMap\.canvas\(map_\w+, \{.*?\}, (\{.*?\})\);", page).group(1))
     assert payload["classes"] == "".join("-" if k < 0 else str(k) for k in cls.classes)
     assert all("url" in d and "data" not in d for d in payload["details"])
     assert "/app/static/geometry/" in payload["values"]["url"]
@@ -129,6 +129,41 @@ def test_canvas_map_carries_classes_not_geometry_and_exports_inline(tmp_path):
     assert "L.AtlasCoverage = L.Layer.extend" in offline and '"data":' in offline and "/app/static/" not in offline
     # The map value is unchanged by the export: it still fetches by URL in the app.
     assert m.get_root().render() == page
+
+
+def _tree(folder) -> dict:
+    return {p.relative_to(folder): p.stat().st_mtime_ns for p in folder.rglob("*")} if folder.exists() else {}
+
+
+def test_building_a_map_writes_nothing_once_prepared_even_on_a_read_only_store(tmp_path, monkeypatch):
+    """Prepare, then build: building (and the offline export) only read the store, and no temporary folder is left."""
+    import tempfile
+
+    g = grid(4).to_crs(4326)
+    g["v"] = np.arange(len(g), dtype=float)
+    cls = classify_values(g["v"], "quantiles", 4)
+    spec = MapSpec("v", "Value", "name", "code")
+    store = tmp_path / "store"
+    prepared = prepare_map(g, spec, store, canvas=True)
+    before = _tree(store)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))  # a temporary folder made while building would land here
+    store.chmod(0o555)
+    try:
+        m = build_choropleth(g, spec, cls, prepared=prepared, canvas=True)
+        page, offline = m.get_root().render(), map_html(m)
+        assert "/app/static/geometry/" in page and '"data":' in offline and "/app/static/" not in offline
+        # Without a store at all (the CLI's offline page): prepared in memory, nothing written anywhere.
+        alone = map_html(build_choropleth(g, spec, cls, prepared=prepare_map(g, spec, None, canvas=True), canvas=True))
+        assert '"data":' in alone and "/app/static/" not in alone
+        missing = tmp_path / "does-not-exist"
+        small = build_choropleth(g, spec, cls, prepared=prepare_map(g, spec, None), canvas=False)
+        assert "/app/static/geometry/" not in map_html(small) and not missing.exists()
+    finally:
+        store.chmod(0o755)
+    assert _tree(store) == before
+    assert list(temp.iterdir()) == []
 
 
 def test_real_lsoa_coverage_stays_gap_free_and_every_area_is_found_where_it_was(lsoa11, tmp_path):

@@ -43,9 +43,16 @@ def test_page_is_self_contained_and_offline():
     assert page.count('class=\\"atlas-legend-row\\"') == 4, "the legend has a row per class (3) and one for no data"
 
 
+def _args(page: str, call: str = "AtlasMap.svg(") -> tuple[dict, dict]:
+    """The meta and payload the page's one call into atlas-map.js passes: AtlasMap.svg(map, meta, payload)."""
+    start = page.index(", ", page.rindex(call)) + 2  # the last: the first is in atlas-map.js itself
+    decoder = json.JSONDecoder()
+    meta, end = decoder.raw_decode(page, start)
+    return meta, decoder.raw_decode(page, end + 2)[0]
+
+
 def _payload(page: str) -> dict:
-    match = re.search(r"var data = (\{.*?\});\n", page)
-    return json.loads(match.group(1))
+    return _args(page)[1]
 
 
 def test_hostile_names_and_headers_reach_the_page_escaped_and_unexecuted():
@@ -77,7 +84,7 @@ def test_every_polygon_is_a_feature_and_no_data_is_class_minus_one():
 def test_legend_lists_ranges_counts_and_no_data():
     m, _ = hostile_map()
     page = map_html(m)
-    meta = json.loads(re.search(r"var meta = (\{.*?\});\n", page).group(1))
+    meta = _args(page)[0]
     assert "No data" in meta["legend"] and "most deprived" in meta["legend"]
     assert re.search(r'atlas-count">1<', meta["legend"])
     assert meta["colours"][0] != meta["colours"][-1]
@@ -96,3 +103,37 @@ def test_basemap_is_optional_and_off_by_default():
     assert "tile.openstreetmap.org" not in map_html(m)
     m2, _ = hostile_map(basemap=True)
     assert "tile.openstreetmap.org" in map_html(m2)
+
+
+def test_no_javascript_or_css_in_python_strings_of_the_map_modules():
+    """The map's JS and CSS live in geo/present/js/ (served from static/atlas/, inlined offline). Allowed in Python:
+    the one-call Jinja glue of each layer (`AtlasMap.svg(…)`, `AtlasMap.canvas(…)`, `AtlasMap.keepScale(…)`),
+    the bare <script>/<style> tags map_html wraps the files in, and inline style="…" attributes of generated
+    markup (a legend swatch's colour, the spine chart's SVG)."""
+    import ast
+    from pathlib import Path
+
+    import geo.present.compare
+    import geo.present.mapping
+
+    js = re.compile(r"function\s*\(|=>|\bvar |\blet |\bconst |addEventListener|document\.|window\.|L\.[a-zA-Z]+\(|"
+                    r"\.on\(|querySelector|innerHTML")
+    css_rule = re.compile(r"[.#]?[a-zA-Z][\w-]*[^{}\n;]*\{[^{}%]*:[^{}]*\}")
+    glue = re.compile(r"^\{% macro script\(this, kwargs\) %\}AtlasMap\.\w+\(.*\);\{% endmacro %\}$", re.S)
+    for module in (geo.present.mapping, geo.present.compare):
+        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Template":
+                text = "".join(c.value for c in ast.walk(node.args[0]) if isinstance(c, ast.Constant))
+                call = text.replace("{% macro script(this, kwargs) %}", "").replace("{% endmacro %}", "")
+                assert call == "" or re.fullmatch(r"AtlasMap\.\w+\(.*\);", call, re.S), (module.__name__, text)
+            if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+                continue
+            text = node.value
+            if glue.match(text) or re.fullmatch(r"AtlasMap\.\w+\([^;]*\);", text) or text in (
+                    "{% macro script(this, kwargs) %}", "{% endmacro %}", "{{ this.view }});{% endmacro %}"):
+                continue
+            assert not js.search(text), (module.__name__, text[:120])
+            assert not css_rule.search(text), (module.__name__, text[:120])
+            stripped = re.sub(r"</?(script|style)>|<script src=\"|\"></script>", "", text)
+            assert "<script" not in stripped and "<style" not in stripped, (module.__name__, text[:120])

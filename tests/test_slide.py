@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 
 import numpy as np
@@ -14,7 +15,8 @@ from geo.present.classify import classify_values
 from geo.load.io import read_boundaries, read_table
 from geo.link.join import join_indicators
 from geo.present.legend_text import possessive, sentence_legend
-from geo.present.mapping import _CSS, MapSpec, build_choropleth, map_html
+from geo.load.assets import atlas_text
+from geo.present.mapping import MapSpec, build_choropleth, map_html
 from geo.present.slide import THEMES, contrast_ratio, render_slide
 from geo.link.layers import prepare_table
 from tests import cases
@@ -213,7 +215,7 @@ TEXT_ON = {
 
 
 def test_map_css_text_meets_wcag_aa_over_any_map_colour():
-    rules = _rules(_CSS)
+    rules = _rules(re.sub(r"/\*.*?\*/", "", atlas_text("atlas-map.css"), flags=re.S))
     with_colour = {sel for sel, props in rules.items() if "color" in props}
     assert with_colour <= set(TEXT_ON), f"classify the new text rules: {with_colour - set(TEXT_ON)}"
     for sel, box in TEXT_ON.items():
@@ -248,15 +250,19 @@ def test_value_labels_on_the_web_map_only_when_asked_and_up_to_300_areas():
     cls = classify_values(gdf["v"], "quantiles", 3)
     spec = MapSpec("v", "v", "name", "code")
     page = map_html(build_choropleth(gdf, spec, cls))
-    assert '"lp":' not in page and '"labels":false' in page
+    assert '"labels":[]' in page
     spec.value_labels = True
     page = map_html(build_choropleth(gdf, spec, cls))
-    assert page.count('"lp":[53.80') == 4 and '"labels":true' in page
+    labels = json.loads(re.search(r'"labels":(\[.*?\]\])', page).group(1))
+    assert [round(at[0], 2) for at in labels] == [53.8] * 4 and [at[2] for at in labels] == ["1", "2.500", "3", "no data"]
+    # The same labels whatever the renderer: the canvas layer gets them from the same place.
+    canvas = build_choropleth(gdf, spec, cls, canvas=True).get_root().render()
+    assert json.loads(re.search(r'"labels":(\[.*?\]\])', canvas).group(1)) == labels
     many = cases.squares(301, size=0.001)
     many["v"] = np.arange(301.0)
     page = map_html(build_choropleth(many, MapSpec("v", "v", "name", "code", value_labels=True),
                                      classify_values(many["v"], "quantiles", 5)))
-    assert '"lp":' not in page and '"labels":false' in page
+    assert '"labels":[]' in page
 
 
 def test_concurrent_renders_give_the_same_slide(demo):

@@ -38,11 +38,11 @@ def plain_data() -> ViewData:
 
 
 def test_views_are_looked_up_by_id_and_unknown_ids_list_the_valid_ones():
-    assert list(VIEWS) == ["districts", "lsoas", "change", "eligibility", "progress"]
+    assert list(VIEWS) == ["districts", "lsoas", "change", "eligibility", "progress", "profile"]
     assert get_view("eligibility").label == "Fund eligibility"
     with pytest.raises(AtlasError) as err:
         get_view("Fund eligibility")  # a label is not an id
-    assert "Views: districts, lsoas, change, eligibility, progress" in err.value.hint
+    assert "Views: districts, lsoas, change, eligibility, progress, profile" in err.value.hint
 
 
 def test_every_parameter_is_data_with_a_known_kind_and_a_place_in_links():
@@ -59,7 +59,8 @@ def test_every_parameter_is_data_with_a_known_kind_and_a_place_in_links():
 
 def test_which_views_the_demo_offers_and_why_the_others_are_not():
     data = demo_data()
-    assert [v.id for v in available_views(data)] == ["districts", "lsoas", "change", "eligibility", "progress"]
+    assert [v.id for v in available_views(data)] == ["districts", "lsoas", "change", "eligibility", "progress",
+                                                      "profile"]
     plain = plain_data()
     assert [v.id for v in available_views(plain)] == ["lsoas"]
     assert "Indices of Deprivation" in get_view("districts").available(plain)

@@ -13,7 +13,7 @@ from pathlib import Path
 LEAFLET_VERSION = "1.9.4"
 _FILES = ("leaflet.js", "leaflet.css")
 _ATLAS_JS = Path(__file__).resolve().parent.parent / "present" / "js"
-_ATLAS_FILES = ("atlas-coverage.js",)
+_ATLAS_FILES = ("atlas-map.js", "atlas-coverage.js", "atlas-map.css")  # the map's own JS and CSS
 
 
 def leaflet_dir() -> Path:
@@ -33,7 +33,7 @@ def leaflet_text(name: str) -> str:
 
 
 def atlas_text(name: str) -> str:
-    """Contents of one of the atlas' own scripts (geo/present/js/), e.g. the canvas coverage layer."""
+    """Contents of one of the atlas' own scripts or styles (geo/present/js/): the map module, the canvas layer, CSS."""
     if name not in _ATLAS_FILES:
         raise ValueError(name)
     return (_ATLAS_JS / name).read_text(encoding="utf-8")

@@ -238,46 +238,12 @@ def spine_svg(comparison: Comparison, width: int = 760) -> str:
 
 # ------------------------------------------------------------------ small maps at one scale
 
-_KEEP_SCALE = Template("""
-{% macro script(this, kwargs) %}
-(function() {
-  var map = {{ this._parent.get_name() }};
-  var view = {{ this.view }};
-  function place() {
-    var largest = L.latLngBounds(view.largest), own = L.latLngBounds(view.own);
-    var zoom = map.getBoundsZoom(largest, false, L.point(16, 16));
-    map.setView(own.getCenter(), zoom, {animate: false});
-    window.atlasCommonZoom = zoom;
-  }
-  place();
-  map.on('resize', place);
-  // In step: zooming or panning one small map moves the others the same way, each about its own area
-  // (the same zoom, the same offset in pixels from its area's centre). The maps are frames of one page.
-  var home = L.latLngBounds(view.own).getCenter();
-  window.atlasStep = function(zoom, dx, dy) {
-    window.atlasStepping = true;
-    try { map.setView(map.unproject(map.project(home, zoom).add([dx, dy]), zoom), zoom, {animate: false}); }
-    finally { window.atlasStepping = false; }
-  };
-  map.on('moveend', function() {
-    if (window.atlasStepping) { return; }
-    var z = map.getZoom(), d = map.project(map.getCenter(), z).subtract(map.project(home, z)), frames = [];
-    try { frames = window.parent.document.querySelectorAll('iframe'); } catch (e) { return; }
-    for (var i = 0; i < frames.length; i++) {
-      var w = null;
-      try { w = frames[i].contentWindow; } catch (e) { continue; }
-      if (w && w !== window && typeof w.atlasStep === 'function') { try { w.atlasStep(z, d.x, d.y); } catch (e) {} }
-    }
-  });
-})();
-{% endmacro %}
-""")
-
-
 class KeepScale(MacroElement):
     """After the layer has fitted its own bounds: centre on this area at the zoom that fits the largest area."""
 
-    _template = _KEEP_SCALE
+    # One call into geo/present/js/atlas-map.js (every map loads it); Jinja fills in the map and the bounds.
+    _template = Template("{% macro script(this, kwargs) %}AtlasMap.keepScale({{ this._parent.get_name() }}, "
+                         "{{ this.view }});{% endmacro %}")
 
     def __init__(self, own: tuple[float, float, float, float], largest: tuple[float, float, float, float]) -> None:
         super().__init__()

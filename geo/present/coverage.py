@@ -54,10 +54,17 @@ class PreparedGeometry:
     features: int
     details: tuple[Detail, ...]
     bounds: tuple[float, float, float, float]  # lon/lat: minx, miny, maxx, maxy
-    store: Path
+    store: Path | None  # None: prepared in memory (`files`), for a page that carries its geometry inline
+    files: dict[str, bytes] | None = None
 
     def path(self, detail: Detail) -> Path:
+        if self.store is None:
+            raise ValueError("This geometry was prepared in memory: read it with .read(detail).")
         return self.store / detail.file
+
+    def read(self, detail: Detail) -> bytes:
+        """One level of detail's JSON bytes, from memory or the store (reading only)."""
+        return self.files[detail.file] if self.files is not None else self.path(detail).read_bytes()
 
 
 def _plan(vertices: int, features: int) -> list[tuple[float, float, float]]:
@@ -153,18 +160,23 @@ def encode_detail(gdf: gpd.GeoDataFrame, tolerance_m: float, quantum_m: float,
     return data, vertices
 
 
-def prepare_geometry(gdf: gpd.GeoDataFrame, code_column: str, name_column: str | None, store: Path,
+def prepare_geometry(gdf: gpd.GeoDataFrame, code_column: str, name_column: str | None, store: Path | None,
                      escape=str) -> PreparedGeometry:
     """Prepare (or find already prepared) the browser geometry of `gdf`, in row order, under `store`.
 
     Codes and names are passed through `escape` (the map's HTML escaping) before they are written.
     Files are named by content, written atomically and never rewritten, so a browser may cache them.
+    With `store=None` the files are kept in memory and nothing is written (an offline page inlines them).
     """
-    store = Path(store)
-    store.mkdir(parents=True, exist_ok=True)
+    files: dict[str, bytes] | None = None
+    if store is None:
+        files = {}
+    else:
+        store = Path(store)
+        store.mkdir(parents=True, exist_ok=True)
     key = content_key(gdf, code_column, name_column)
-    meta_path = store / f"{key}.meta.json"
-    if meta_path.is_file():
+    meta_path = store / f"{key}.meta.json" if store is not None else None
+    if meta_path is not None and meta_path.is_file():
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
             details = tuple(Detail(**d) for d in meta["details"])
@@ -185,11 +197,15 @@ def prepare_geometry(gdf: gpd.GeoDataFrame, code_column: str, name_column: str |
         if details and vertices < 1.15 * details[-1].vertices:
             break  # simplified, the source is hardly finer than the coarse level after all
         name = f"{key}-{i}.json"
-        write_atomic(store / name, data)
+        if files is not None:
+            files[name] = data
+        else:
+            write_atomic(store / name, data)
         details.append(Detail(min_zoom, tol, quantum, name, vertices, len(data)))
-    meta = {"features": len(gdf), "bounds": list(bounds), "details": [d.__dict__ for d in details]}
-    write_atomic(meta_path, json.dumps(meta).encode())
-    return PreparedGeometry(key, len(gdf), tuple(details), bounds, store)
+    if meta_path is not None:
+        meta = {"features": len(gdf), "bounds": list(bounds), "details": [d.__dict__ for d in details]}
+        write_atomic(meta_path, json.dumps(meta).encode())
+    return PreparedGeometry(key, len(gdf), tuple(details), bounds, store, files)
 
 
 def decode_detail(data: bytes) -> gpd.GeoSeries:

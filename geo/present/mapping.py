@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,7 +92,7 @@ def _geometry_json(geoms: gpd.GeoSeries, precision: int) -> list[dict | None]:
 
 
 def _features(gdf: gpd.GeoDataFrame, spec: MapSpec, classification: Classification, formatted: list[list[str]],
-              precision: int, label_at: list | None = None) -> list[dict]:
+              precision: int) -> list[dict]:
     """GeoJSON features of a lon/lat layer with escaped name, code, class and tooltip values; rows without
     geometry skipped."""
     geoms = _geometry_json(gdf.geometry, precision)
@@ -104,8 +103,6 @@ def _features(gdf: gpd.GeoDataFrame, spec: MapSpec, classification: Classificati
             continue
         props = {"n": escape_text(names.iloc[i]), "c": escape_text(gdf[spec.code_column].iloc[i]),
                  "k": int(classification.classes[i]), "t": [f[i] for f in formatted]}
-        if label_at is not None and label_at[i] is not None:
-            props["lp"] = label_at[i]  # where the value is written on the area
         features.append({"type": "Feature", "geometry": geom, "properties": props})
     return features
 
@@ -128,175 +125,21 @@ def _legend_html(spec: MapSpec, classification: Classification) -> str:
             + "".join(rows) + caveat)
 
 
-_CSS = """
-.atlas-legend{background:#fff;color:#111;padding:6px 8px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.4);
- font:12px/1.3 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;max-width:250px}
-.atlas-legend-title{font-weight:700;margin-bottom:2px;cursor:pointer}
-.atlas-legend.collapsed>:not(.atlas-legend-title){display:none}
-.atlas-legend-title:after{content:' ▾';font-weight:400}.atlas-legend.collapsed .atlas-legend-title:after{content:' ▸'}
-.leaflet-control-attribution{font-size:10px!important;max-width:60%;white-space:normal}.atlas-legend-sub{color:#333;margin-bottom:4px}
-.atlas-legend-head{display:flex;justify-content:space-between;color:#444;font-size:11px;margin-bottom:2px}
-.atlas-legend-row{display:flex;align-items:center;gap:6px}.atlas-range{flex:1}.atlas-count{color:#333;text-align:right}
-.atlas-swatch{width:18px;height:14px;border:1px solid #555;display:inline-block}
-.atlas-nodata{background:repeating-linear-gradient(45deg,#fff 0 3px,#888 3px 4px)}
-.atlas-caveat{margin-top:4px;font-size:11px;color:#333;max-width:260px}
-.atlas-search{background:#fff;padding:4px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.4);font:13px system-ui,sans-serif}
-.atlas-search input{width:220px;font-size:13px;padding:3px}.atlas-search-msg{color:#a00;font-size:12px}
-.atlas-title{background:rgba(255,255,255,.92);padding:4px 8px;border-radius:4px;font:600 15px system-ui,sans-serif;color:#111;
- max-width:min(60vw,520px)}
-.atlas-title small{display:block;font-weight:400;font-size:12px;color:#333}
-.atlas-tip strong{font-size:14px}
-.leaflet-container .leaflet-control-attribution{background:rgba(255,255,255,.92);color:#333}
-.leaflet-container .leaflet-control-attribution a{color:#00557a}
-.atlas-label{background:none;border:none}
-.atlas-label span{display:inline-block;transform:translate(-50%,-50%);background:rgba(255,255,255,.85);color:#111;
- font:600 11px/1.2 system-ui,sans-serif;padding:0 2px;border-radius:2px;white-space:nowrap}
-.leaflet-tooltip{white-space:normal;min-width:220px;max-width:380px}
-"""
-
-_HEAD = """
-{% macro script(this, kwargs) %}
-(function() {
-  var map = {{ this._parent.get_name() }};
-  var meta = {{ this.meta }};
-  var style = document.createElement('style'); style.textContent = meta.css; document.head.appendChild(style);
-"""
+# The layers' scripts are one call each into geo/present/js/atlas-map.js (served from static/atlas/, inlined by
+# map_html); Jinja fills in only the map's name and the escaped JSON. No other JS or CSS lives in Python.
+ATLAS_JS = ("atlas-map.js",)                 # every map
+ATLAS_CANVAS_JS = ("atlas-coverage.js",)     # the canvas renderer, for big layers
+ATLAS_CSS = ("atlas-map.css",)
 
 
-_CONTROLS = """
-  var legend = L.control({position: 'bottomright'});
-  legend.onAdd = function() {
-    var div = L.DomUtil.create('div', 'atlas-legend');
-    div.setAttribute('role', 'img'); div.setAttribute('aria-label', meta.legendText);
-    div.innerHTML = meta.legend;
-    var head = div.querySelector('.atlas-legend-title');
-    head.setAttribute('role', 'button'); head.setAttribute('tabindex', '0'); head.title = 'Show or hide the legend';
-    function toggle() { div.classList.toggle('collapsed'); }
-    head.addEventListener('click', toggle);
-    head.addEventListener('keydown', function(e) { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); toggle(); } });
-    L.DomEvent.disableClickPropagation(div);
-    return div;
-  };
-  legend.addTo(map);
-
-  if (meta.title) {
-    var title = L.control({position: 'topright'});
-    title.onAdd = function() { var d = L.DomUtil.create('div', 'atlas-title'); d.innerHTML = meta.title; return d; };
-    title.addTo(map);
-  }
-
-  var search = L.control({position: 'topleft'});
-  search.onAdd = function() {
-    var div = L.DomUtil.create('div', 'atlas-search');
-    var listId = 'atlas-areas-' + Math.random().toString(36).slice(2);
-    div.innerHTML = '<label><span style="position:absolute;left:-9999px">Find an area</span>' +
-      '<input type="search" class="atlas-search-input" placeholder="Find an area by name or code" list="' +
-      listId + '"></label>' +
-      '<datalist id="' + listId + '"></datalist><div class="atlas-search-msg" aria-live="polite"></div>';
-    var list = div.querySelector('datalist'), filled = false;
-    function fill() {  // on first focus: a national map has tens of thousands of names
-      if (filled) { return; } filled = true;
-      areas.ready(function() {
-        var opts = []; areas.each(function(n, c) { opts.push('<option value="' + n + ' (' + c + ')">'); });
-        list.innerHTML = opts.join('');
-      });
-    }
-    L.DomEvent.disableClickPropagation(div); L.DomEvent.disableScrollPropagation(div);
-    var input = div.querySelector('input'), msg = div.querySelector('.atlas-search-msg');
-    function norm(s) { var t = document.createElement('textarea'); t.innerHTML = s; return t.value.toLowerCase().trim(); }
-    function find() {
-      var q = input.value.toLowerCase().trim(), hit = null;
-      if (!q) { return; }
-      areas.each(function(pn, pc, ref) {
-        var n = norm(pn), c = norm(pc);
-        if (hit === null && (c === q || n === q || (n + ' (' + c + ')') === q)) { hit = ref; }
-      });
-      if (hit === null) { areas.each(function(pn, pc, ref) {
-        if (hit === null && (norm(pn).indexOf(q) >= 0 || norm(pc).indexOf(q) >= 0)) { hit = ref; } }); }
-      if (hit !== null) {
-        msg.textContent = '';
-        areas.show(hit);
-      } else { msg.textContent = 'No area matches \u201c' + input.value + '\u201d'; }
-    }
-    var last = null;
-    function findOnce() { if (input.value !== last) { last = input.value; find(); } }
-    input.addEventListener('focus', fill);
-    input.addEventListener('keydown', function(e) { if (e.key === 'Enter') { last = input.value; find(); } });
-    input.addEventListener('change', findOnce);  // picking from the list
-    return div;
-  };
-  search.addTo(map);
-  map.attributionControl.addAttribution(meta.attribution);
-  window.atlasReady = true;
-"""
-
-_GEOJSON_LAYER = """
-  var data = {{ this.payload }};
-  function styleOf(f) {
-    var k = f.properties.k;
-    if (k < 0) { return {fillColor: meta.noData, fillOpacity: 0.85, color: '#666', weight: 0.8, dashArray: '3 3'}; }
-    return {fillColor: meta.colours[k], fillOpacity: 0.85, color: '#333', weight: meta.weight};
-  }
-  var layer = L.geoJSON(data, {
-    style: styleOf,
-    onEachFeature: function(f, l) {
-      var p = f.properties, rows = '';
-      for (var i = 0; i < meta.fields.length; i++) { rows += '<br>' + meta.fields[i] + ': <b>' + p.t[i] + '</b>'; }
-      l.bindTooltip('<div class="atlas-tip"><strong>' + p.n + '</strong> <span>' + p.c + '</span>' + rows + '</div>',
-                    {sticky: true});
-      l.on('mouseover', function() { l.setStyle({weight: 3, color: '#000'}); });
-      l.on('mouseout', function() { layer.resetStyle(l); });
-    }
-  }).addTo(map);
-  window.atlasLayer = layer;
-  if (meta.labels) {  // the mapped value written on each area, so the map is not read by colour alone
-    var labels = L.layerGroup();
-    layer.eachLayer(function(l) {
-      var p = l.feature.properties;
-      if (!p.lp) { return; }
-      labels.addLayer(L.marker(p.lp, {interactive: false, keyboard: false, icon: L.divIcon(
-        {className: 'atlas-label', html: '<span>' + p.t[0] + '</span>', iconSize: null})}));
-    });
-    labels.addTo(map);
-    window.atlasLabels = labels;
-  }
-  var bounds = layer.getBounds();
-  if (bounds.isValid()) { map.fitBounds(bounds, {padding: [8, 8], animate: false}); }
-  var areas = {
-    ready: function(fn) { fn(); },
-    each: function(fn) { layer.eachLayer(function(l) { fn(l.feature.properties.n, l.feature.properties.c, l); }); },
-    show: function(hit) {
-      map.fitBounds(hit.getBounds(), {maxZoom: 13, padding: [20, 20]});
-      layer.resetStyle(); hit.setStyle({weight: 4, color: '#e6007e'}); hit.bringToFront();
-      hit.openTooltip(hit.getBounds().getCenter());
-      window.atlasFound = hit.feature.properties.c;
-    }
-  };
-"""
-
-_COVERAGE_LAYER = """
-  var b = meta.bounds;
-  map.fitBounds([[b[1], b[0]], [b[3], b[2]]], {padding: [8, 8], animate: false});
-  var layer = new L.AtlasCoverage({{ this.payload }});
-  layer.addTo(map);
-  window.atlasLayer = layer;
-  var areas = {
-    ready: function(fn) { layer.ready.then(fn); },
-    each: function(fn) { for (var i = 0, n = layer.count(); i < n; i++) { fn(layer.name(i), layer.code(i), i); } },
-    show: function(i) { layer.show(i); window.atlasFound = layer.code(i); }
-  };
-"""
-
-
-def _script(layer_js: str) -> Template:
-    """The layer's script: our own JS around the escaped JSON payload and meta (Jinja fills only those)."""
-    return Template(_HEAD + layer_js + _CONTROLS + "})();\n{% endmacro %}\n")
+def _script(call: str) -> Template:
+    return Template("{% macro script(this, kwargs) %}" + call + "{% endmacro %}")
 
 
 class ChoroplethLayer(MacroElement):
     """A GeoJSON layer styled by precomputed class, with legend, title and search controls."""
 
-    _template = _script(_GEOJSON_LAYER)
+    _template = _script("AtlasMap.svg({{ this._parent.get_name() }}, {{ this.meta }}, {{ this.payload }});")
 
     def __init__(self, payload: dict, meta: dict) -> None:
         super().__init__()
@@ -308,35 +151,44 @@ class ChoroplethLayer(MacroElement):
 class CoverageLayer(MacroElement):
     """Many areas on one canvas (geo/present/js/atlas-coverage.js): geometry by URL (or inlined), classes and values here."""
 
-    _template = _script(_COVERAGE_LAYER)
+    _template = _script("AtlasMap.canvas({{ this._parent.get_name() }}, {{ this.meta }}, {{ this.payload }});")
 
-    def __init__(self, prepared: PreparedGeometry, url_base: str, payload: dict, meta: dict) -> None:
+    def __init__(self, prepared: PreparedMap, url_base: str, payload: dict, values: bytes, meta: dict) -> None:
         super().__init__()
         self._name = "CoverageLayer"
-        self.prepared, self.url_base, self._payload = prepared, url_base, payload
+        self.prepared, self.url_base, self._payload, self._values = prepared, url_base, payload, values
         self.meta = _script_json(meta)
         self.inline(False)
 
+    @property
+    def by_url(self) -> bool:
+        """Geometry and values fetched from the app's store (else carried in the page)."""
+        return self.prepared.geometry.store is not None and self.prepared.values_file is not None
+
     def inline(self, inline: bool) -> None:
-        """Carry the geometry in the page itself (offline export) or fetch it by URL from the app."""
-        values = self._payload.pop("values", None)
-        if values is not None:  # written once as a content-named file beside the geometry
-            data = _script_json(values).encode()
-            self._values_file = f"v-{hashlib.sha256(data).hexdigest()[:24]}.json"
-            path = self.prepared.store / self._values_file
-            if not path.is_file() or path.stat().st_size != len(data):
-                write_atomic(path, data)
-        values_src = ({"data": json.loads((self.prepared.store / self._values_file).read_bytes())} if inline
-                      else {"url": f"{self.url_base}/{self._values_file}"})
+        """Carry the geometry in the page itself (offline export) or fetch it by URL from the app. Reads only."""
+        inline = inline or not self.by_url
+        geometry = self.prepared.geometry
+        values_src = ({"data": json.loads(self._values)} if inline
+                      else {"url": f"{self.url_base}/{self.prepared.values_file}"})
         details = []
-        for d in self.prepared.details:
+        for d in geometry.details:
             src = {"minZoom": d.min_zoom}
             if inline:
-                src["data"] = json.loads(self.prepared.path(d).read_bytes())
+                src["data"] = json.loads(geometry.read(d))
             else:
                 src["url"] = f"{self.url_base}/{d.file}"
             details.append(src)
         self.payload = _script_json({**self._payload, "details": details, "values": values_src})
+
+
+@dataclass(frozen=True)
+class PreparedMap:
+    """What a canvas map needs beside the page, prepared before it is built: the layer's geometry and
+    (in a store) its tooltip values, as content-named files. `values_file` is None when they are not stored."""
+
+    geometry: PreparedGeometry
+    values_file: str | None = None
 
 
 def _compact_values(series: pd.Series) -> list:
@@ -351,16 +203,47 @@ def _compact_values(series: pd.Series) -> list:
     return [escape_text(format_value(v)) for v in series.tolist()]
 
 
-def _coverage_layer(gdf: gpd.GeoDataFrame, spec: MapSpec, classification: Classification, meta: dict,
-                    store: Path, url_base: str) -> CoverageLayer:
-    prepared = prepare_geometry(gdf, spec.code_column, spec.name_column, store, escape=escape_text)
+def _tooltip_values(gdf: gpd.GeoDataFrame, spec: MapSpec) -> tuple[bytes, str]:
+    """The canvas layer's tooltip values as JSON bytes, and their content name in a store."""
     tooltip_cols = [spec.value_column] + [col for _, col in spec.tooltip_columns]
-    formatted = [_compact_values(gdf[col]) for col in tooltip_cols]
+    data = _script_json([_compact_values(gdf[col]) for col in tooltip_cols]).encode()
+    return data, f"v-{hashlib.sha256(data).hexdigest()[:24]}.json"
+
+
+def uses_canvas(gdf: gpd.GeoDataFrame, canvas: bool | None = None) -> bool:
+    """Whether the layer is drawn on a canvas (big layers, or asked) rather than as SVG."""
+    return len(gdf) >= int(setting("canvas_min_features")) if canvas is None else bool(canvas)
+
+
+def prepare_map(gdf: gpd.GeoDataFrame, spec: MapSpec, store: Path | None = None,
+                canvas: bool | None = None) -> PreparedMap | None:
+    """The step before building a map: prepare what a canvas layer needs beside the page.
+
+    With a `store` (the app's static/geometry/), the geometry and the tooltip values are written there
+    as content-named files (once: they are found again by content) and the map fetches them by URL;
+    with none they are prepared in memory and the page carries them. An SVG layer needs nothing (None).
+    """
+    if not uses_canvas(gdf, canvas):
+        return None
+    geometry = prepare_geometry(gdf, spec.code_column, spec.name_column, store, escape=escape_text)
+    if store is None:
+        return PreparedMap(geometry)
+    data, name = _tooltip_values(gdf, spec)
+    path = Path(store) / name
+    if not path.is_file() or path.stat().st_size != len(data):
+        write_atomic(path, data)
+    return PreparedMap(geometry, name)
+
+
+def _coverage_layer(gdf: gpd.GeoDataFrame, spec: MapSpec, classification: Classification, meta: dict,
+                    prepared: PreparedMap, url_base: str) -> CoverageLayer:
+    values, name = _tooltip_values(gdf, spec)
+    if prepared.values_file is not None and prepared.values_file != name:
+        prepared = PreparedMap(prepared.geometry)  # prepared for other values: carry these in the page
     classes = "".join("-" if k < 0 else chr(48 + int(k)) for k in classification.classes)
     payload = {"classes": classes, "colours": classification.colours, "noData": "#ffffff", "opacity": 0.85,
-               "fields": meta["fields"], "values": formatted, "weight": 0.5, "outlineZoom": 9,
-               "label": meta["legendText"]}
-    return CoverageLayer(prepared, url_base, payload, {**meta, "bounds": list(prepared.bounds)})
+               "fields": meta["fields"], "weight": 0.5, "outlineZoom": 9, "label": meta["legendText"]}
+    return CoverageLayer(prepared, url_base, payload, values, {**meta, "bounds": list(prepared.geometry.bounds)})
 
 
 def build_choropleth(
@@ -372,28 +255,24 @@ def build_choropleth(
     asset_base: str = STATIC_LEAFLET,
     precision: int | None = None,
     height: str = "100%",
-    geometry_store: Path | None = None,
+    prepared: PreparedMap | None = None,
     geometry_url: str = STATIC_GEOMETRY,
     canvas: bool | None = None,
 ) -> folium.Map:
-    """Build the map value: one feature per row of `gdf` (every polygon kept), coloured by class.
+    """Build the map value: one feature per row of `gdf` (every polygon kept), coloured by class. Writes nothing.
 
     Small layers are drawn as SVG from GeoJSON in the page. Layers of `canvas_min_features` or more
-    (or `canvas=True`) are drawn on a canvas from geometry prepared once under `geometry_store` and
-    fetched from `geometry_url` (or, with no store, prepared in a temporary folder and inlined).
+    (or `canvas=True`) are drawn on a canvas from geometry prepared beforehand by `prepare_map` (into
+    the app's store: fetched from `geometry_url`); with none prepared, it is prepared in memory and inlined.
     """
     if len(classification.classes) != len(gdf):
         raise ValueError("The classification does not match the layer (different number of rows).")
     precision = int(precision if precision is not None else setting("map_precision"))
-    if canvas is None:
-        canvas = len(gdf) >= int(setting("canvas_min_features"))
+    canvas = uses_canvas(gdf, canvas)
     tooltip_cols = [(spec.value_label, spec.value_column)] + list(spec.tooltip_columns)
     # The SVG layer is sent in lon/lat: reproject once (the canvas layer's geometry is prepared apart).
     wgs = None if canvas else (gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf)
-    label_at = None
-    if spec.value_labels and len(gdf) <= MAX_VALUE_LABELS and not canvas:
-        points = shapely.point_on_surface(wgs.geometry.values)
-        label_at = [None if p is None or p.is_empty else [round(p.y, 5), round(p.x, 5)] for p in points]
+    labels = _value_labels(gdf, spec) if spec.value_labels and len(gdf) <= MAX_VALUE_LABELS else []
     legend_text = "; ".join(f"{lab}: {n} areas" for lab, n in zip(classification.labels, classification.counts))
     title = ""
     if spec.title:
@@ -402,39 +281,49 @@ def build_choropleth(
         "colours": classification.colours, "noData": "#ffffff",
         "fields": [escape_text(label) for label, _ in tooltip_cols],
         "legend": _legend_html(spec, classification), "legendText": escape_text(legend_text),
-        "title": title, "css": _CSS, "weight": 0.6 if len(gdf) < 2000 else 0.2,
-        "attribution": escape_text(attribution), "labels": label_at is not None,
+        "title": title, "weight": 0.6 if len(gdf) < 2000 else 0.2,
+        "attribution": escape_text(attribution), "labels": labels,
     }
     if canvas:
-        inline = geometry_store is None
-        store = Path(tempfile.mkdtemp(prefix="atlas-geometry-")) if inline else Path(geometry_store)
-        layer = _coverage_layer(gdf, spec, classification, meta, store, geometry_url)
-        if inline:
-            layer.inline(True)
-        minx, miny, maxx, maxy = layer.prepared.bounds
+        if prepared is None:
+            prepared = prepare_map(gdf, spec, None, canvas=True)  # in memory: the page carries it
+        layer = _coverage_layer(gdf, spec, classification, meta, prepared, geometry_url)
+        minx, miny, maxx, maxy = prepared.geometry.bounds
     else:
         formatted = [[escape_text(format_value(v)) for v in gdf[col].tolist()] for _, col in tooltip_cols]
         layer = ChoroplethLayer({"type": "FeatureCollection", "features": _features(wgs, spec, classification,
-                                                                                    formatted, precision, label_at)}, meta)
+                                                                                    formatted, precision)}, meta)
         minx, miny, maxx, maxy = wgs.total_bounds if len(gdf) else (-6, 49.8, 2, 55.9)
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=7, tiles=None,
                    control_scale=True, height=height, zoom_snap=0.25, fade_animation=False)
     # Leaflet from our own server (or inlined by map_html); nothing else: no CDN, no jQuery/Bootstrap.
+    # Our own scripts and styles from static/atlas/ beside it (or from asset_base itself, as the bench serves them).
+    own = f"{asset_base.rsplit('/', 2)[0]}/atlas" if asset_base == STATIC_LEAFLET else asset_base
     m.default_js = [("leaflet", f"{asset_base}/leaflet.js")]
-    if canvas:
-        m.default_js.append(("atlas_coverage", f"{asset_base.rsplit('/', 2)[0]}/atlas/atlas-coverage.js"
-                             if asset_base == STATIC_LEAFLET else f"{asset_base}/atlas-coverage.js"))
+    m.default_js += [(f"atlas:{name}", f"{own}/{name}") for name in ATLAS_JS + (ATLAS_CANVAS_JS if canvas else ())]
     m.default_css = [("leaflet_css", f"{asset_base}/leaflet.css")]
+    m.default_css += [(f"atlas:{name}", f"{own}/{name}") for name in ATLAS_CSS]
     if basemap:
         folium.TileLayer(_OSM, attr="&copy; OpenStreetMap contributors", name="OpenStreetMap", opacity=0.6).add_to(m)
     m.add_child(layer)
     return m  # the layer's script fits the view to the areas, without animation
 
 
+def _value_labels(gdf: gpd.GeoDataFrame, spec: MapSpec) -> list:
+    """[lat, lon, escaped value] where each area's value is written on it (row order; None without geometry)."""
+    wgs = gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf
+    points = shapely.point_on_surface(wgs.geometry.values)
+    texts = [escape_text(format_value(v)) for v in gdf[spec.value_column].tolist()]
+    return [None if p is None or p.is_empty else [round(p.y, 5), round(p.x, 5), t] for p, t in zip(points, texts)]
+
+
+def _inline_script(text: str) -> str:
+    return "<script>" + text.replace("</script", "<\\/script") + "</script>"
+
+
 def map_html(m: folium.Map) -> str:
-    """The map as one self-contained HTML page: Leaflet inlined, so it opens with no internet."""
-    asset_js = dict(m.default_js)["leaflet"]
-    asset_css = dict(m.default_css)["leaflet_css"]
+    """The map as one self-contained HTML page: Leaflet and the atlas' scripts and styles inlined, so it
+    opens with no internet. Reads the prepared geometry (memory or store); writes nothing."""
     coverage = [c for c in m._children.values() if isinstance(c, CoverageLayer)]
     for layer in coverage:
         layer.inline(True)
@@ -443,16 +332,15 @@ def map_html(m: folium.Map) -> str:
     finally:
         for layer in coverage:
             layer.inline(False)
-    if "atlas_coverage" in dict(m.default_js):
-        tag = f'<script src="{dict(m.default_js)["atlas_coverage"]}"></script>'
+    swaps = []
+    for name, url in m.default_js:
+        text = leaflet_text("leaflet.js") if name == "leaflet" else atlas_text(name.split(":", 1)[1])
+        swaps.append((f'<script src="{url}"></script>', _inline_script(text)))
+    for name, url in m.default_css:
+        text = leaflet_text("leaflet.css") if name == "leaflet_css" else atlas_text(name.split(":", 1)[1])
+        swaps.append((f'<link rel="stylesheet" href="{url}"/>', f"<style>{text}</style>"))
+    for tag, inline in swaps:
         if tag not in page:
-            raise RuntimeError("Could not find the coverage script tag to inline in folium's page.")
-        page = page.replace(tag, "<script>" + atlas_text("atlas-coverage.js").replace("</script", "<\\/script") + "</script>")
-    js = leaflet_text("leaflet.js").replace("</script", "<\\/script")
-    css = leaflet_text("leaflet.css")
-    js_tag = f'<script src="{asset_js}"></script>'
-    css_tag = f'<link rel="stylesheet" href="{asset_css}"/>'
-    if js_tag not in page or css_tag not in page:
-        raise RuntimeError("Could not find the Leaflet tags to inline in folium's page.")
-    page = page.replace(js_tag, f"<script>{js}</script>").replace(css_tag, f"<style>{css}</style>")
+            raise RuntimeError(f"Could not find {tag} to inline in folium's page.")
+        page = page.replace(tag, inline)
     return page

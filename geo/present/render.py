@@ -325,10 +325,11 @@ def render_view(req: ViewRequest, inputs: Inputs, fmt: str) -> bytes:
     built = build_view(req, inputs)
     result = built.result
     if fmt == "html":
-        from geo.present.mapping import build_choropleth, map_html
+        from geo.present.mapping import build_choropleth, map_html, prepare_map
 
-        return map_html(build_choropleth(result.layer, result.spec, built.classification,
-                                         attribution=inputs.attribution)).encode("utf-8")
+        prepared = prepare_map(result.layer, result.spec, None)  # in memory: the page carries its geometry
+        return map_html(build_choropleth(result.layer, result.spec, built.classification, attribution=inputs.attribution,
+                                         prepared=prepared)).encode("utf-8")
     if fmt == "csv":
         from geo.present.export import csv_bytes
 

@@ -37,6 +37,7 @@ _ENTRIES = {
     "change": "geo.views.change:ChangeView",
     "eligibility": "geo.views.eligibility:EligibilityView",
     "progress": "geo.views.progress:ProgressView",
+    "profile": "geo.views.profile:ProfileView",
 }
 
 
@@ -68,7 +69,7 @@ COMMON_PARAMS = ("data", "view", "compare", "areas")
 LINK_PARAMS = COMMON_PARAMS + ("measure", "summary", "show", "districts", "scheme", "k", "palette", "breaks", "column",
                                "higher_is_worse", "against", "rule", "allocate", "pot", "alloc_percent", "alloc_score",
                                "floor", "ceiling", "colour_by", "series", "target", "group", "group_codes",
-                               "group_deciles", "region", "period", "progress_map")
+                               "group_deciles", "region", "period", "progress_map", "area")
 
 
 def get_view(view_id: str) -> View:

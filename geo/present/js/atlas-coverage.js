@@ -4,7 +4,9 @@
  * detail), fetched once per content-named file and kept in memory (and the browser's HTTP cache),
  * so a change of measure or classes only sends the class of each area and its tooltip values.
  * Fills are drawn one path per class; hover and click use a grid index and point-in-polygon tests.
- * Codes, names and values arrive already HTML-escaped by the server.
+ * Codes, names and values arrive already HTML-escaped by the server. Search, labels, tooltips and which
+ * outlines to draw are atlas-map.js's (the same for the SVG renderer): this layer reports hovers and
+ * clicks (onHover, onClick) and draws the outlines it is given (mark).
  */
 (function () {
   'use strict';
@@ -85,13 +87,6 @@
     return loading[src.url];
   }
 
-  function fmt(v) {  // as geo.mapping.format_value: '29,199', '35.037', 'no data'; text arrives escaped
-    if (v === null || v === undefined) { return 'no data'; }
-    if (typeof v !== 'number') { return v; }
-    return Number.isInteger(v) ? v.toLocaleString('en-GB')
-      : v.toLocaleString('en-GB', {minimumFractionDigits: 3, maximumFractionDigits: 3});
-  }
-
   function toLatLng(x, y) {
     return L.latLng((2 * Math.atan(Math.exp(y / R)) - Math.PI / 2) * 180 / Math.PI, x / R * 180 / Math.PI);
   }
@@ -103,7 +98,7 @@
       this.o = o;
       this._levels = [];
       this._hover = -1;
-      this._found = -1;
+      this._marks = [];
       this.painted = 0;
     },
 
@@ -170,19 +165,19 @@
       return this._valuesReady;
     },
     tooltipHtml: function (i) {
-      var o = this.o, rows = '', v = this._values;
-      if (!v) { this.values(); }
-      for (var f = 0; f < o.fields.length; f++) { rows += '<br>' + o.fields[f] + ': <b>' + (v ? fmt(v[f][i]) : '\u2026') + '</b>'; }
-      return '<div class="atlas-tip"><strong>' + this.name(i) + '</strong> <span>' + this.code(i) + '</span>' + rows + '</div>';
+      var v = this._values, row = null;
+      if (!v) { this.values(); } else { row = []; for (var f = 0; f < v.length; f++) { row.push(v[f][i]); } }
+      return AtlasMap.tip(this.name(i), this.code(i), this.o.fields, row);
     },
-    show: function (i) {
+    openTip: function (i, at) {  // the tooltip of area i, refreshed once its values have arrived
       var self = this;
-      this._found = i;
-      this.values().then(function () { if (self._found === i) { self._tip.setContent(self.tooltipHtml(i)); } });
-      this._map.fitBounds(this.boundsOf(i), {maxZoom: 13, padding: [20, 20]});
-      this._drawHighlight();
-      this._map.openTooltip(this._tip.setContent(this.tooltipHtml(i)), this.boundsOf(i).getCenter());
+      this._tipFor = i;
+      this._map.openTooltip(this._tip.setContent(this.tooltipHtml(i)), at);
+      if (!this._values) {
+        this.values().then(function () { if (self._tipFor === i) { self._tip.setContent(self.tooltipHtml(i)); } });
+      }
     },
+    mark: function (marks) { this._marks = marks; this._drawHighlight(); },  // [[i, {color, weight}], …]
 
     // ---- drawing
     _level: function () {
@@ -281,10 +276,9 @@
       ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
       ctx.clearRect(0, 0, this._dim.x, this._dim.y);
       var t = this._frame(), view = [-Infinity, -Infinity, Infinity, Infinity];
-      var marks = [[this._found, '#e6007e', 4], [this._hover, '#000', 3]];
+      var marks = this._marks;
       for (var m = 0; m < marks.length; m++) {
-        if (marks[m][0] < 0) { continue; }
-        ctx.lineWidth = marks[m][2]; ctx.strokeStyle = marks[m][1];
+        ctx.lineWidth = marks[m][1].weight; ctx.strokeStyle = marks[m][1].color;
         this._paths(ctx, g, [marks[m][0]], t, view, function () { ctx.stroke(); });
       }
     },
@@ -357,25 +351,19 @@
       var i = this.hit(e.latlng);
       if (i !== this._hover) {
         this._hover = i;
-        this._drawHighlight();
+        if (this.onHover) { this.onHover(i); }
         if (i < 0) { this._map.closeTooltip(this._tip); }
       }
-      if (i >= 0) {
-        var self = this;
-        this._tip.setContent(this.tooltipHtml(i));
-        this._map.openTooltip(this._tip, e.latlng);
-        if (!this._values) {
-          this.values().then(function () { if (self._hover === i) { self._tip.setContent(self.tooltipHtml(i)); } });
-        }
-      }
+      if (i >= 0) { this.openTip(i, e.latlng); }
     },
     _onOut: function () {
-      this._hover = -1; this._drawHighlight();
+      this._hover = -1;
+      if (this.onHover) { this.onHover(-1); }
       if (this._map) { this._map.closeTooltip(this._tip); }
     },
     _onClick: function (e) {
       var i = this.hit(e.latlng);
-      if (i >= 0) { this._found = i; this._drawHighlight(); window.atlasClicked = this.code(i); }
+      if (i >= 0 && this.onClick) { this.onClick(i); }
     }
   });
 })();

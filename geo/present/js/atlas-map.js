@@ -1,0 +1,254 @@
+/* Neighbourhood Renewal Atlas: the map's one code path for search, value labels, tooltips and highlighting.
+ *
+ * A renderer draws the areas; this module does everything else, whatever the renderer is:
+ *   AtlasMap.svg(map, meta, geojson)     small layers, one SVG path per area (Leaflet's GeoJSON layer);
+ *   AtlasMap.canvas(map, meta, payload)  big layers, one canvas (L.AtlasCoverage, atlas-coverage.js).
+ * Both hand AtlasMap.attach the same small interface to their areas, by row number i:
+ *   ready(fn)        call fn once the areas are known (the canvas fetches its geometry);
+ *   count(), code(i), name(i), boundsOf(i)   the areas, their codes, names and lon/lat bounds;
+ *   mark(marks)      draw these outlines, [[i, {color, weight}], …] (and clear any others);
+ *   openTip(i, at)   open area i's tooltip at a LatLng (its HTML made by AtlasMap.tip).
+ * and report hovering by calling the controller's hover(i) (-1: none).
+ * Codes, names, values, labels, the legend and the title arrive already HTML-escaped by the server.
+ * Served from static/atlas/ by the app; inlined by geo.present.mapping.map_html in offline pages.
+ */
+(function () {
+  'use strict';
+  var MARKS = {found: {color: '#e6007e', weight: 4}, hover: {color: '#000', weight: 3}};
+
+  function fmt(v) {  // as geo.present.mapping.format_value: '29,199', '35.037', 'no data'; text arrives escaped
+    if (v === null || v === undefined) { return 'no data'; }
+    if (typeof v !== 'number') { return v; }
+    return Number.isInteger(v) ? v.toLocaleString('en-GB')
+      : v.toLocaleString('en-GB', {minimumFractionDigits: 3, maximumFractionDigits: 3});
+  }
+
+  // One tooltip for every renderer: name, code, then each field's value ('…' while values load).
+  function tip(name, code, fields, values) {
+    var rows = '';
+    for (var f = 0; f < fields.length; f++) {
+      rows += '<br>' + fields[f] + ': <b>' + (values ? fmt(values[f]) : '\u2026') + '</b>';
+    }
+    return '<div class="atlas-tip"><strong>' + name + '</strong> <span>' + code + '</span>' + rows + '</div>';
+  }
+
+  function legendControl(map, meta) {
+    var legend = L.control({position: 'bottomright'});
+    legend.onAdd = function () {
+      var div = L.DomUtil.create('div', 'atlas-legend');
+      div.setAttribute('role', 'img'); div.setAttribute('aria-label', meta.legendText);
+      div.innerHTML = meta.legend;
+      var head = div.querySelector('.atlas-legend-title');
+      head.setAttribute('role', 'button'); head.setAttribute('tabindex', '0'); head.title = 'Show or hide the legend';
+      function toggle() { div.classList.toggle('collapsed'); }
+      head.addEventListener('click', toggle);
+      head.addEventListener('keydown', function (e) {
+        if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); toggle(); }
+      });
+      L.DomEvent.disableClickPropagation(div);
+      return div;
+    };
+    legend.addTo(map);
+    if (meta.title) {
+      var title = L.control({position: 'topright'});
+      title.onAdd = function () { var d = L.DomUtil.create('div', 'atlas-title'); d.innerHTML = meta.title; return d; };
+      title.addTo(map);
+    }
+  }
+
+  function norm(s) { var t = document.createElement('textarea'); t.innerHTML = s; return t.value.toLowerCase().trim(); }
+
+  // The area a search finds: exact code or name (or "name (code)") first, else the first containing it.
+  function find(areas, query) {
+    var q = query.toLowerCase().trim(), n = areas.count(), i;
+    if (!q) { return -1; }
+    for (i = 0; i < n; i++) {
+      var name = norm(areas.name(i)), code = norm(areas.code(i));
+      if (code === q || name === q || (name + ' (' + code + ')') === q) { return i; }
+    }
+    for (i = 0; i < n; i++) {
+      if (norm(areas.name(i)).indexOf(q) >= 0 || norm(areas.code(i)).indexOf(q) >= 0) { return i; }
+    }
+    return -1;
+  }
+
+  function searchControl(map, areas, ctl) {
+    var search = L.control({position: 'topleft'});
+    search.onAdd = function () {
+      var div = L.DomUtil.create('div', 'atlas-search');
+      var listId = 'atlas-areas-' + Math.random().toString(36).slice(2);
+      div.innerHTML = '<label><span style="position:absolute;left:-9999px">Find an area</span>' +
+        '<input type="search" class="atlas-search-input" placeholder="Find an area by name or code" list="' +
+        listId + '"></label>' +
+        '<datalist id="' + listId + '"></datalist><div class="atlas-search-msg" aria-live="polite"></div>';
+      var list = div.querySelector('datalist'), filled = false;
+      function fill() {  // on first focus: a national map has tens of thousands of names
+        if (filled) { return; } filled = true;
+        areas.ready(function () {
+          var opts = [];
+          for (var i = 0, n = areas.count(); i < n; i++) {
+            opts.push('<option value="' + areas.name(i) + ' (' + areas.code(i) + ')">');
+          }
+          list.innerHTML = opts.join('');
+        });
+      }
+      L.DomEvent.disableClickPropagation(div); L.DomEvent.disableScrollPropagation(div);
+      var input = div.querySelector('input'), msg = div.querySelector('.atlas-search-msg'), last = null;
+      function go() {
+        last = input.value;
+        if (!input.value.trim()) { return; }
+        areas.ready(function () {
+          var hit = find(areas, input.value);
+          if (hit >= 0) { msg.textContent = ''; ctl.show(hit); } else {
+            msg.textContent = 'No area matches \u201c' + input.value + '\u201d';
+          }
+        });
+      }
+      input.addEventListener('focus', fill);
+      input.addEventListener('keydown', function (e) { if (e.key === 'Enter') { go(); } });
+      input.addEventListener('change', function () { if (input.value !== last) { go(); } });  // picking from the list
+      return div;
+    };
+    search.addTo(map);
+  }
+
+  // The mapped value written on each area (up to 300, placed by the server), so the map is not read by colour alone.
+  function valueLabels(map, labels) {
+    if (!labels || !labels.length) { return; }
+    var group = L.layerGroup();
+    for (var i = 0; i < labels.length; i++) {
+      var at = labels[i];
+      if (!at) { continue; }
+      group.addLayer(L.marker([at[0], at[1]], {interactive: false, keyboard: false, icon: L.divIcon(
+        {className: 'atlas-label', html: '<span>' + at[2] + '</span>', iconSize: null})}));
+    }
+    group.addTo(map);
+    window.atlasLabels = group;
+  }
+
+  // Everything around the renderer: legend, title, search, labels and the found and hovered outlines.
+  function attach(map, meta, areas) {
+    var found = -1, hover = -1;
+    function redraw() {
+      var marks = [];
+      if (found >= 0) { marks.push([found, MARKS.found]); }
+      if (hover >= 0 && hover !== found) { marks.push([hover, MARKS.hover]); }
+      areas.mark(marks);
+    }
+    var ctl = {
+      areas: areas,
+      hover: function (i) { if (i !== hover) { hover = i; redraw(); } },
+      show: function (i) {
+        found = i;
+        var bounds = areas.boundsOf(i);
+        map.fitBounds(bounds, {maxZoom: 13, padding: [20, 20]});
+        redraw();
+        areas.openTip(i, bounds.getCenter());
+        window.atlasFound = areas.code(i);
+      },
+      select: function (i) { found = i; redraw(); window.atlasClicked = areas.code(i); },  // a click on an area
+      find: function (query) { return find(areas, query); }
+    };
+    legendControl(map, meta);
+    searchControl(map, areas, ctl);
+    valueLabels(map, meta.labels);
+    map.attributionControl.addAttribution(meta.attribution);
+    window.atlasMap = ctl;
+    window.atlasReady = true;
+    return ctl;
+  }
+
+  // Small layers: one SVG path per area, from GeoJSON in the page.
+  function svg(map, meta, data) {
+    var items = [], marked = [], ctl = null;
+    function styleOf(f) {
+      var k = f.properties.k;
+      if (k < 0) { return {fillColor: meta.noData, fillOpacity: 0.85, color: '#666', weight: 0.8, dashArray: '3 3'}; }
+      return {fillColor: meta.colours[k], fillOpacity: 0.85, color: '#333', weight: meta.weight};
+    }
+    var layer = L.geoJSON(data, {
+      style: styleOf,
+      onEachFeature: function (f, l) {
+        var i = items.length, p = f.properties;
+        items.push(l);
+        l.bindTooltip(tip(p.n, p.c, meta.fields, p.t), {sticky: true});
+        l.on('mouseover', function () { if (ctl) { ctl.hover(i); } });
+        l.on('mouseout', function () { if (ctl) { ctl.hover(-1); } });
+        l.on('click', function () { if (ctl) { ctl.select(i); } });
+      }
+    }).addTo(map);
+    window.atlasLayer = layer;
+    var bounds = layer.getBounds();
+    if (bounds.isValid()) { map.fitBounds(bounds, {padding: [8, 8], animate: false}); }
+    ctl = attach(map, meta, {
+      ready: function (fn) { fn(); },
+      count: function () { return items.length; },
+      code: function (i) { return items[i].feature.properties.c; },
+      name: function (i) { return items[i].feature.properties.n; },
+      boundsOf: function (i) { return items[i].getBounds(); },
+      mark: function (marks) {
+        for (var m = 0; m < marked.length; m++) { layer.resetStyle(marked[m]); }
+        marked = [];
+        for (m = 0; m < marks.length; m++) {
+          var l = items[marks[m][0]];
+          l.setStyle(marks[m][1]); l.bringToFront(); marked.push(l);
+        }
+      },
+      openTip: function (i, at) { items[i].openTooltip(at); }
+    });
+    return ctl;
+  }
+
+  // Big layers: the canvas coverage layer (atlas-coverage.js) draws; this module does the rest.
+  function canvas(map, meta, payload) {
+    var b = meta.bounds;
+    map.fitBounds([[b[1], b[0]], [b[3], b[2]]], {padding: [8, 8], animate: false});
+    var layer = new L.AtlasCoverage(payload);
+    layer.addTo(map);
+    window.atlasLayer = layer;
+    var ctl = attach(map, meta, {
+      ready: function (fn) { layer.ready.then(fn); },
+      count: function () { return layer.count(); },
+      code: function (i) { return layer.code(i); },
+      name: function (i) { return layer.name(i); },
+      boundsOf: function (i) { return layer.boundsOf(i); },
+      mark: function (marks) { layer.mark(marks); },
+      openTip: function (i, at) { layer.openTip(i, at); }
+    });
+    layer.onHover = ctl.hover;
+    layer.onClick = ctl.select;
+    return ctl;
+  }
+
+  // Compared areas' small maps at one scale: centre on this area at the zoom that fits the largest of
+  // them, and keep the maps (frames of one page) in step when one is zoomed or panned.
+  function keepScale(map, view) {
+    function place() {
+      var largest = L.latLngBounds(view.largest), own = L.latLngBounds(view.own);
+      var zoom = map.getBoundsZoom(largest, false, L.point(16, 16));
+      map.setView(own.getCenter(), zoom, {animate: false});
+      window.atlasCommonZoom = zoom;
+    }
+    place();
+    map.on('resize', place);
+    var home = L.latLngBounds(view.own).getCenter();
+    window.atlasStep = function (zoom, dx, dy) {
+      window.atlasStepping = true;
+      try { map.setView(map.unproject(map.project(home, zoom).add([dx, dy]), zoom), zoom, {animate: false}); }
+      finally { window.atlasStepping = false; }
+    };
+    map.on('moveend', function () {
+      if (window.atlasStepping) { return; }
+      var z = map.getZoom(), d = map.project(map.getCenter(), z).subtract(map.project(home, z)), frames = [];
+      try { frames = window.parent.document.querySelectorAll('iframe'); } catch (e) { return; }
+      for (var i = 0; i < frames.length; i++) {
+        var w = null;
+        try { w = frames[i].contentWindow; } catch (e) { continue; }
+        if (w && w !== window && typeof w.atlasStep === 'function') { try { w.atlasStep(z, d.x, d.y); } catch (e) {} }
+      }
+    });
+  }
+
+  window.AtlasMap = {fmt: fmt, tip: tip, find: find, attach: attach, svg: svg, canvas: canvas, keepScale: keepScale,
+                     MARKS: MARKS};
+})();
