@@ -827,8 +827,14 @@ def _run_map(case: Case, gdf: gpd.GeoDataFrame, table: pd.DataFrame, notes_all: 
 
 
 def _map_payload(page: str) -> dict:
-    match = re.search(r"var data = (\{.*?\});\n", page)
-    return json.loads(match.group(1)) if match else {}
+    """The payload of the page's one call into atlas-map.js: AtlasMap.svg(map, meta, payload)."""
+    call = "AtlasMap.svg("
+    if page.count(call) < 2:  # the first is in atlas-map.js itself
+        return {}
+    start = page.index(", ", page.rindex(call)) + 2
+    decoder = json.JSONDecoder()
+    _, end = decoder.raw_decode(page, start)
+    return decoder.raw_decode(page, end + 2)[0]
 
 
 def check_case(case: Case, got: Outcome) -> list[str]:
