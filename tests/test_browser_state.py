@@ -27,7 +27,7 @@ pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"Chromium not found at {CHROMIUM}"),
 ]
 
-TITLE = "document.querySelector('.atlas-title')?.innerText || ''"
+TITLE = "document.querySelector('.atlas-title')?.textContent || ''"
 
 
 def _options(page, label: str) -> list[str]:

@@ -49,7 +49,7 @@ class ProfileView(View):
             return "the table has no IMD ranks"
         if not data.ind.district_column:
             return "a district code column is needed"
-        if "imd" not in domain_frames(data):
+        if data.ind.column_for("imd", "score") is None or data.ind.population_column is None:
             return "a profile needs LSOA scores, ranks and populations (IoD File 7)"
         return None
 
