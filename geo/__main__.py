@@ -508,9 +508,9 @@ def _check_files(args: argparse.Namespace, names: tuple[str, ...], folders: tupl
         values = getattr(args, name, None)
         for value in values if isinstance(values, list) else [values]:
             if value is not None and not Path(value).is_file():
-                raise _usage(f"--{name.replace('_', '-')}" if name not in ("boundaries", "indicators", "lsoa_table",
-                                                                          "wards") else name,
-                             f"no file at '{value}'.", "Check the path.")
+                given = name if name in ("boundaries", "indicators", "lsoa_table", "wards") else "--" + name.replace(
+                    "_", "-")
+                raise AtlasError(f"No file at '{value}' (given as {given}).", "Check the path.")
     for name in folders:
         value = getattr(args, name, None)
         if value is not None and not Path(value).is_dir():
