@@ -10,23 +10,45 @@ from pathlib import Path
 from geo.errors import AtlasError
 from geo.present.export import write_atomic
 
-def _join(args: argparse.Namespace) -> int:
+def _print_notes(notes: list[dict]) -> None:
+    """Every note of the reads, repairs, conversions and the join, on stderr (the app shows the same ones)."""
+    for n in notes:
+        print(f"note [{n['kind']}]: {n['message']}", file=sys.stderr)
+
+
+def _read_inputs(args: argparse.Namespace):
+    """Boundaries and table of join/map, with the notes of both reads."""
     from geo.load.io import ReadNotes, read_boundaries, read_table
+
+    b_notes, t_notes = ReadNotes(), ReadNotes()
+    boundaries = read_boundaries(args.boundaries, layer=args.layer, assume_crs=args.assume_crs, notes=b_notes)
+    table = read_table(args.indicators, sheet=args.sheet, notes=t_notes)
+    return boundaries, table, b_notes, t_notes
+
+
+def _with_read_notes(report, *notes) -> None:
+    """Put the read notes first in the report (typed in `notes`, as words in `messages`)."""
+    items = [n.to_dict() for r in notes for n in r.items]
+    report.notes = items + report.notes
+    report.messages = [n["message"] for n in items] + report.messages
+
+
+def _join(args: argparse.Namespace) -> int:
+    from geo.load.io import read_table
     from geo.link.join import JoinBlockedWithReport, join_across_vintages
     from geo.link.vintages import load_lsoa_lookup
 
-    notes = ReadNotes()
-    boundaries = read_boundaries(args.boundaries, layer=args.layer, assume_crs=args.assume_crs, notes=notes)
-    table = read_table(args.indicators, notes=notes)
+    boundaries, table, b_notes, t_notes = _read_inputs(args)
     lookup = load_lsoa_lookup(read_table(args.lookup)) if args.lookup else None
     try:
         _, report = join_across_vintages(boundaries, table, args.boundary_code, args.indicator_code, lookup=lookup,
                                          resolve_conflicts=args.resolve_duplicates)
-        report.messages = notes.messages + report.messages
         status = 0
     except JoinBlockedWithReport as exc:
         report, status = exc.report, 3
         print(f"error: {exc}", file=sys.stderr)
+    _with_read_notes(report, b_notes, t_notes)
+    _print_notes(report.notes)
     write_atomic(args.report, json.dumps(report.to_dict(), indent=2, ensure_ascii=False).encode("utf-8"))
     print(report.summary())
     return status
@@ -37,7 +59,11 @@ def _summarise(args: argparse.Namespace) -> int:
     from geo.load.io import parse_numbers, read_table
     from geo.derive.summaries import summarise_release
 
-    table = read_table(args.lsoa_table)
+    from geo.load.io import ReadNotes
+
+    notes = ReadNotes()
+    table = read_table(args.lsoa_table, sheet=args.sheet, notes=notes)
+    _print_notes(notes.to_list())
     headers = [str(c) for c in table.columns]
     named = {k: getattr(args, k) for k in ("district", "score", "rank", "population") if getattr(args, k)}
     layout = recognise_release(headers)
@@ -84,20 +110,38 @@ def _summarise(args: argparse.Namespace) -> int:
 
 def _map(args: argparse.Namespace) -> int:
     from geo.catalogue import describe_column, recognise_columns
-    from geo.present.classify import classify_values
-    from geo.load.io import parse_numbers, read_boundaries, read_table
+    from geo.load.io import parse_numbers
     from geo.link.join import join_indicators
+    from geo.present.budget import check_map_bytes, fit_to_budget
+    from geo.present.classify import classify_values
     from geo.present.mapping import MapSpec, build_choropleth, map_html, prepare_map
 
-    boundaries = read_boundaries(args.boundaries, layer=args.layer, assume_crs=args.assume_crs)
-    table = read_table(args.indicators)
+    boundaries, table, b_notes, t_notes = _read_inputs(args)
     if args.column not in table.columns:
         raise AtlasError(f"The table has no column '{args.column}'.",
                          f"Columns: {', '.join(map(str, table.columns))}.")
+    copies = t_notes.duplicate_columns.get(args.column)
+    if copies:
+        raise AtlasError(f"The table has {len(copies)} columns headed '{args.column}' (read as "
+                         f"{', '.join(repr(c) for c in copies)}); the atlas does not pick the first for you.",
+                         f"Name the one to map: --column {' or --column '.join(repr(c) for c in copies)}.")
     joined, report = join_indicators(boundaries, table, args.boundary_code, args.indicator_code)
-    joined[args.column] = parse_numbers(joined[args.column])[0]
+    _with_read_notes(report, b_notes, t_notes)
+    values, _ = parse_numbers(joined[args.column])
+    if not values.notna().any():
+        blanks = t_notes.formula_blanks.get(args.column)
+        why = (f"its {blanks:,} formula cell(s) have no saved result (the workbook was not recalculated and saved)"
+               if blanks else "none of its cells that match an area holds a number")
+        raise AtlasError(f"Column '{args.column}' has no values to map: {why}.",
+                         "Open and save the workbook in Excel or LibreOffice (or export it as CSV), or map another "
+                         "column.")
+    joined[args.column] = values
     column = describe_column(args.column, recognise_columns([args.column]))
     higher_is_worse = column.higher_is_worse if args.higher_is_worse is None else args.higher_is_worse == "yes"
+    joined, size_notes = fit_to_budget(joined, what=f"the map of '{args.column}'")
+    for n in size_notes:
+        report.note(n.kind, n.message)
+    _print_notes(report.notes)
     classification = classify_values(joined[args.column], args.scheme, args.k, higher_is_worse,
                                      breaks=args.breaks, palette=args.palette)
     name_col = next((c for c in boundaries.columns if str(c).lower().endswith(("nm", "name"))), None)
@@ -105,8 +149,10 @@ def _map(args: argparse.Namespace) -> int:
                    subtitle=f"{Path(args.indicators).name} on {Path(args.boundaries).name}")
     prepared = prepare_map(joined, spec, None)  # in memory: the offline page carries its geometry
     m = build_choropleth(joined, spec, classification, attribution=args.attribution, prepared=prepared)
-    write_atomic(args.out, map_html(m).encode("utf-8"))
-    print(f"{report.summary()} Wrote {args.out}")
+    page = map_html(m).encode("utf-8")
+    check_map_bytes(page, len(joined), what=f"the map of '{args.column}'")
+    write_atomic(args.out, page)
+    print(f"{report.summary()} Wrote {args.out} ({len(page) / 1e6:.1f} MB)")
     return 0
 
 
@@ -166,7 +212,11 @@ def _eligibility(args: argparse.Namespace) -> int:
         table_path = read_manifest(source).path("table")
     else:
         table_path = source
-    ind = prepare_table(read_table(table_path))
+    from geo.load.io import ReadNotes
+
+    notes = ReadNotes()
+    ind = prepare_table(read_table(table_path, notes=notes))
+    _print_notes(notes.to_list())
     labels = {m["id"]: m["label"] for m in measures()}
     frames = {m: measure_frame(ind, m) for m in labels if ind.column_for(m, "score") and ind.column_for(m, "rank")}
     rule = parse_rule(Path(args.rule).read_text(encoding="utf-8"), tuple(frames))
@@ -237,7 +287,11 @@ def _progress(args: argparse.Namespace) -> int:
         resolve_group,
     )
 
-    series = read_series(read_table(args.series))
+    from geo.load.io import ReadNotes
+
+    notes = ReadNotes()
+    series = read_series(read_table(args.series, sheet=args.sheet, notes=notes))
+    _print_notes(notes.to_list())
     target = parse_target(Path(args.target).read_text(encoding="utf-8"), tuple(series["indicator"].unique()))
     meta_files = tuple(Path(m) for m in args.meta) + (Path(args.series).with_suffix(".toml"),)
     meta = indicator_meta(target.indicator, meta_files)
@@ -299,7 +353,9 @@ def _render(args: argparse.Namespace) -> int:
         if getattr(args, key) is not None:
             setattr(inputs, key, getattr(args, key))
     start = time.perf_counter()
-    data = render_view(req, inputs, fmt)
+    notes: list[dict] = []
+    data = render_view(req, inputs, fmt, notes)
+    _print_notes(notes)
     write_atomic(out, data)
     print(f"Wrote {out} ({len(data) / 1024:.0f} kB, {fmt.upper()}) in {time.perf_counter() - start:.1f} s")
     return 0
@@ -314,7 +370,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("indicators", help="CSV or XLSX table (official IoD files accepted as published)")
         p.add_argument("--boundary-code", help="code column in the boundaries (guessed if omitted)")
         p.add_argument("--indicator-code", help="code column in the table (guessed if omitted)")
-        p.add_argument("--layer", help="GeoPackage layer (the first spatial layer if omitted)")
+        p.add_argument("--layer", help="GeoPackage layer, or Shapefile of a zip holding several (needed when there "
+                                       "are several: the atlas never picks the first)")
+        p.add_argument("--sheet", help="sheet of an XLSX table (needed when it has several visible sheets)")
         p.add_argument("--assume-crs", help="CRS for a boundary file that does not declare one, e.g. EPSG:27700")
 
     p = sub.add_parser("join", help="join a table to boundaries and write the join report as JSON")
@@ -331,6 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--score", help="IMD score column (default: recognised)")
     p.add_argument("--rank", help="IMD rank column (default: recognised)")
     p.add_argument("--population", help="total population column (default: recognised)")
+    p.add_argument("--sheet", help="sheet of an XLSX table (needed when it has several visible sheets)")
     p.add_argument("--national-lsoas", type=int, default=None,
                    help="LSOAs the ranks are out of (default: by the LSOA vintage: 32844 for 2011, 33755 for 2021)")
     p.add_argument("--out", required=True)
@@ -370,6 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("progress", help="a target's progress: group vs the rest, per period and per area")
     p.add_argument("--target", required=True, help="target file (TOML; see geo/reference/targets/)")
     p.add_argument("--series", required=True, help="indicator series, long (code, period, value …) or wide (CSV/XLSX)")
+    p.add_argument("--sheet", help="sheet of an XLSX series (needed when it has several visible sheets)")
     p.add_argument("--meta", nargs="*", default=[], help="TOML files describing the indicators (labels, units)")
     p.add_argument("--headline", nargs="*", help="area codes to print a generated headline for")
     p.add_argument("--unweighted", action="store_true",
@@ -423,10 +483,126 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def _usage(option: str, message: str, hint: str) -> AtlasError:
+    return AtlasError(f"{option}: {message}", hint)
+
+
+def _check_number(args: argparse.Namespace, name: str, low: float | None = None, high: float | None = None,
+                  low_open: bool = False, integer: bool = False, hint: str = "") -> None:
+    import math
+
+    value = getattr(args, name, None)
+    if value is None:
+        return
+    option = "--" + name.replace("_", "-")
+    bounds = (f"more than {low:g}" if low_open else f"at least {low:g}") if low is not None else ""
+    if high is not None:
+        bounds += (" and " if bounds else "") + f"at most {high:g}"
+    if not math.isfinite(value) or (low is not None and (value <= low if low_open else value < low)) or (
+            high is not None and value > high):
+        raise _usage(option, f"{value!r} is not allowed; it must be {bounds}.", hint or f"Give {option} a number "
+                     f"{bounds}.")
+
+
+def _check_files(args: argparse.Namespace, names: tuple[str, ...], folders: tuple[str, ...] = ()) -> None:
+    for name in names:
+        values = getattr(args, name, None)
+        for value in values if isinstance(values, list) else [values]:
+            if value is not None and not Path(value).is_file():
+                given = name if name in ("boundaries", "indicators", "lsoa_table", "wards") else "--" + name.replace(
+                    "_", "-")
+                raise AtlasError(f"No file at '{value}' (given as {given}).", "Check the path.")
+    for name in folders:
+        value = getattr(args, name, None)
+        if value is not None and not Path(value).is_dir():
+            raise _usage(f"--{name.replace('_', '-')}", f"no folder at '{value}'.", "Check the path.")
+
+
+def _check_out(args: argparse.Namespace, *names: str) -> None:
+    for name in names:
+        value = getattr(args, name, None)
+        if value is None:
+            continue
+        folder = Path(value).resolve().parent
+        if not folder.is_dir():
+            raise _usage(f"--{name}", f"the folder '{folder}' does not exist.", "Create it, or write somewhere else.")
+        if Path(value).is_dir():
+            raise _usage(f"--{name}", f"'{value}' is a folder.", "Give a file name.")
+
+
+def validate(args: argparse.Namespace) -> None:
+    """Every option value of every subcommand checked before anything is read: AtlasError (exit 2) if wrong."""
+    command = args.command
+    if command in ("join", "map"):
+        _check_files(args, ("boundaries", "indicators", "lookup"))
+        for name in ("boundary_code", "indicator_code", "layer", "sheet", "column"):
+            value = getattr(args, name, None)
+            if value is not None and not str(value).strip():
+                raise _usage(f"--{name.replace('_', '-')}", "an empty name.", "Name a column, layer or sheet.")
+        if args.assume_crs is not None:
+            from pyproj import CRS
+
+            try:
+                CRS.from_user_input(args.assume_crs)
+            except Exception as exc:  # pyproj.exceptions.CRSError
+                raise _usage("--assume-crs", f"'{args.assume_crs}' is not a coordinate system the atlas knows.",
+                             "Give an EPSG code, e.g. EPSG:27700 (British National Grid) or EPSG:4326.") from exc
+        _check_out(args, "report", "out")
+    if command == "map":
+        _check_number(args, "k", 2, 12, hint="Give --k a whole number of classes from 2 to 12.")
+        if args.scheme == "user_defined":
+            import math
+
+            if not args.breaks:
+                raise _usage("--breaks", "--scheme user_defined needs the upper class bounds.",
+                             "Give them ascending, e.g. --breaks 10 20 30.")
+            if any(not math.isfinite(b) for b in args.breaks) or sorted(set(args.breaks)) != list(args.breaks):
+                raise _usage("--breaks", f"{args.breaks} are not finite, strictly ascending numbers.",
+                             "Give them ascending, e.g. --breaks 10 20 30.")
+        elif args.breaks:
+            raise _usage("--breaks", f"only --scheme user_defined takes breaks (the scheme is {args.scheme}).",
+                         "Add --scheme user_defined, or leave out --breaks.")
+    if command == "summarise":
+        _check_files(args, ("lsoa_table",))
+        _check_number(args, "national_lsoas", 1, integer=True)
+        _check_out(args, "out")
+    if command == "eligibility":
+        _check_files(args, ("rule",), ("packs",))
+        _check_number(args, "pot", 0, low_open=True)
+        _check_number(args, "percent", 0, 100, low_open=True)
+        _check_number(args, "floor", 0)
+        _check_number(args, "ceiling", 0)
+        if args.ceiling and args.ceiling < args.floor:
+            raise _usage("--ceiling", f"{args.ceiling:g} is below --floor {args.floor:g}.",
+                         "Give a ceiling of at least the floor, or 0 for none.")
+        _check_out(args, "out", "reconciliation")
+    if command == "progress":
+        _check_files(args, ("target", "series", "meta"))
+        _check_out(args, "out")
+    if command == "replay2001":
+        _check_files(args, ("wards",))
+        _check_number(args, "n", 1, integer=True)
+        _check_out(args, "out")
+    if command == "render":
+        _check_files(args, ("lsoa", "table", "districts", "series", "series_boundaries"), ("packs",))
+        _check_out(args, "out")
+    if command == "data":
+        if getattr(args, "mirror", None) and not str(args.mirror).startswith(("http://", "https://")):
+            raise _usage("--mirror", f"'{args.mirror}' is not an http(s) address.",
+                         "Give the base URL of a mirror, e.g. https://mirror.example/ons.")
+        _check_files(args, (), ("source",) if getattr(args, "data_command", "") == "import" else ())
+
+
+def dispatch(argv: list[str] | None = None) -> int:
+    """Parse, validate and run a subcommand; AtlasError propagates (main() turns it into exit code 2)."""
     args = build_parser().parse_args(argv)
+    validate(args)
+    return int(args.func(args))
+
+
+def main(argv: list[str] | None = None) -> int:
     try:
-        return int(args.func(args))
+        return dispatch(argv)
     except AtlasError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         if exc.hint:

@@ -30,7 +30,10 @@ def official():
 
     from geo.load.io import read_boundaries
     from tests.cases import SHARED
+    from tests.iod2025_fixture import shared_data_available
 
+    if not shared_data_available():
+        pytest.skip("real open data not present (set ATLAS_SHARED_DATA)")
     table = pd.read_csv(SHARED / "indicators" / "iod2019" / "iod2019_lsoa11_all_scores.csv", dtype=str)
     lsoa = read_boundaries(SHARED / "boundaries" / "lsoa11_england_bsc.gpkg").set_index("lsoa11_code")
     return table, lsoa

@@ -15,7 +15,19 @@ from pathlib import Path
 import pytest
 
 import geo.errors
-from tests.corpus.make_corpus import FAMILIES, build_corpus, check_case, run_case, summarise
+from tests import cases as bench
+from tests.corpus.make_corpus import (
+    FAMILIES,
+    REFUSAL_DOCS,
+    REFUSALS_END,
+    REFUSALS_START,
+    accounting_problems,
+    build_corpus,
+    check_case,
+    refusals_table,
+    run_case,
+    summarise,
+)
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +51,7 @@ def test_corpus_is_well_formed(corpus):
         assert per_family[family] >= 3, f"family {family!r} has only {per_family[family]} case(s)"
     assert set(per_family) <= set(FAMILIES)
     for case in cases:
-        assert case.kind in ("boundaries", "table", "join", "map", "columns", "export"), case
+        assert case.kind in ("boundaries", "table", "join", "map", "columns", "export", "cli"), case
         assert case.expected == "ok" or isinstance(getattr(geo.errors, case.expected, None), type), case.expected
 
 
@@ -99,3 +111,31 @@ def test_summary_table(results, capsys):
         print("\n" + table)
     for family in FAMILIES:
         assert family in table
+
+
+def test_every_corpus_join_accounts_for_every_row(results):
+    """rows_in == matched + without an area + collapsed (+ converted), in every join of the corpus (CLI ones too)."""
+    reports = [(c.name, g.extra["report"].to_dict()) for c, g, _ in results if g.extra.get("report") is not None]
+    reports += [(c.name, g.extra["report_dict"]) for c, g, _ in results if g.extra.get("report_dict") is not None]
+    assert len(reports) >= 20, len(reports)
+    bad = [f"{name}: {p}" for name, r in reports for p in accounting_problems(r)]
+    assert not bad, "\n".join(bad)
+    assert any(r["rows_converted"] for _, r in reports) and any(r["rows_collapsed"] for _, r in reports)
+
+
+def test_the_cli_prints_every_note_the_report_carries(results):
+    cli = [(c, g) for c, g, _ in results if c.kind == "cli" and "report_dict" in g.extra]
+    assert cli
+    for case, got in cli:
+        for note in got.extra["report_dict"]["notes"]:
+            assert note["kind"] and note["message"] in got.extra["stderr"], (case.name, note)
+
+
+def test_refusals_tables_are_generated_from_the_corpus(corpus):
+    """SECURITY.md and the README list what the readers refuse from the corpus itself (so they cannot drift)."""
+    _, cases = corpus
+    block = refusals_table(cases)
+    for name in REFUSAL_DOCS:
+        text = (bench.REPO / name).read_text(encoding="utf-8")
+        start, end = text.index(REFUSALS_START), text.index(REFUSALS_END) + len(REFUSALS_END)
+        assert text[start:end] == block, f"{name} is out of date: run python -m tests.corpus.make_corpus --refusals"

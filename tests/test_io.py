@@ -12,7 +12,7 @@ from shapely.geometry import box
 
 import geo.settings
 from geo.errors import CRSProblem, FileTooLarge, UnsupportedFile
-from geo.load.io import ReadNotes, list_layers, parse_numbers, read_boundaries, read_table, sniff_format
+from geo.load.io import AmbiguousInput, ReadNotes, list_layers, parse_numbers, read_boundaries, read_table, sniff_format
 from tests import cases
 
 
@@ -83,9 +83,9 @@ def test_geopackage_layers_are_listed_and_chosen(tmp_path):
     data = cases.gpkg_bytes(tmp_path, {"districts": cases.squares(2), "lsoas": cases.squares(4)})
     names = [n for n, _ in list_layers(data, name="two.gpkg")]
     assert names == ["districts", "lsoas"]
-    notes = ReadNotes()
-    assert len(read_boundaries(data, name="two.gpkg", notes=notes)) == 2
-    assert any("2 spatial layers" in m for m in notes.messages)
+    with pytest.raises(AmbiguousInput, match="2 spatial layers") as err:  # never the first one, silently
+        read_boundaries(data, name="two.gpkg")
+    assert err.value.candidates == ["districts", "lsoas"] and "--layer" in err.value.hint
     assert len(read_boundaries(data, name="two.gpkg", layer="lsoas")) == 4
     with pytest.raises(UnsupportedFile, match="no layer called"):
         read_boundaries(data, name="two.gpkg", layer="nope")
@@ -97,11 +97,13 @@ def test_geopackage_in_bng_is_reprojected(tmp_path):
     assert gdf.crs.to_epsg() == 4326 and gdf.total_bounds[0] < 0
 
 
-def test_zipped_shapefile_reads_and_member_paths_never_touch_disk(tmp_path):
+def test_zipped_shapefile_with_member_paths_outside_is_refused_and_never_touches_disk(tmp_path):
     data = cases.shapefile_zip(tmp_path, cases.squares(3), prefix="../../evil/")
-    gdf = read_boundaries(data, name="areas.zip")
-    assert len(gdf) == 3 and set(gdf["code"]) == {"E01000001", "E01000002", "E01000003"}
+    with pytest.raises(UnsupportedFile, match="outside the archive"):
+        read_boundaries(data, name="areas.zip")
     assert not (tmp_path.parent.parent / "evil").exists()
+    gdf = read_boundaries(cases.shapefile_zip(tmp_path, cases.squares(3), prefix="sub/"), name="areas.zip")
+    assert len(gdf) == 3 and set(gdf["code"]) == {"E01000001", "E01000002", "E01000003"}
 
 
 def test_shapefile_missing_parts_or_prj(tmp_path):

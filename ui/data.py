@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.errors import AtlasError, CRSProblem
-from geo.load.io import ReadNotes, list_layers, read_boundaries, read_table
+from geo.load.io import ReadNotes, list_layers, list_sheets, read_boundaries, read_table
 from geo.link.join import JoinBlockedWithReport, guess_code_column
 from geo.link.layers import district_summaries, prepare_join, prepare_table
 from geo.load.packs import fetch_release, list_packs, releases
@@ -37,9 +37,23 @@ def load_boundaries(data: bytes, name: str, layer: str | None, assume_crs: str |
 
 
 @st.cache_data(show_spinner="Reading table…", max_entries=8)
-def load_table(data: bytes, name: str):
+def load_table(data: bytes, name: str, sheet: str | None = None):
     notes = ReadNotes()
-    return read_table(data, name=name, notes=notes), notes.messages
+    return read_table(data, name=name, sheet=sheet, notes=notes), notes.messages
+
+
+@st.cache_data(max_entries=8)
+def sheets_of(data: bytes, name: str) -> list[str]:
+    return list_sheets(data, name=name)
+
+
+def choose_sheet(data: bytes, name: str, key: str) -> str | None:
+    """The sheet to read of a workbook with several visible ones (asked, never the first by itself), else None."""
+    sheets = sheets_of(data, name)
+    if len(sheets) > 1:
+        return st.sidebar.selectbox(f"Sheet of {name}", sheets, key=f"sheet_{key}",
+                                    help="This workbook has several visible sheets: choose the one to map.")
+    return None
 
 
 @st.cache_data(max_entries=8)
@@ -54,10 +68,10 @@ def read_path(path: str, mtime: float) -> bytes:
 
 @st.cache_resource(max_entries=4, show_spinner="Joining the table to the boundaries…")
 def prepared_join(lsoa: bytes, lsoa_name: str, layer: str | None, crs: str | None, table: bytes, table_name: str,
-                  resolve: str, lookup_key: str):
+                  resolve: str, lookup_key: str, sheet: str | None = None):
     """Read, recognise and join once per distinct input (and lookup); reruns reuse the result (never mutated)."""
     gdf, _ = load_boundaries(lsoa, lsoa_name, layer, crs)
-    frame, _ = load_table(table, table_name)
+    frame, _ = load_table(table, table_name, sheet)
     ind, joined, report, name_column = prepare_join(gdf, frame, available_lookup(), resolve)
     return ind, joined, report, hashlib.sha1(table).hexdigest(), name_column
 
@@ -288,7 +302,8 @@ def load_view_data(inputs: dict) -> tuple[ViewData, list[str], object] | None:
     from ui.report import show_report
 
     try:
-        _, table_messages = load_table(*inputs["table"])
+        sheet = choose_sheet(*inputs["table"], key="table")
+        _, table_messages = load_table(*inputs["table"], sheet)
     except AtlasError as exc:
         show_error(exc)
         return None
@@ -300,7 +315,7 @@ def load_view_data(inputs: dict) -> tuple[ViewData, list[str], object] | None:
     resolve = st.session_state.get("resolve", "block")
     try:
         ind, joined, report, table_key, name_column = prepared_join(*inputs["lsoa"], layer_name, crs, *inputs["table"],
-                                                                    resolve, lookup_key())
+                                                                    resolve, lookup_key(), sheet)
     except JoinBlockedWithReport as exc:
         show_error(exc)
         st.dataframe(pd.DataFrame([d for d in exc.report.duplicates if d["kind"] == "conflicting"]), hide_index=True)

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo.present.budget import fit_to_budget
 from geo.present.export import csv_bytes, geojson_bytes
 from geo.present.mapping import build_choropleth, map_html, prepare_map
 from geo.present.render import credits
@@ -21,8 +22,11 @@ GEOMETRY_STORE = APP_DIR / "static" / "geometry"  # prepared map geometry, named
 
 def single_map(result, classification, attribution: str, basemap: bool) -> list[str]:
     """The one map of the view, its legend as a table and in words (returned, for the slide)."""
-    prepared = prepare_map(result.layer, result.spec, GEOMETRY_STORE)  # the one step that writes (by content)
-    fmap = build_choropleth(result.layer, result.spec, classification, attribution=attribution, basemap=basemap,
+    layer, size_notes = fit_to_budget(result.layer, what="the map")  # small maps stay under 1.5 MB
+    for note in size_notes:
+        st.caption(md(note.message))
+    prepared = prepare_map(layer, result.spec, GEOMETRY_STORE)  # the one step that writes (by content)
+    fmap = build_choropleth(layer, result.spec, classification, attribution=attribution, basemap=basemap,
                             prepared=prepared)
     st_folium(fmap, height=640, use_container_width=True, returned_objects=[], key="atlas_map")
     legend = pd.DataFrame({"Class": classification.labels[::-1], "Areas": classification.counts[::-1]})
@@ -65,8 +69,9 @@ def downloads(result, classification, sentences: list[str], inputs: dict, attrib
     st.download_button("Download slide (SVG)", slide("svg"), "atlas_slide.svg", "image/svg+xml", on_click="ignore")
     # A map of its own: folium adds a map's scripts again each time it is rendered, and st_folium rendered fmap.
     def offline() -> bytes:  # reads the prepared files and inlines them: no temporary folder
-        prepared = prepare_map(layer, spec, GEOMETRY_STORE)
-        return map_html(build_choropleth(layer, spec, classification, attribution=attribution, basemap=basemap,
+        small, _ = fit_to_budget(layer, what="the offline map")  # small maps stay under 1.5 MB
+        prepared = prepare_map(small, spec, GEOMETRY_STORE)
+        return map_html(build_choropleth(small, spec, classification, attribution=attribution, basemap=basemap,
                                          prepared=prepared)).encode("utf-8")
     st.download_button("Download interactive map (HTML, works offline)", offline, "atlas_map.html", "text/html",
                        on_click="ignore")

@@ -18,12 +18,16 @@ def show_report(report, read_messages: list[str], title: str = "How well it join
         f"- Areas with data: **{report.matched:,} of {report.boundary_rows:,}** ({report.share_matched:.1%})\n"
         f"- Areas without data: **{len(report.boundaries_without_data):,}**\n"
         f"- Data rows without an area: **{len(report.data_without_boundary):,}** of {report.indicator_rows:,}\n"
-        f"- Duplicate codes: **{len(report.duplicates):,}**")
+        f"- Duplicate codes: **{len(report.duplicates):,}**\n"
+        f"- Every table row: **{md(report.accounting())}**")
     st.caption(f"Geography: **{md(report.level)}** · Boundaries: **{md(report.vintage)}** · "
                f"Table: **{md(report.indicator_vintage)}** · codes from {md(report.boundary_code)} ↔ "
                f"{md(report.indicator_code)}")
-    for msg in read_messages + report.messages:
-        st.info(md(msg))
+    shown = set()
+    for msg in read_messages + report.messages:  # the notes the command line prints on stderr, once each
+        if msg not in shown:
+            shown.add(msg)
+            st.info(md(msg))
     if report.normalisations:
         with st.expander(f"Code clean-ups ({len(report.normalisations)})"):
             for n in report.normalisations:

@@ -56,6 +56,7 @@ _STEPS: tuple[tuple[str, object], ...] = (
     ("removed invisible characters", lambda s: s.translate(_INVISIBLE)),
     ("converted full-width characters", lambda s: unicodedata.normalize("NFKC", s)),
     ("trimmed whitespace", lambda s: re.sub(r"\s+", "", s)),
+    ("removed a leading apostrophe (Excel's text marker)", lambda s: s[1:] if s[:1] in ("'", "\u2018", "\u2019") else s),
     ("upper-cased", str.upper),
 )
 

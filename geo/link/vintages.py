@@ -355,6 +355,12 @@ def convert_lsoa11_to_21(
         messages.append(f"{incomplete[_TARGET].nunique():,} merged 2021 LSOA(s) lack some of their 2011 parents "
                         "in the table and were not converted (a partial sum would mislead).")
     m = m[m[_TARGET].isin(complete_targets)]
+    if len(m) and rates and not weight and not counts:
+        not_converted["no_weight"] = sorted(m[_CODE])
+        messages.append(f"{m[_TARGET].nunique():,} merged 2021 LSOA(s) were not formed: the rate(s) "
+                        f"{', '.join(map(repr, rates[:4]))} cannot be combined without a population column to weight "
+                        "by (a rate is never summed, nor one parent's value picked).")
+        m = m.iloc[0:0]
 
     s = t[change == "S"]
     x = t[change == "X"]
@@ -473,6 +479,9 @@ def convert_districts(
             keep[rows.index] = False
         elif len(rows) == 1:
             relabelled += 1
+        elif rates and not weight and not counts:
+            not_converted.setdefault("no_weight", []).extend(sorted(here))
+            keep[rows.index] = False
         else:
             merged_groups += 1
             merged_parents += len(rows)
@@ -481,6 +490,11 @@ def convert_districts(
                         "those rows were not converted, to avoid counting areas twice.")
     if "merged_incomplete" in not_converted:
         messages.append("Some merged districts lack part of their predecessors in the table and were not converted.")
+    if "no_weight" in not_converted:
+        messages.append(f"Merged districts were not formed: {', '.join(map(repr, rates[:4]))} "
+                        f"{'is' if len(rates) == 1 else 'are'} not a count and the table has no population column to "
+                        "weight by (and there is no count to sum), so the merged district would have no value at all "
+                        "(a rate is neither summed nor one district's value picked).")
     for v in not_converted.values():
         v.sort()
     unchanged = int((~retired & keep).sum())
@@ -538,7 +552,8 @@ def describe_conversion(report: ConversionReport) -> list[str]:
         lines.append(f"{report.complex:,} 2011 LSOA(s) changed in complex ways and were not converted.")
     labels = {"not_in_lookup": "code(s) are not in the lookup", "no_code": "row(s) have no code",
               "merged_incomplete": "code(s) belong to a merger only partly in the table",
-              "mixed_vintages": "code(s) appear beside their own successor or predecessor"}
+              "mixed_vintages": "code(s) appear beside their own successor or predecessor",
+              "no_weight": "code(s) belong to a merger whose rates cannot be weighted (no population column)"}
     for reason, codes in report.not_converted.items():
         if reason in labels and codes:
             lines.append(f"{len(codes):,} {labels[reason]}, e.g. {', '.join(codes[:3])}; not converted.")

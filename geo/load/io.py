@@ -36,12 +36,57 @@ TABLE_FORMATS = ("csv", "xlsx")
 _GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
 
 
+@dataclass(frozen=True)
+class Note:
+    """One thing a reader, repair, conversion or join did: a machine-readable `kind` and words a user can read."""
+
+    kind: str
+    message: str
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "message": self.message}
+
+
 @dataclass
 class ReadNotes:
-    """What a reader noticed and did, in words a user can read."""
+    """What a reader noticed and did: `items` (kind + message); `messages` the same words, as plain strings.
+
+    `duplicate_columns` maps a header that appears more than once to the names its copies were given;
+    `formula_blanks` maps a column to its formula cells that have no saved result (they read as empty).
+    """
 
     format: str = ""
     messages: list[str] = field(default_factory=list)
+    items: list[Note] = field(default_factory=list)
+    duplicate_columns: dict[str, list[str]] = field(default_factory=dict)
+    formula_blanks: dict[str, int] = field(default_factory=dict)
+
+    def add(self, kind: str, message: str) -> None:
+        self.items.append(Note(kind, message))
+        self.messages.append(message)
+
+    def to_list(self) -> list[dict]:
+        return [n.to_dict() for n in self.items]
+
+
+class AmbiguousInput(UnsupportedFile):
+    """The file holds several candidates (layers, sheets, Shapefiles) and nothing says which one is meant.
+
+    The app asks (a list to choose from); the command line refuses, naming the candidates and the option.
+    """
+
+    def __init__(self, message: str, hint: str, candidates: list[str], option: str) -> None:
+        super().__init__(message, hint)
+        self.candidates = candidates
+        self.option = option
+
+
+def _ambiguous(display: str, what: str, candidates: list[str], option: str) -> AmbiguousInput:
+    shown = ", ".join(f"'{c}'" for c in candidates[:12]) + (" …" if len(candidates) > 12 else "")
+    return AmbiguousInput(f"'{display}' holds {len(candidates)} {what}s ({shown}) and none was chosen; the atlas "
+                          f"does not pick the first one for you.",
+                          f"Choose the {what} (on the command line: {option} NAME; in the app: the {what} list).",
+                          candidates, option)
 
 
 def _load_bytes(source: Source, name: str | None) -> tuple[bytes, str]:
@@ -126,11 +171,19 @@ def sniff_format(data: bytes, name: str = "") -> str:
 
 
 def list_layers(source: Source, name: str | None = None) -> list[tuple[str, str]]:
-    """Layers of a GeoPackage as (name, geometry type); other formats have one layer."""
+    """Layers of a GeoPackage as (name, geometry type), the Shapefiles of a zip holding several (their member path
+    without .shp); other formats have one layer. A file with several needs one named (`layer=`) to be read."""
     import pyogrio
 
     data, display = _load_bytes(source, name)
     fmt = sniff_format(data, display)
+    if fmt == "shapefile-zip":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                shps = [i.filename[:-4] for i in check_zip(zf, display) if i.filename.lower().endswith(".shp")]
+        except zipfile.BadZipFile as exc:
+            raise UnsupportedFile(f"'{display}' is a damaged zip file: {exc}.", "Re-create the archive.") from exc
+        return [(s, "Shapefile") for s in shps] if len(shps) > 1 else [(Path(display).stem, "")]
     if fmt != "gpkg":
         return [(Path(display).stem, "")]
     with _TempFile(data, ".gpkg") as path:
@@ -175,7 +228,7 @@ def read_boundaries(
             "Boundaries must be GeoJSON, GeoPackage, a zipped Shapefile or GeoParquet.",
         )
     if fmt == "geojson":
-        gdf = _read_geojson(data, display)
+        gdf = _read_geojson(data, display, notes)
     elif fmt == "geoparquet":
         try:
             gdf = gpd.read_parquet(io.BytesIO(data))
@@ -185,13 +238,25 @@ def read_boundaries(
     elif fmt == "gpkg":
         gdf = _read_gpkg(data, display, layer, notes)
     else:
-        gdf = _read_shapefile_zip(data, display, notes)
+        gdf = _read_shapefile_zip(data, display, notes, layer)
     _check_size(gdf, display)
     gdf = _settle_crs(gdf, display, assume_crs, notes)
     return _clean_geometries(gdf, display, notes)
 
 
-def _read_geojson(data: bytes, display: str) -> gpd.GeoDataFrame:
+def _has_unclosed_ring(geometry: object) -> bool:
+    """Whether a GeoJSON Polygon/MultiPolygon has a ring whose last position is not its first."""
+    if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
+        return False
+    polys = geometry.get("coordinates") or []
+    polys = [polys] if geometry["type"] == "Polygon" else polys
+    try:
+        return any(isinstance(ring, list) and len(ring) > 1 and ring[0] != ring[-1] for poly in polys for ring in poly)
+    except TypeError:
+        return False
+
+
+def _read_geojson(data: bytes, display: str, notes: ReadNotes) -> gpd.GeoDataFrame:
     try:
         doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -215,13 +280,20 @@ def _read_geojson(data: bytes, display: str) -> gpd.GeoDataFrame:
             crs = f"EPSG:{match.group(1)}"
         elif "CRS84" in crs_name:
             crs = "EPSG:4326"
-    features = []
+    features, unclosed = [], []
     for feat in doc["features"]:
         if not isinstance(feat, dict):
             continue
         props = feat.get("properties") or {}
+        if _has_unclosed_ring(feat.get("geometry")):
+            code = next((str(v) for v in (props.values() if isinstance(props, dict) else [])
+                         if isinstance(v, str) and re.fullmatch(r"\s*[EWSNK]\d{8}\s*", v)), "")
+            unclosed.append(f"feature {len(features) + 1}" + (f" ({code.strip()})" if code else ""))
         features.append({"type": "Feature", "geometry": feat.get("geometry"),
                          "properties": props if isinstance(props, dict) else {}})
+    if unclosed:
+        notes.add("ring-closed", f"Closed {len(unclosed)} polygon ring(s) whose last point was not their first "
+                  f"(the shape is otherwise unchanged): {_name_each(unclosed)}.")
     try:
         gdf = gpd.GeoDataFrame.from_features(features)
     except Exception as exc:
@@ -266,10 +338,9 @@ def _read_gpkg_unguarded(data: bytes, display: str, layer: str | None, notes: Re
         if not spatial:
             raise UnsupportedFile(f"'{display}' has no spatial layer.", "Choose a GeoPackage with polygon layers.")
         if layer is None:
-            layer = spatial[0]
             if len(spatial) > 1:
-                notes.messages.append(f"GeoPackage has {len(spatial)} spatial layers; read '{layer}'. "
-                                      "Choose another layer to change this.")
+                raise _ambiguous(display, "spatial layer", spatial, "--layer")
+            layer = spatial[0]
         elif layer not in [n for n, _ in layers]:
             raise UnsupportedFile(f"'{display}' has no layer called '{layer}'.",
                                   f"Layers: {', '.join(n for n, _ in layers)}.")
@@ -301,11 +372,11 @@ def _check_sqlite_is_plain_gpkg(path: str, display: str) -> None:
                               "Export a plain copy with QGIS or ogr2ogr.")
 
 
-def _read_shapefile_zip(data: bytes, display: str, notes: ReadNotes) -> gpd.GeoDataFrame:
+def _read_shapefile_zip(data: bytes, display: str, notes: ReadNotes, layer: str | None = None) -> gpd.GeoDataFrame:
     import zlib
 
     try:
-        return _read_shapefile_zip_unguarded(data, display, notes)
+        return _read_shapefile_zip_unguarded(data, display, notes, layer)
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
         raise UnsupportedFile(f"'{display}' is a damaged zip file: {exc}.", "Re-create the archive.") from exc
     except _gdal_errors() as exc:
@@ -338,14 +409,37 @@ def check_zip(zf: zipfile.ZipFile, display: str, max_members: int | None = None,
     return members
 
 
-def _read_shapefile_zip_unguarded(data: bytes, display: str, notes: ReadNotes) -> gpd.GeoDataFrame:
+def _refuse_unsafe_member_names(members: list[zipfile.ZipInfo], display: str) -> None:
+    """Refuse an archive with a member named outside its own folder ('../x', '/etc/x', 'C:\\x'), even beside a
+    valid Shapefile: nothing is unpacked under those names, but an archive made like that is not an export."""
+    bad = []
+    for info in members:
+        name = info.filename.replace("\\", "/")
+        if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in PurePosixPath(name).parts:
+            bad.append(info.filename)
+    if bad:
+        raise UnsupportedFile(f"'{display}' holds member(s) named outside the archive's folder ({', '.join(bad[:3])}"
+                              f"{' …' if len(bad) > 3 else ''}), as a path-traversal attack would; it was not read.",
+                              "Zip the Shapefile's files themselves, with plain names (e.g. areas.shp, areas.dbf).")
+
+
+def _read_shapefile_zip_unguarded(data: bytes, display: str, notes: ReadNotes, layer: str | None) -> gpd.GeoDataFrame:
     import pyogrio
 
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         members = check_zip(zf, display)
+        _refuse_unsafe_member_names(members, display)
         shps = [i for i in members if i.filename.lower().endswith(".shp")]
-        if len(shps) > 1:
-            notes.messages.append(f"The zip holds {len(shps)} Shapefiles; read '{PurePosixPath(shps[0].filename).name}'.")
+        stems = [i.filename[:-4] for i in shps]
+        if layer is not None and len(shps) > 1:
+            chosen = [i for i in shps if layer in (i.filename[:-4], PurePosixPath(i.filename).stem)]
+            if len(chosen) != 1:
+                raise UnsupportedFile(f"'{display}' has no single Shapefile called '{layer}'.",
+                                      f"Shapefiles: {', '.join(stems)}.")
+            shps = chosen
+            notes.add("layer-chosen", f"Read the Shapefile '{shps[0].filename}' of {len(stems)}, as chosen.")
+        elif len(shps) > 1:
+            raise _ambiguous(display, "Shapefile", stems, "--layer")
         stem = shps[0].filename[:-4]
         parts: dict[str, zipfile.ZipInfo] = {}
         for info in members:
@@ -369,7 +463,7 @@ def _read_shapefile_zip_unguarded(data: bytes, display: str, notes: ReadNotes) -
                                           "Re-export the Shapefile.")
             _check_record_counts(tmp, display)
             if ".prj" not in parts:
-                notes.messages.append("The Shapefile has no .prj file, so its coordinate system is unknown.")
+                notes.add("crs-missing", "The Shapefile has no .prj file, so its coordinate system is unknown.")
             info = pyogrio.read_info(shp_path)
             if info.get("driver") != "ESRI Shapefile":
                 raise UnsupportedFile(f"'{display}' was not recognised as a Shapefile.", "Re-export it.")
@@ -404,9 +498,9 @@ def _guess_dbf_encoding(dbf_path: str, notes: ReadNotes) -> str:
     try:
         body.decode("utf-8")
     except UnicodeDecodeError:
-        notes.messages.append("The Shapefile has no .cpg file; its text was read as Windows-1252.")
+        notes.add("encoding", "The Shapefile has no .cpg file; its text was read as Windows-1252.")
         return "cp1252"
-    notes.messages.append("The Shapefile has no .cpg file; its text was read as UTF-8.")
+    notes.add("encoding", "The Shapefile has no .cpg file; its text was read as UTF-8.")
     return "utf-8"
 
 
@@ -452,39 +546,108 @@ def _settle_crs(gdf: gpd.GeoDataFrame, display: str, assume_crs: str | None, not
             raise CRSProblem(f"'{display}' does not say which coordinate system it uses (coordinates look like {looks}).",
                              "Choose the coordinate system explicitly, or add a .prj / re-export with one.")
         gdf = gdf.set_crs(_known_crs(assume_crs, display))
-        notes.messages.append(f"Coordinate system set to {assume_crs} as you chose.")
+        notes.add("crs-assumed", f"Coordinate system set to {assume_crs} as you chose.")
     problem = describe_crs_problem(bounds, gdf.crs)
     if problem:
         raise CRSProblem(f"'{display}' cannot be placed on the map: {problem}.",
                          "Fix the file's coordinate system (e.g. in QGIS: Assign projection), then load it again.")
     if gdf.crs.to_epsg() != 4326:
-        notes.messages.append(f"Reprojected from {gdf.crs.name} (EPSG:{gdf.crs.to_epsg()}) to WGS84 for the map.")
+        notes.add("reprojected", f"Reprojected from {gdf.crs.name} (EPSG:{gdf.crs.to_epsg()}) to WGS84 for the map.")
         gdf = gdf.to_crs(4326)
     return gdf
 
 
+_LIST_FEATURES = 20  # features named one by one in a note; the rest are counted
+
+
+def _feature_labels(gdf: gpd.GeoDataFrame) -> list[str]:
+    """'feature 3 (E01000003)': the row number, with the first GSS-like property of the row when there is one."""
+    columns = [c for c in gdf.columns if c != gdf.geometry.name]
+    code_col = None
+    for c in columns:
+        values = gdf[c].astype("string").str.strip().head(200)
+        if len(values) and values.str.fullmatch(r"[EWSNK]\d{8}").fillna(False).mean() > 0.5:
+            code_col = c
+            break
+    codes = gdf[code_col].astype("string").tolist() if code_col is not None else [None] * len(gdf)
+    return [f"feature {i + 1}" + (f" ({c})" if c else "") for i, c in enumerate(codes)]
+
+
+def _name_each(items: list[str]) -> str:
+    more = len(items) - _LIST_FEATURES
+    return "; ".join(items[:_LIST_FEATURES]) + (f"; and {more:,} more" if more > 0 else "")
+
+
+def _polygon_parts(geom) -> list:
+    return [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon") and not p.is_empty]
+
+
 def _clean_geometries(gdf: gpd.GeoDataFrame, display: str, notes: ReadNotes) -> gpd.GeoDataFrame:
-    """Repair invalid polygons (reported) and refuse layers that are not polygons."""
+    """Repair invalid polygons and unpack collections, naming each feature and what was done; refuse layers that
+    are not polygons. What reaches the map is only ever a Polygon, a MultiPolygon or no shape (its row kept)."""
     gdf = gdf.copy()
+    geo_col = gdf.geometry.name
     geoms = gdf.geometry
     present = geoms.notna() & ~geoms.is_empty
     if not present.any():
         raise UnsupportedFile(f"'{display}' has no geometries.", "Check the right layer or file was chosen.")
-    types = set(geoms[present].geom_type)
-    if not types & {"Polygon", "MultiPolygon"}:
+    labels = _feature_labels(gdf)
+    kinds = geoms.geom_type.where(present, None)
+    polygonal = kinds.isin(["Polygon", "MultiPolygon"])
+    collections = kinds == "GeometryCollection"
+    has_polygon_parts = collections & geoms.map(lambda g: bool(g is not None and _polygon_parts(g)))
+    if not (polygonal | has_polygon_parts).any():
+        types = set(kinds[present])
         raise UnsupportedFile(f"'{display}' holds {', '.join(sorted(types))} geometries, not areas.",
                               "Choose a boundary file of polygons.")
-    if types - {"Polygon", "MultiPolygon"}:
-        other = int((present & ~geoms.geom_type.isin(["Polygon", "MultiPolygon"])).sum())
-        notes.messages.append(f"Ignored the geometry of {other} "
-                              "non-polygon features (they keep their row, without a shape).")
-        gdf.loc[~geoms.geom_type.isin(["Polygon", "MultiPolygon"]), gdf.geometry.name] = None
+    unpacked = []
+    for pos in np.flatnonzero(has_polygon_parts.to_numpy()):
+        geom = gdf.geometry.iloc[pos]
+        parts = list(shapely.get_parts(geom))
+        kept = _polygon_parts(geom)
+        dropped = [p.geom_type for p in parts if p not in kept]
+        gdf.iloc[pos, gdf.columns.get_loc(geo_col)] = shapely.union_all(kept) if len(kept) > 1 else kept[0]
+        unpacked.append(f"{labels[pos]}: a GeometryCollection of {', '.join(p.geom_type for p in parts)} — kept the "
+                        f"{len(kept)} polygon part(s)" + (f", dropped {', '.join(dropped)}" if dropped else ""))
+    if unpacked:
+        notes.add("geometry-collection", f"Unpacked {len(unpacked)} GeometryCollection(s) into polygons: "
+                  + _name_each(unpacked) + ".")
+    other = present & ~polygonal & ~has_polygon_parts
+    if other.any():
+        named = [f"{labels[i]}: {kinds.iloc[i]}" for i in np.flatnonzero(other.to_numpy())]
+        notes.add("geometry-not-polygon", f"Ignored the geometry of {len(named)} non-polygon feature(s) (they keep "
+                  "their row, without a shape): " + _name_each(named) + ".")
+        gdf.loc[other, geo_col] = None
     if (~present).any():
-        notes.messages.append(f"{int((~present).sum())} features have no geometry; they are kept in the table.")
-    invalid = gdf.geometry.notna() & ~gdf.geometry.is_valid
+        notes.add("geometry-missing", f"{int((~present).sum())} features have no geometry; they are kept in the "
+                  "table: " + _name_each([labels[i] for i in np.flatnonzero((~present).to_numpy())]) + ".")
+    invalid = gdf.geometry.notna() & ~gdf.geometry.is_empty & ~gdf.geometry.is_valid
     if invalid.any():
-        gdf.loc[invalid, gdf.geometry.name] = shapely.make_valid(gdf.geometry[invalid].values)
-        notes.messages.append(f"Repaired {int(invalid.sum())} invalid polygon(s) with make_valid.")
+        repaired, emptied = [], []
+        for pos in np.flatnonzero(invalid.to_numpy()):
+            geom = gdf.geometry.iloc[pos]
+            reason = shapely.is_valid_reason(geom)
+            fixed = shapely.make_valid(geom, method="structure", keep_collapsed=False)
+            fixed = shapely.union_all(_polygon_parts(fixed)) if fixed is not None and not fixed.is_empty else None
+            if fixed is None or fixed.is_empty or fixed.area == 0:
+                emptied.append(f"{labels[pos]}: {reason} — it encloses no area (e.g. a ring of three points)")
+                gdf.iloc[pos, gdf.columns.get_loc(geo_col)] = None
+                continue
+            before, after = abs(shapely.area(shapely.make_valid(geom))), fixed.area
+            parts = shapely.get_num_geometries(fixed)
+            change = "area unchanged" if before and abs(after - before) <= 1e-9 * max(before, 1e-12) else (
+                f"area {after / before - 1:+.1%}" if before else "area from none")
+            spike = " (a zero-width spike or line removed)" if shapely.get_num_coordinates(fixed) < \
+                shapely.get_num_coordinates(geom) and change == "area unchanged" else ""
+            repaired.append(f"{labels[pos]}: {reason} — now {fixed.geom_type}"
+                            + (f" of {parts} parts" if parts > 1 else "") + f", {change}{spike}")
+            gdf.iloc[pos, gdf.columns.get_loc(geo_col)] = fixed
+        if repaired:
+            notes.add("geometry-repaired", f"Repaired {len(repaired)} invalid polygon(s) with make_valid: "
+                      + _name_each(repaired) + ".")
+        if emptied:
+            notes.add("geometry-dropped", f"Dropped the shape of {len(emptied)} feature(s) that cannot be repaired "
+                      "into an area (they keep their row, without a shape): " + _name_each(emptied) + ".")
     return gdf
 
 
@@ -507,13 +670,13 @@ def read_table(
             data = gzip.GzipFile(fileobj=io.BytesIO(data)).read(int(setting("max_file_mb")) * 1024 * 1024 * 8)
         except OSError as exc:
             raise UnsupportedFile(f"'{display}' is a damaged gzip file.", "Re-download it.") from exc
-        notes.messages.append("Unpacked gzip-compressed table.")
+        notes.add("gzip", "Unpacked gzip-compressed table.")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             data = data.decode("utf-16").encode("utf-8")
         except UnicodeDecodeError as exc:
             raise UnsupportedFile(f"'{display}' starts like UTF-16 text but is not.", "Save it again as CSV (UTF-8).") from exc
-        notes.messages.append("The file is UTF-16 text (Excel's 'Unicode Text'); read it as such.")
+        notes.add("encoding", "The file is UTF-16 text (Excel's 'Unicode Text'); read it as such.")
     fmt = sniff_format(data, display)
     notes.format = fmt
     if fmt == "xlsx":
@@ -538,7 +701,8 @@ def _dedupe_headers(headers: list[str], notes: ReadNotes) -> list[str]:
         if h in seen:
             seen[h] += 1
             new = f"{h} ({seen[h]})"
-            notes.messages.append(f"Column '{h}' appears more than once; the repeat is called '{new}'.")
+            notes.add("duplicate-header", f"Column '{h}' appears more than once; the repeat is called '{new}'.")
+            notes.duplicate_columns.setdefault(h, [h]).append(new)
             h = new
         else:
             seen[h] = 1
@@ -554,10 +718,10 @@ def _read_csv(data: bytes, display: str, notes: ReadNotes) -> pd.DataFrame:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("cp1252", errors="replace")
-        notes.messages.append("The file is not UTF-8; read it as Windows-1252 (Excel's usual encoding).")
+        notes.add("encoding", "The file is not UTF-8; read it as Windows-1252 (Excel's usual encoding).")
     delimiter = _sniff_delimiter(text[:50000])
     if delimiter != ",":
-        notes.messages.append(f"Columns are separated by {'a tab' if delimiter == chr(9) else repr(delimiter)}.")
+        notes.add("delimiter", f"Columns are separated by {'a tab' if delimiter == chr(9) else repr(delimiter)}.")
     try:
         rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     except csv.Error as exc:
@@ -570,7 +734,7 @@ def _read_csv(data: bytes, display: str, notes: ReadNotes) -> pd.DataFrame:
         decimal_comma = df.apply(lambda col: col.str.fullmatch(r"\s*-?\d+,\d+\s*").fillna(False))
         if decimal_comma.to_numpy().any():
             df = df.apply(lambda col: col.str.replace(r"^\s*(-?\d+),(\d+)\s*$", r"\1.\2", regex=True))
-            notes.messages.append(f"Read {int(decimal_comma.to_numpy().sum()):,} numbers written with a decimal comma.")
+            notes.add("decimal-comma", f"Read {int(decimal_comma.to_numpy().sum()):,} numbers written with a decimal comma.")
     return df
 
 
@@ -600,17 +764,25 @@ def _rows_to_frame(rows: list[list[str]], what: str, notes: ReadNotes) -> pd.Dat
         raise UnsupportedFile(f"{what} is empty.", "Check the export finished and the right sheet or file was chosen.")
     header_at = _find_header_row(rows)
     if header_at:
-        notes.messages.append(f"Skipped {header_at} title row(s) above the header.")
+        notes.add("title-rows", f"Skipped {header_at} title row(s) above the header.")
     header = _dedupe_headers(rows[header_at], notes)
     width = len(header)
     body = _drop_footnotes(rows[header_at + 1:], notes)
-    ragged = sum(1 for r in body if len(r) != width)
-    if ragged:
-        notes.messages.append(f"{ragged} row(s) had a different number of cells from the header.")
+    longer = [r for r in body if any(c.strip() for c in r[width:])]
+    if longer:
+        first = longer[0]
+        raise UnsupportedFile(
+            f"{what}: {len(longer):,} row(s) have more filled cells than the header has columns ({width}), e.g. "
+            f"'{','.join(c.strip() for c in first)[:80]}' — an unquoted thousands separator ('1,234') or a stray "
+            "delimiter; reading it would shift or lose values.",
+            "Quote such numbers (\"1,234\") or export them without separators, or add the missing header cells.")
+    shorter = sum(1 for r in body if len(r) < width)
+    if shorter:
+        notes.add("short-rows", f"{shorter:,} row(s) had fewer cells than the header; the missing cells are empty.")
     return pd.DataFrame([(r + [""] * width)[:width] for r in body], columns=header, dtype="string")
 
 
-_CODE_CELL = re.compile(r"^\s*[EWSNK]\d{8}\s*$")
+_CODE_CELL = re.compile(r"^\s*['\u2018\u2019]?[EWSNK]\d{8}\s*$")  # a leading apostrophe: Excel's text marker
 
 
 def _find_header_row(rows: list[list[str]]) -> int:
@@ -655,7 +827,7 @@ def _drop_footnotes(body: list[list[str]], notes: ReadNotes) -> list[list[str]]:
     dropped = body[end:]
     if dropped:
         first = next((c for c in dropped[0] if c.strip()), "").strip()
-        notes.messages.append(f"Left out {len(dropped)} footnote row(s) below the data (no area code), "
+        notes.add("footnotes", f"Left out {len(dropped)} footnote row(s) below the data (no area code), "
                               f"starting '{first[:60]}'.")
     return body[:end]
 
@@ -680,24 +852,46 @@ def _read_xlsx(data: bytes, display: str, sheet: str | None, notes: ReadNotes) -
     try:
         visible = [ws.title for ws in wb.worksheets if ws.sheet_state == "visible"]
         if sheet is None:
-            sheet = visible[0] if visible else wb.sheetnames[0]
             if len(visible) > 1:
-                notes.messages.append(f"Workbook has {len(visible)} visible sheets; read '{sheet}'.")
+                raise _ambiguous(display, "sheet", visible, "--sheet")
+            sheet = visible[0] if visible else wb.sheetnames[0]
             hidden = [n for n in wb.sheetnames if n not in visible]
             if hidden and visible:
-                notes.messages.append(f"Skipped {len(hidden)} hidden sheet(s) ({', '.join(hidden[:5])}); "
+                notes.add("hidden-sheets", f"Skipped {len(hidden)} hidden sheet(s) ({', '.join(hidden[:5])}); "
                                       "choose one explicitly to read it.")
             elif hidden:
-                notes.messages.append(f"Every sheet of the workbook is hidden; read the first, '{sheet}' "
+                notes.add("hidden-sheets", f"Every sheet of the workbook is hidden; read the first, '{sheet}' "
                                       f"({len(hidden) - 1} other(s): {', '.join(hidden[1:6])}).")
         if sheet not in wb.sheetnames:
             raise UnsupportedFile(f"'{display}' has no sheet '{sheet}'.", f"Sheets: {', '.join(wb.sheetnames)}.")
         rows = _sheet_rows(wb, sheet, display)
     finally:
         wb.close()
-    if _has_formulas(data):
-        _note_formulas_without_values(data, sheet, rows, notes)
-    return _rows_to_frame(rows, f"Sheet '{sheet}' of '{display}'", notes)
+    blanks = _note_formulas_without_values(data, sheet, rows, notes) if _has_formulas(data) else {}
+    frame = _rows_to_frame(rows, f"Sheet '{sheet}' of '{display}'", notes)
+    for c, n in blanks.items():
+        if c < len(frame.columns):
+            notes.formula_blanks[str(frame.columns[c])] = n
+    return frame
+
+
+def list_sheets(source: Source, name: str | None = None) -> list[str]:
+    """The visible sheets of a workbook (empty for a CSV): a workbook with several needs one named to be read."""
+    data, display = _load_bytes(source, name)
+    if sniff_format(data, display) != "xlsx":
+        return []
+    import openpyxl
+
+    _refuse_xml_entities(data, display)
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # the reader says what is wrong when the table is read
+        raise UnsupportedFile(f"'{display}' could not be opened as an Excel workbook.",
+                              "Save it again as .xlsx or .csv.") from exc
+    try:
+        return [ws.title for ws in wb.worksheets if ws.sheet_state == "visible"]
+    finally:
+        wb.close()
 
 
 def _refuse_xml_entities(data: bytes, display: str) -> None:
@@ -751,8 +945,9 @@ def _has_formulas(data: bytes) -> bool:
     return False
 
 
-def _note_formulas_without_values(data: bytes, sheet: str, rows: list[list[str]], notes: ReadNotes) -> None:
-    """Say how many formula cells have no saved result (they read as empty, not as missing data)."""
+def _note_formulas_without_values(data: bytes, sheet: str, rows: list[list[str]], notes: ReadNotes) -> dict[int, int]:
+    """Say how many formula cells have no saved result (they read as empty, not as missing data); returns them
+    counted by column position."""
     import openpyxl
 
     try:
@@ -762,17 +957,20 @@ def _note_formulas_without_values(data: bytes, sheet: str, rows: list[list[str]]
         finally:
             wb.close()
     except Exception:  # noqa: BLE001 — the values were read already; this is only a check
-        return
-    blank = 0
+        return {}
+    blank, by_column = 0, {}
     for r, row in enumerate(formulas):
         for c, value in enumerate(row):
             if isinstance(value, str) and value.startswith("=") and (r >= len(rows) or c >= len(rows[r])
                                                                      or rows[r][c] == ""):
                 blank += 1
+                by_column[c] = by_column.get(c, 0) + 1
     if blank:
-        notes.messages.append(f"{blank:,} formula cell(s) in sheet '{sheet}' have no saved result, so they read as "
-                              "empty (the workbook was not recalculated and saved by a spreadsheet program). "
-                              "Open and save it in Excel or LibreOffice, or export it as CSV.")
+        notes.add("formulas-without-values", f"{blank:,} formula cell(s) in sheet '{sheet}' have no saved result, "
+                  "so they read as empty (the workbook was not recalculated and saved by a spreadsheet program). "
+                  "Open and save it in Excel or LibreOffice, or export it as CSV.")
+        return by_column
+    return {}
 
 
 def _cell_text(value: object) -> str:

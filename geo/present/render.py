@@ -234,18 +234,23 @@ def _series(inputs: Inputs) -> dict[str, Source]:
     return out
 
 
-def view_data(inputs: Inputs, join: bool = True) -> ViewData:
-    """Read the inputs into the views' data. `join=False` skips the LSOA boundaries (district views only)."""
-    from geo.load.io import read_boundaries, read_table
+def view_data(inputs: Inputs, join: bool = True, notes: list[dict] | None = None) -> ViewData:
+    """Read the inputs into the views' data. `join=False` skips the LSOA boundaries (district views only).
+
+    What the reads and the join did is added to `notes` ({"kind", "message"}), when given."""
+    from geo.load.io import ReadNotes, read_boundaries, read_table
     from geo.link.join import guess_code_column
     from geo.link.layers import prepare_join, prepare_table
     from geo.link.vintages import load_lsoa_lookup
 
-    frame = read_table(inputs.table)
-    districts = read_boundaries(inputs.districts) if inputs.districts else None
+    t_notes, d_notes, b_notes = ReadNotes(), ReadNotes(), ReadNotes()
+    frame = read_table(inputs.table, notes=t_notes)
+    districts = read_boundaries(inputs.districts, notes=d_notes) if inputs.districts else None
+    collected = t_notes.to_list() + d_notes.to_list()
     if join:
         lookup = load_lsoa_lookup(read_table(inputs.lookup)) if inputs.lookup else None
-        ind, joined, report, name_col = prepare_join(read_boundaries(inputs.lsoa), frame, lookup)
+        ind, joined, report, name_col = prepare_join(read_boundaries(inputs.lsoa, notes=b_notes), frame, lookup)
+        collected += b_notes.to_list() + report.notes
     else:
         ind, joined, report, name_col = prepare_table(frame), None, None, None
     layers = {}
@@ -258,6 +263,8 @@ def view_data(inputs: Inputs, join: bool = True) -> ViewData:
             gdf = read_boundaries(p)
             return gdf, guess_code_column(gdf)
         layers[path.name] = Source(path.name, load)
+    if notes is not None:
+        notes += [n for n in collected if n not in notes]
     if districts is not None and not (ind.district_column and ind.available_measures()):
         districts = None
     return ViewData(ind, joined, report, name_col, districts, inputs.pack, inputs.illustrative,
@@ -282,19 +289,19 @@ class Built:
         return self.result
 
 
-def build_view(req: ViewRequest, inputs: Inputs) -> Built:
+def build_view(req: ViewRequest, inputs: Inputs, notes: list[dict] | None = None) -> Built:
     """Read the data and build the view as the app does: the same registry entry, defaults and checks."""
     from geo.link.layers import mark_illustrative
 
     wanted = req.view
     needs_join = wanted not in (None, "districts", "eligibility")
-    data = view_data(inputs, join=needs_join or inputs.districts is None)
+    data = view_data(inputs, join=needs_join or inputs.districts is None, notes=notes)
     if wanted is None:
         offered = available_views(data)
         if not offered:
             raise AtlasError("This data can show no view.", "Give an IoD table with its LSOA boundaries.")
         if offered[0].id not in ("districts", "eligibility") and data.joined is None:
-            data = view_data(inputs)
+            data = view_data(inputs, notes=notes)
             offered = available_views(data)
         view = offered[0]
     else:
@@ -320,16 +327,24 @@ def build_view(req: ViewRequest, inputs: Inputs) -> Built:
     return Built(result, classification, legend_sentences(result, classification), view.id, values)
 
 
-def render_view(req: ViewRequest, inputs: Inputs, fmt: str) -> bytes:
-    """The view as slide bytes (png, svg or pdf), an offline map (html) or its main table (csv)."""
-    built = build_view(req, inputs)
+def render_view(req: ViewRequest, inputs: Inputs, fmt: str, notes: list[dict] | None = None) -> bytes:
+    """The view as slide bytes (png, svg or pdf), an offline map (html) or its main table (csv).
+
+    What the reads, the join and the size budget did is added to `notes` ({"kind", "message"}), when given."""
+    built = build_view(req, inputs, notes)
     result = built.result
     if fmt == "html":
+        from geo.present.budget import check_map_bytes, fit_to_budget
         from geo.present.mapping import build_choropleth, map_html, prepare_map
 
-        prepared = prepare_map(result.layer, result.spec, None)  # in memory: the page carries its geometry
-        return map_html(build_choropleth(result.layer, result.spec, built.classification, attribution=inputs.attribution,
+        layer, size_notes = fit_to_budget(result.layer, what=f"the {built.view} map")
+        if notes is not None:
+            notes += [n.to_dict() for n in size_notes]
+        prepared = prepare_map(layer, result.spec, None)  # in memory: the page carries its geometry
+        page = map_html(build_choropleth(layer, result.spec, built.classification, attribution=inputs.attribution,
                                          prepared=prepared)).encode("utf-8")
+        check_map_bytes(page, len(layer), what=f"the {built.view} map")
+        return page
     if fmt == "csv":
         from geo.present.export import csv_bytes
 

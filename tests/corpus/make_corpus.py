@@ -34,7 +34,26 @@ from shapely.geometry import LineString, Point, box
 from tests import cases as bench
 
 FAMILIES = ("injection", "file types", "archives", "shapefiles", "geopackages", "geometry", "crs", "tables",
-            "codes", "values")
+            "codes", "values", "rows", "first pick", "arguments")
+
+# Why each family's refusals exist (the refusals table of SECURITY.md and the README is generated from these).
+WHY = {
+    "file types": "a file that lies about its type would reach a parser (GDAL's VRT, KML, CSV drivers) that reads "
+                  "other files or URLs",
+    "archives": "an archive can name paths outside its folder, unpack to far more than it holds, or hide a link",
+    "shapefiles": "a Shapefile missing parts, or whose parts disagree, would pair shapes with the wrong rows",
+    "geopackages": "a GeoPackage is an SQLite database: triggers, views or damage would run or mislead",
+    "geometry": "shapes that are not areas, or too many of them, cannot be mapped (or would exhaust memory)",
+    "crs": "coordinates in an unknown or mislabelled system would put every area in the wrong place",
+    "tables": "a table that would be read with shifted, merged or expanded cells would map the wrong values",
+    "codes": "codes that cannot be told apart (levels mixed, prefixes lost) would join to the wrong areas",
+    "values": "a map of values that are not there (formulas never calculated) would look like real data",
+    "rows": "rows that would vanish or be merged without a word",
+    "first pick": "several candidates (layers, sheets, Shapefiles, columns) and nothing saying which is meant: "
+                  "the atlas never picks the first one for you",
+    "arguments": "an option value that cannot be right is refused before anything is read",
+    "injection": "",
+}
 
 
 @dataclass
@@ -43,7 +62,7 @@ class Case:
 
     name: str
     family: str
-    kind: str  # "boundaries" | "table" | "join" | "map" | "columns" | "export"
+    kind: str  # "boundaries" | "table" | "join" | "map" | "columns" | "export" | "cli" (python -m geo, in-process)
     path: str  # the file (or literal path string) read; for join/map the boundaries
     expected: str = "ok"  # "ok" or the name of a geo.errors class
     contains: str = ""  # in the error's message or hint; for "ok", in the notes / join messages
@@ -396,10 +415,18 @@ def build_corpus(out_dir: str | os.PathLike) -> list[Case]:
     case("thousands-of-members", fam, "boundaries", put("zips/many.zip", _zip(many)), "FileTooLarge", "limit is 64")
     case("path-traversal-members", fam, "boundaries",
          put("zips/traversal.zip", _zip({f"../../../../tmp/atlas-evil/areas{e}": d for e, d in parts.items()})),
-         checks={"rows": 3, "no_file": "/tmp/atlas-evil"})
+         "UnsupportedFile", "outside the archive", checks={"no_file": "/tmp/atlas-evil"})
     case("absolute-member-paths", fam, "boundaries",
          put("zips/absolute.zip", _zip({f"/tmp/atlas-evil-abs/areas{e}": d for e, d in parts.items()})),
-         checks={"rows": 3, "no_file": "/tmp/atlas-evil-abs"})
+         "UnsupportedFile", "outside the archive", checks={"no_file": "/tmp/atlas-evil-abs"})
+    beside = {f"areas{e}": d for e, d in parts.items()}
+    case("traversal-member-beside-valid-shapefile", fam, "boundaries", put("zips/traversal-beside.zip", _zip(
+        beside | {"../../../../tmp/atlas-evil-beside.txt": b"x"})), "UnsupportedFile", "outside the archive",
+         checks={"no_file": "/tmp/atlas-evil-beside.txt"})
+    case("absolute-member-beside-valid-shapefile", fam, "boundaries", put("zips/absolute-beside.zip", _zip(
+        beside | {"/etc/cron.d/atlas-evil": b"x"})), "UnsupportedFile", "outside the archive")
+    case("windows-drive-member-beside-valid-shapefile", fam, "boundaries", put("zips/drive-beside.zip", _zip(
+        beside | {"C:/Windows/atlas-evil.txt": b"x"})), "UnsupportedFile", "outside the archive")
     case("nested-zip", fam, "boundaries", put("zips/nested.zip", _zip({"inner.zip": good_zip})),
          "UnsupportedFile", "no Shapefile")
     case("encrypted-flag", fam, "boundaries", put("zips/encrypted.zip", _encrypted(_zip(
@@ -430,8 +457,10 @@ def build_corpus(out_dir: str | os.PathLike) -> list[Case]:
          contains="as you chose", options={"assume_crs": "EPSG:4326"}, checks={"rows": 3})
     other = _shp_parts(scratch, bench.squares(5), tag="other")
     two = {f"a/areas{e}": d for e, d in parts.items()} | {f"b/other{e}": d for e, d in other.items()}
-    case("two-shapefiles", fam, "boundaries", put("shp/two.zip", _zip(two)), contains="holds 2 Shapefiles",
-         checks={"rows": 3})
+    two_zip = put("shp/two.zip", _zip(two))
+    case("two-shapefiles", "first pick", "boundaries", two_zip, "UnsupportedFile", "--layer")
+    case("two-shapefiles-chosen", "first pick", "boundaries", two_zip, contains="as chosen",
+         options={"layer": "b/other"}, checks={"rows": 5})
     accents = bench.squares(3, names=["Café – Ashby", "Ynys Môn", "Säffle ‘quoted’"])
     cp = _shp_parts(scratch, accents, encoding="cp1252")
     case("cp1252-with-cpg", fam, "boundaries", put("shp/cp1252-cpg.zip", _shp_zip(cp)),
@@ -457,8 +486,14 @@ def build_corpus(out_dir: str | os.PathLike) -> list[Case]:
     # ------------------------------------------------------------------ geopackages
     fam = "geopackages"
     multi = _gpkg(scratch / "gp1", {"districts": bench.squares(2), "lsoas": bench.squares(4)})
-    case("multi-layer", fam, "boundaries", put("gpkg/multi.gpkg", multi), contains="2 spatial layers",
-         checks={"rows": 2})
+    multi_path = put("gpkg/multi.gpkg", multi)
+    case("multi-layer", "first pick", "boundaries", multi_path, "UnsupportedFile", "2 spatial layers")
+    first_table = put("gpkg/table.csv", _csv([["code", "value"], ["E01000001", "1"], ["E01000002", "2"]]))
+    case("multi-layer-cli-map", "first pick", "cli", multi_path, "UnsupportedFile", "--layer", table=first_table,
+         options={"argv": ["map", "{path}", "{table}", "--column", "value", "--out", "{out}.html"]})
+    case("multi-layer-cli-map-chosen", "first pick", "cli", multi_path, table=first_table, checks={"exit": 0},
+         options={"argv": ["map", "{path}", "{table}", "--column", "value", "--layer", "lsoas",
+                           "--out", "{out}.html"]})
     case("multi-layer-chosen", fam, "boundaries", put("gpkg/multi-chosen.gpkg", multi), options={"layer": "lsoas"},
          checks={"rows": 4})
     case("missing-layer-name", fam, "boundaries", put("gpkg/missing.gpkg", multi), "UnsupportedFile",
@@ -477,13 +512,13 @@ def build_corpus(out_dir: str | os.PathLike) -> list[Case]:
                                                [-1.5, 53.8]]]}
     case("self-intersection", fam, "boundaries", put("geom/bowtie.geojson", _fc(
         [_feature({"code": "E01000001"}, bow), _feature({"code": "E01000002"}, _poly(3))])),
-         contains="Repaired 1", checks={"rows": 2, "all_valid": True})
+         contains="feature 1 (E01000001): Self-intersection", checks={"rows": 2, "all_valid": True, "polygonal": True})
     spike = {"type": "Polygon", "coordinates": [[[-1.5, 53.8], [-1.49, 53.8], [-1.49, 53.805], [-1.4, 53.805],
                                                  [-1.49, 53.805], [-1.49, 53.81], [-1.5, 53.81], [-1.5, 53.8]]]}
     case("spike", fam, "boundaries", put("geom/spike.geojson", _fc([_feature({"code": "E01000001"}, spike)])),
-         contains="Repaired", checks={"rows": 1, "all_valid": True})
+         contains="spike", checks={"rows": 1, "all_valid": True, "polygonal": True})
     unclosed = {"type": "Polygon", "coordinates": [_square(0)[0][:-1]]}
-    case("unclosed-ring", fam, "boundaries", put("geom/unclosed.geojson", _fc(
+    case("unclosed-ring", fam, "boundaries", contains="Closed 1 polygon ring", path=put("geom/unclosed.geojson", _fc(
         [_feature({"code": "E01000001"}, unclosed), _feature({"code": "E01000002"}, _poly(2))])),
          checks={"rows": 2, "all_valid": True})
     short = {"type": "Polygon", "coordinates": [[[-1.5, 53.8], [-1.49, 53.8]]]}
@@ -520,7 +555,43 @@ def build_corpus(out_dir: str | os.PathLike) -> list[Case]:
     case("nan-infinite-coordinates", fam, "boundaries", put("geom/nan.geojson", nan), "UnsupportedFile", "")
     collection = {"type": "GeometryCollection", "geometries": [_poly(0), _poly(1)]}
     case("geometry-collection", fam, "boundaries", put("geom/collection.geojson", _fc(
-        [_feature({"code": "E01000001"}, collection)])), "UnsupportedFile", "GeometryCollection")
+        [_feature({"code": "E01000001"}, collection)])), contains="GeometryCollection of Polygon, Polygon",
+         checks={"rows": 1, "polygonal": True})
+    poly_point = {"type": "GeometryCollection", "geometries": [_poly(0), {"type": "Point", "coordinates": [-1.5, 53.8]}]}
+    case("collection-polygon-and-point", fam, "boundaries", put("geom/collection-point.geojson", _fc(
+        [_feature({"code": "E01000001"}, poly_point), _feature({"code": "E01000002"}, _poly(2))])),
+         contains="feature 1 (E01000001): a GeometryCollection of Polygon, Point — kept the 1 polygon part(s), "
+                  "dropped Point", checks={"rows": 2, "polygonal": True})
+    only_points = {"type": "GeometryCollection", "geometries": [{"type": "Point", "coordinates": [-1.5, 53.8]}]}
+    case("collection-of-points-only-beside-polygon", fam, "boundaries", put("geom/collection-points.geojson", _fc(
+        [_feature({"code": "E01000001"}, only_points), _feature({"code": "E01000002"}, _poly(2))])),
+         contains="feature 1 (E01000001): GeometryCollection", checks={"rows": 2, "polygonal": True})
+    three = {"type": "Polygon", "coordinates": [[[-1.5, 53.8], [-1.49, 53.8], [-1.5, 53.8]]]}
+    case("three-point-ring", fam, "boundaries", put("geom/three-point.geojson", _fc(
+        [_feature({"code": "E01000001"}, three), _feature({"code": "E01000002"}, _poly(2))])),
+         contains="feature 1 (E01000001)", checks={"rows": 2, "polygonal": True})
+    geom_table = put("geom/table.csv", _csv([["code", "value"], ["E01000001", "1"], ["E01000002", "2"]]))
+    case("bowtie-cli-map-notes", fam, "cli", put("geom/bowtie-cli.geojson", _fc(
+        [_feature({"code": "E01000001"}, bow), _feature({"code": "E01000002"}, _poly(3))])), table=geom_table,
+         contains="note [geometry-repaired]: Repaired 1 invalid polygon(s) with make_valid: feature 1 (E01000001)",
+         options={"argv": ["map", "{path}", "{table}", "--column", "value", "--out", "{out}.html"]},
+         checks={"exit": 0})
+    case("collection-cli-map-notes", fam, "cli", put("geom/collection-cli.geojson", _fc(
+        [_feature({"code": "E01000001"}, poly_point), _feature({"code": "E01000002"}, _poly(2))])), table=geom_table,
+         contains="note [geometry-collection]", checks={"exit": 0, "no_collection_in_page": True},
+         options={"argv": ["map", "{path}", "{table}", "--column", "value", "--out", "{out}.html"]})
+    n_big = 200_000
+    ring_big = [[round(-1.5 + 0.05 * math.cos(2 * math.pi * k / n_big), 6),
+                 round(53.8 + 0.05 * math.sin(2 * math.pi * k / n_big), 6)] for k in range(n_big)]
+    ring_big.append(ring_big[0])
+    big_areas = put("geom/one-huge-polygon.geojson", _fc(
+        [_feature({"code": "E01000001", "name": "Huge"}, {"type": "Polygon", "coordinates": [ring_big]})]
+        + [_feature({"code": f"E0100000{i}", "name": f"Area {i}"}, _poly(i, x0=-1.3)) for i in (2, 3)]))
+    big_table = put("geom/huge-table.csv", _csv([["code", "value"], ["E01000001", "1"], ["E01000002", "2"],
+                                                 ["E01000003", "3"]]))
+    case("200k-vertex-polygon-cli-map", fam, "cli", big_areas, table=big_table, contains="Simplified the 3 areas",
+         options={"argv": ["map", "{path}", "{table}", "--column", "value", "--out", "{out}.html"]},
+         checks={"exit": 0, "max_bytes": 1_500_000})
 
     # ------------------------------------------------------------------ CRS
     fam = "crs"
@@ -585,8 +656,21 @@ def build_corpus(out_dir: str | os.PathLike) -> list[Case]:
     case("header-only", fam, "table", put("tables/header.csv", b"code,value\n"), "UnsupportedFile", "no data rows")
     case("duplicate-headers", fam, "table", put("tables/dup-headers.csv", b"code,value,value\nE01000001,1,2\n"),
          contains="more than once", checks={"columns": ["code", "value", "value (2)"]})
-    case("ragged-rows", fam, "table", put("tables/ragged.csv", b"code,value\nE01000001,1,extra\nE01000002\n"),
-         contains="different number of cells", checks={"rows": 2})
+    case("ragged-rows", fam, "table", put("tables/ragged.csv", b"code,value\nE01000001,1,,\nE01000002\n"),
+         contains="fewer cells than the header", checks={"rows": 2})
+    case("more-fields-than-header", fam, "table", put("tables/thousands-unquoted.csv",
+                                                       b"code,value\nE01000001,5\nE01000002,1,234\n"),
+         "UnsupportedFile", "thousands separator")
+    dup_value = put("tables/dup-value.csv", b"code,value,value\nE01000001,1,2\nE01000002,3,4\n")
+    case("duplicate-header-cli-map", "first pick", "cli", areas5, "AtlasError", "--column 'value (2)'",
+         table=dup_value, options={"argv": ["map", "{path}", "{table}", "--column", "value", "--out", "{out}.html"]})
+    two_sheets = put("tables/two-sheets.xlsx", _xlsx([("2019", [["code", "value"], ["E01000001", 1]], "visible"),
+                                                      ("2024", [["code", "value"], ["E01000001", 2]], "visible")]))
+    case("two-visible-sheets", "first pick", "table", two_sheets, "UnsupportedFile", "--sheet")
+    case("two-visible-sheets-chosen", "first pick", "table", two_sheets, options={"sheet": "2024"},
+         checks={"column_equals": {"value": ["2"]}})
+    case("two-visible-sheets-cli-join", "first pick", "cli", areas5, "UnsupportedFile", "'2019', '2024'",
+         table=two_sheets, options={"argv": ["join", "{path}", "{table}", "--report", "{out}.json"]})
     wb = _xlsx([("data", [["code", "value"], ["E01000001", "a"]], "visible")])
     case("xlsx-hand-made-control", fam, "table", put("tables/hand-made.xlsx", _minimal_xlsx(
         _PLAIN_SHEET, _PLAIN_STRINGS)), checks={"column_equals": {"code": ["E01000001"], "value": ["5"]}})
@@ -599,6 +683,10 @@ def build_corpus(out_dir: str | os.PathLike) -> list[Case]:
     padded = _bomb_shared_strings().replace(b"<!DOCTYPE", b"<!--" + b" " * 70_000 + b"-->\n<!DOCTYPE", 1)
     case("xlsx-billion-laughs-after-long-comment", fam, "table",
          put("tables/laughs-padded.xlsx", _minimal_xlsx(_PLAIN_SHEET, padded)), "UnsupportedFile", "billion laughs")
+    only_formulas = put("tables/only-formulas.xlsx", _xlsx(
+        [("data", [["code", "value"], ["E01000001", "=1+1"], ["E01000002", "=B2*2"]], "visible")]))
+    case("xlsx-formulas-cli-map", "values", "cli", areas5, "AtlasError", "no saved result", table=only_formulas,
+         options={"argv": ["map", "{path}", "{table}", "--column", "value", "--out", "{out}.html"]})
     case("xlsx-formulas-without-values", fam, "table", put("tables/formulas.xlsx", _xlsx(
         [("data", [["code", "value"], ["E01000001", "=1+1"], ["E01000002", "=B2*2"], ["E01000003", 7]], "visible")])),
          contains="formula", checks={"column_equals": {"value": ["", "", "7"]}})
@@ -660,7 +748,10 @@ def build_corpus(out_dir: str | os.PathLike) -> list[Case]:
               contains="Kept the first", options={"resolve_conflicts": "first"},
               checks={"matched": 1, "joined_values": {"E01000001": "1"}})
     join_case("mixed-levels", [["code", "value"], ["E01000001", "1"], ["E01000002", "2"], ["E02000001", "3"],
-                               ["E06000001", "4"]], contains="Mixed", checks={"matched": 2})
+                               ["E06000001", "4"]], expected="AtlasError", contains="MSOA")
+    join_case("leading-apostrophe", [["code", "value"], ["'E01000001", "1"], ["\u2019E01000002", "2"],
+                                     ["E01000003", "3"]],
+              checks={"matched": 3, "normalisations": ["apostrophe"]})
     join_case("welsh-codes-on-england", [["code", "value"]] + [[f"W0100000{i}", str(i)] for i in range(1, 5)],
               contains="Wales", checks={"matched": 0})
     join_case("scottish-codes-on-england", [["code", "value"]] + [[f"S0100000{i}", str(i)] for i in range(1, 5)],
@@ -717,6 +808,71 @@ def build_corpus(out_dir: str | os.PathLike) -> list[Case]:
                       "district)"]
     case("local-decile-official-style", fam, "columns", put("values/local-decile-where.csv", _csv(
         [local2, ["E01000001", "1"]])), checks={"not_recognised": local2[1:]})
+    # ------------------------------------------------------------------ rows: every input row accounted for
+    fam = "rows"
+
+    def rows_case(name: str, rows: list[list[str]], boundaries: str, expected: str = "ok", contains: str = "",
+                  checks: dict | None = None, options: dict | None = None) -> None:
+        table = put(f"rows/{name}.csv", _csv(rows))
+        case(name, fam, "join", boundaries, expected, contains, table=table,
+             options={"across_vintages": True} | (options or {}), checks=checks or {})
+
+    d23 = put("rows/districts-2023.geojson", _areas(["E06000063", "E06000064", "E08000025"],
+                                                    ["Cumberland", "Westmorland and Furness", "Birmingham"]))
+    d21 = put("rows/districts-2021.geojson", _areas(["E06000060", "E06000061", "E08000025"],
+                                                    ["Buckinghamshire", "North Northamptonshire", "Birmingham"]))
+    rows_case("cumbria-retired-beside-successor", [["code", "value"], ["E07000026", "1"], ["E07000028", "2"],
+                                                   ["E07000029", "3"], ["E06000063", "4"]], d23,
+              contains="E07000026 → E06000063 Cumberland",
+              checks={"matched": 1, "unmatched": ["E07000026", "E07000028", "E07000029"], "rows_in": 4})
+    rows_case("bucks-rates-without-weight", [["code", "value"], ["E07000004", "1"], ["E07000005", "2"],
+                                             ["E07000006", "3"], ["E07000007", "4"]], d21,
+              contains="E07000004 → E06000060 Buckinghamshire",
+              checks={"matched": 0, "unmatched": ["E07000004", "E07000005", "E07000006", "E07000007"]})
+    rows_case("bucks-with-population", [["code", "population", "score"], ["E07000004", "100", "10"],
+                                        ["E07000005", "100", "20"], ["E07000006", "100", "30"],
+                                        ["E07000007", "100", "40"], ["E08000025", "5", "1"]], d21,
+              contains="formed by merging 4", checks={"matched": 2, "conversion": True, "rows_converted": 3,
+                                                      "joined_values": {"E06000060": "400.0"}})
+    rows_case("cumbria-part-of-a-merger", [["code", "population", "score"], ["E07000026", "10", "1"],
+                                           ["E07000028", "10", "2"], ["E08000025", "5", "1"]], d23,
+              contains="the table lacks some of the areas",
+              checks={"matched": 1, "unmatched": ["E07000026", "E07000028"]})
+    rows_case("retired-codes-with-duplicates-and-blanks", [["code", "population", "score"], ["E07000004", "1", "1"],
+                                                           ["E07000004", "1", "1"], ["", "3", "3"],
+                                                           ["E07000005", "1", "2"], ["E07000006", "1", "3"],
+                                                           ["E07000007", "1", "4"]], d21,
+              contains="no code", checks={"matched": 1, "rows_collapsed": 1, "rows_converted": 3})
+    rows_case("lsoa2011-table-vintages-named-apart", [["code", "value"], ["E01000001", "1"], ["E01000002", "2"]],
+              put("rows/lsoa21.geojson", _areas(["E01035000", "E01035001", "E01000001"])),
+              checks={"summary": ["Table: LSOA, LSOA 2011", "boundaries: LSOA, LSOA 2021"], "matched": 1})
+    case("cumbria-cli-join", fam, "cli", d23, table=put("rows/cumbria-cli.csv", _csv(
+        [["code", "value"], ["E07000026", "1"], ["E07000028", "2"], ["E07000029", "3"], ["E06000063", "4"]])),
+         contains="4 table row(s): 1 matched + 3 without an area", checks={"exit": 0},
+         options={"argv": ["join", "{path}", "{table}", "--report", "{out}.json"]})
+
+    # ------------------------------------------------------------------ arguments: no traceback, exit code 2
+    fam = "arguments"
+    for name, extra, contains in (
+            ("k-zero", ["--k", "0", "--out", "{out}.html"], "--k"),
+            ("k-huge", ["--k", "99", "--out", "{out}.html"], "--k"),
+            ("boundary-code-missing", ["--boundary-code", "no_such_column", "--out", "{out}.html"], "no column"),
+            ("indicator-code-missing", ["--indicator-code", "no_such_column", "--out", "{out}.html"], "no column"),
+            ("breaks-without-user-defined", ["--breaks", "1", "2", "--out", "{out}.html"], "user_defined"),
+            ("user-defined-without-breaks", ["--scheme", "user_defined", "--out", "{out}.html"], "--breaks"),
+            ("unknown-crs", ["--assume-crs", "EPSG:99999", "--out", "{out}.html"], "--assume-crs"),
+            ("out-folder-missing", ["--out", "/nonexistent-atlas-folder/x.html"], "does not exist")):
+        case(f"map-{name}", fam, "cli", areas5, "AtlasError", contains, table=first_table,
+             options={"argv": ["map", "{path}", "{table}", "--column", "value"] + extra})
+    case("join-boundary-code-missing", fam, "cli", areas5, "AtlasError", "--boundary-code", table=first_table,
+         options={"argv": ["join", "{path}", "{table}", "--boundary-code", "no_such_column", "--report", "{out}.json"]})
+    case("summarise-national-lsoas-zero", fam, "cli", first_table, "AtlasError", "--national-lsoas",
+         options={"argv": ["summarise", "{path}", "--national-lsoas", "0", "--out", "{out}.csv"]})
+    case("replay-n-negative", fam, "cli", first_table, "AtlasError", "--n",
+         options={"argv": ["replay2001", "{path}", "--n", "-3"]})
+    case("eligibility-percent-nan", fam, "cli", first_table, "AtlasError", "--percent",
+         options={"argv": ["eligibility", "--rule", str(bench.REPO / "geo" / "reference" / "rules" / "1_nrf_2001.toml"),
+                           "--release", "{path}", "--percent", "nan", "--out", "{out}.csv"]})
     return found
 
 
@@ -770,9 +926,11 @@ def _run(case: Case, notes_all: list[str]) -> tuple[object, dict]:
     if case.kind in ("table", "columns"):
         notes = ReadNotes()
         try:
-            return read_table(_source(case.path), notes=notes), {}
+            return read_table(_source(case.path), sheet=opts.get("sheet"), notes=notes), {}
         finally:
             notes_all += notes.messages
+    if case.kind == "cli":
+        return _run_cli(case, notes_all)
     notes_b, notes_t = ReadNotes(), ReadNotes()
     try:
         gdf = read_boundaries(_source(case.path), notes=notes_b)
@@ -799,6 +957,32 @@ def _run(case: Case, notes_all: list[str]) -> tuple[object, dict]:
         shown = joined[[c for c in joined.columns if not str(c).startswith("_")]]
         return joined, {"csv": csv_bytes(shown), "geojson": json.loads(geojson_bytes(shown))}
     raise ValueError(f"unknown kind {case.kind}")
+
+
+def _run_cli(case: Case, notes_all: list[str]) -> tuple[object, dict]:
+    """`python -m geo …` in-process (geo.__main__.dispatch): AtlasError propagates; stderr lines become the notes."""
+    from geo.__main__ import dispatch
+
+    with tempfile.TemporaryDirectory(prefix="atlas-cli-") as tmp:  # outputs are read here, never left in the corpus
+        out = os.path.join(tmp, "out")
+        argv = [a.replace("{path}", case.path).replace("{table}", case.table or "").replace("{out}", out)
+                for a in case.options["argv"]]
+        stdout, stderr = io.StringIO(), io.StringIO()
+        try:
+            with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+                status = dispatch(argv)
+        finally:
+            notes_all += [ln for ln in (stderr.getvalue() + stdout.getvalue()).splitlines() if ln.strip()]
+        extra: dict = {"exit": status, "stdout": stdout.getvalue(), "stderr": stderr.getvalue()}
+        written = [a for a in argv if a.startswith(out)]
+        if written and os.path.exists(written[0]):
+            data = Path(written[0]).read_bytes()
+            extra["bytes"] = len(data)
+            if written[0].endswith(".json"):
+                extra["report_dict"] = json.loads(data)
+            if written[0].endswith(".html"):
+                extra["html"] = data.decode("utf-8")
+    return None, extra
 
 
 def _run_map(case: Case, gdf: gpd.GeoDataFrame, table: pd.DataFrame, notes_all: list[str]) -> tuple[object, dict]:
@@ -857,6 +1041,8 @@ def check_case(case: Case, got: Outcome) -> list[str]:
         problems.append(f"notes lack {case.contains!r}: {got.notes}")
     frame = got.result
     c = case.checks
+    if case.kind == "cli":
+        return problems + _check_cli(case, got)
     if "rows" in c and len(frame) != c["rows"]:
         problems.append(f"expected {c['rows']} rows, got {len(frame)}")
     if "columns" in c and list(frame.columns) != c["columns"]:
@@ -867,6 +1053,10 @@ def check_case(case: Case, got: Outcome) -> list[str]:
             problems.append(f"column {col!r}: expected {want}, got {have}")
     if c.get("all_valid") and not frame.geometry.dropna().is_valid.all():
         problems.append("some geometries are still invalid")
+    if c.get("polygonal"):
+        kinds = set(frame.geometry.dropna().geom_type)
+        if kinds - {"Polygon", "MultiPolygon"}:
+            problems.append(f"geometries other than polygons remain: {sorted(kinds)}")
     if c.get("lon_lat"):
         minx, miny, maxx, maxy = frame.total_bounds
         if not (-8 < minx < 2 and 49 < miny < 61):
@@ -898,6 +1088,13 @@ def check_case(case: Case, got: Outcome) -> list[str]:
                 problems.append(f"{header!r} was taken for the catalogue's {found[header].label}")
     report = got.extra.get("report")
     if report is not None:
+        problems += accounting_problems(report.to_dict())
+        for key in ("rows_in", "rows_collapsed", "rows_converted"):
+            if key in c and getattr(report, key) != c[key]:
+                problems.append(f"expected {key} {c[key]}, got {getattr(report, key)}")
+        for text in c.get("summary", []):
+            if text not in report.summary():
+                problems.append(f"the summary lacks {text!r}: {report.summary()}")
         if "matched" in c and report.matched != c["matched"]:
             problems.append(f"expected {c['matched']} matched, got {report.matched}")
         for kind in c.get("normalisations", []):
@@ -918,6 +1115,41 @@ def check_case(case: Case, got: Outcome) -> list[str]:
         problems += _check_page(case, page)
     if "csv" in got.extra:
         problems += _check_export(case, got.extra["csv"], got.extra["geojson"])
+    return problems
+
+
+def accounting_problems(report: dict) -> list[str]:
+    """Every input row accounted for: rows_in == matched + without an area + collapsed (+ converted)."""
+    parts = ("rows_matched", "rows_without_area", "rows_collapsed", "rows_converted")
+    total = sum(int(report.get(k, 0)) for k in parts)
+    if report.get("rows_in") != total or report.get("rows_in") != report.get("indicator_rows"):
+        return [f"rows do not add up: {report.get('rows_in')} in (of {report.get('indicator_rows')}) != "
+                + " + ".join(f"{report.get(k)} {k[5:]}" for k in parts)]
+    return []
+
+
+def _check_cli(case: Case, got: Outcome) -> list[str]:
+    problems = []
+    c, extra = case.checks, got.extra
+    if "exit" in c and extra.get("exit") != c["exit"]:
+        problems.append(f"exit code {extra.get('exit')}, expected {c['exit']}")
+    if "Traceback" in extra.get("stderr", ""):
+        problems.append("a traceback on stderr")
+    if "report_dict" in extra:
+        problems += accounting_problems(extra["report_dict"])
+        notes = extra["report_dict"].get("notes", [])
+        if any(not n.get("kind") for n in notes):
+            problems.append("a note in the report has no kind")
+        printed = extra.get("stderr", "")
+        missing = [n["message"] for n in notes if n["message"] not in printed]
+        if missing:
+            problems.append(f"notes in the report not printed on stderr: {missing[:2]}")
+    if "max_bytes" in c and extra.get("bytes", 0) > c["max_bytes"]:
+        problems.append(f"the map is {extra.get('bytes'):,} bytes; the budget is {c['max_bytes']:,}")
+    if c.get("no_collection_in_page"):
+        kinds = {(f.get("geometry") or {}).get("type") for f in _map_payload(extra.get("html", "")).get("features", [])}
+        if not kinds or kinds - {"Polygon", "MultiPolygon", None}:
+            problems.append(f"the map's geometries are {sorted(map(str, kinds))}, not only polygons")
     return problems
 
 
@@ -990,11 +1222,50 @@ def summarise(results: list[tuple[Case, Outcome, list[str]]]) -> str:
     return "\n".join(lines)
 
 
+REFUSALS_START = "<!-- refusals: generated by python -m tests.corpus.make_corpus --refusals; do not edit -->"
+REFUSALS_END = "<!-- /refusals -->"
+
+
+def refusals_table(cases: list[Case]) -> str:
+    """What the readers refuse and why, from the corpus cases (so the documents cannot drift from the tests)."""
+    lines = [REFUSALS_START, "", "| family | refused (corpus cases) | as | why |", "|---|---|---|---|"]
+    for fam in FAMILIES:
+        refused = [c for c in cases if c.family == fam and c.expected != "ok"]
+        if not refused:
+            continue
+        by_class: dict[str, list[str]] = {}
+        for c in refused:
+            by_class.setdefault(c.expected, []).append(c.name)
+        for cls, names in by_class.items():
+            lines.append(f"| {fam} | {', '.join(f'`{n}`' for n in names)} | `{cls}` | {WHY.get(fam, '')} |")
+    lines += ["", REFUSALS_END]
+    return "\n".join(lines)
+
+
+def replace_block(text: str, block: str) -> str:
+    """`text` with its generated refusals block replaced by `block` (which must already be marked in it)."""
+    start, end = text.index(REFUSALS_START), text.index(REFUSALS_END) + len(REFUSALS_END)
+    return text[:start] + block + text[end:]
+
+
+REFUSAL_DOCS = ("SECURITY.md", "README.md")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir", nargs="?", help="where to write the corpus")
     parser.add_argument("--summary", action="store_true", help="run every case and print a table")
+    parser.add_argument("--refusals", action="store_true",
+                        help="rewrite the refusals table in SECURITY.md and README.md from the corpus")
     args = parser.parse_args(argv)
+    if args.refusals:
+        with tempfile.TemporaryDirectory(prefix="atlas-corpus-") as tmp:
+            block = refusals_table(build_corpus(tmp))
+        for name in REFUSAL_DOCS:
+            path = bench.REPO / name
+            path.write_text(replace_block(path.read_text(encoding="utf-8"), block), encoding="utf-8")
+            print(f"updated {path}")
+        return 0
     if not args.summary:
         if not args.out_dir:
             parser.error("give OUT_DIR or --summary")
