@@ -12,7 +12,7 @@ from geo.load.assets import install_static
 from geo.catalogue import load_catalogue
 from geo.errors import AtlasError
 from geo.link.layers import DEMO_NOTE, mark_illustrative
-from geo.views import available_views, classify_result
+from geo.views import COMMON_PARAMS, available_views, classify_result
 from ui import compare, eligibility, permalink, present, profile, progress
 from ui.common import md, show_error
 from ui.data import choose_inputs, load_view_data
@@ -101,7 +101,9 @@ def main() -> None:
             side_panel(view, result, data, messages, district_read)
         if not presenting:
             downloads(result, classification, sentences, inputs, attribution, basemap, comparing)
-    permalink.remember(data=st.session_state.get("_data_id"), view=view.id, **link_values(view, data, values),
+    linked = link_values(view, data, values)
+    stale = {name: None for name in permalink.written() if name not in linked and name not in COMMON_PARAMS}
+    permalink.remember(data=st.session_state.get("_data_id"), view=view.id, **{**stale, **linked},
                        **compare.remembered())
     for asked in permalink.notices():
         st.info(f"The link asked for {md(asked)}, which is not available with this data; showing the nearest view.")

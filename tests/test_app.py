@@ -190,3 +190,13 @@ def test_a_link_cannot_be_a_zip_bomb():
     bomb = base64.urlsafe_b64encode(zlib.compress(b"a" * 50_000_000, 9)).decode()
     with pytest.raises(AtlasError, match="damaged"):
         decode_rule(bomb, ("imd",))
+
+
+def test_the_address_carries_only_the_parameters_of_the_view_on_screen():
+    at = run_app()
+    at.sidebar.radio(key="view").set_value("Neighbourhoods (LSOAs)").run()
+    at.sidebar.radio(key="kind").set_value("rank").run()
+    assert at.query_params["view"] == "lsoas" and at.query_params["show"] == "rank"
+    at.sidebar.radio(key="view").set_value("Districts (England)").run()
+    assert not at.exception and at.query_params["view"] == "districts" and "summary" in at.query_params
+    assert "show" not in at.query_params  # the LSOA view's parameter left with it

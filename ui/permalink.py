@@ -19,6 +19,7 @@ _SEEDED = "_permalink_seeded"
 _NOTICES = "_permalink_notices"
 _RUNS = "_permalink_runs"
 _KEYS = "_permalink_keys"
+_WRITTEN = "_permalink_written"
 
 
 def start_run() -> None:
@@ -91,8 +92,15 @@ def notices() -> list[str]:
     return st.session_state.pop(_NOTICES, [])
 
 
+def written() -> set[str]:
+    """The parameters this session has written into the address (a link's own stay until a view uses them)."""
+    return set(st.session_state.get(_WRITTEN, set()))
+
+
 def remember(**params: object) -> None:
     """Write the current view into the address (None removes a parameter)."""
+    mine = st.session_state.setdefault(_WRITTEN, set())
+    mine.update(name for name, value in params.items() if value not in (None, [], ""))
     for name, value in params.items():
         if value is None or value == [] or value == "":
             if name in st.query_params:
