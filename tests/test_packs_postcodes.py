@@ -84,3 +84,33 @@ def test_fetch_without_a_known_address_says_how_to_get_it_by_hand(tmp_path):
         with pytest.raises(PackError) as err:
             fetch_release("iod2019", tmp_path, mirror=mirror.url, postcodes=True)
     assert "postcode lookup" in err.value.message and "1. Open https://geoportal.statistics.gov.uk/" in err.value.hint
+
+
+def _postcode_box():
+    import os
+    from pathlib import Path
+
+    import streamlit as st
+
+    from geo.load.packs import read_manifest
+    from ui.postcode import find_postcode
+
+    st.session_state["found"] = find_postcode(read_manifest(Path(os.environ["POSTCODE_PACK"])),
+                                              values=lambda code: {"IMD decile": 3})
+
+
+def test_find_a_postcode_box_names_the_area_and_returns_its_lsoa(pack_with_postcodes, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("POSTCODE_PACK", str(pack_with_postcodes.folder))
+    at = AppTest.from_function(_postcode_box, default_timeout=60).run()
+    assert at.session_state["found"] is None
+    at.sidebar.text_input(key="postcode").input("ts248aa").run()
+    match = lookup_postcode(pack_with_postcodes, "TS24 8AA")
+    assert not at.exception and at.session_state["found"] == match.lsoa
+    shown = "\n".join(m.value for m in at.sidebar.markdown)
+    assert "TS24 8AA" in shown and match.lsoa in shown and "IMD decile: 3" in "\n".join(c.value for c in at.caption)
+    at.sidebar.text_input(key="postcode").input("TS24 8AB").run()
+    assert any("terminated" in c.value for c in at.caption)
+    at.sidebar.text_input(key="postcode").input("nonsense").run()
+    assert at.session_state["found"] is None and any("not a UK postcode" in w.value for w in at.warning)
