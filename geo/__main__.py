@@ -172,7 +172,7 @@ class _ProgressLine:
 
 
 def _data(args: argparse.Namespace) -> int:
-    from geo.load.packs import describe, fetch_release, import_release, list_packs
+    from geo.load.packs import ImportReport, describe, fetch_release, import_release, list_packs
 
     dest = Path(args.dest) if getattr(args, "dest", None) else None
     if args.data_command == "list":
@@ -180,9 +180,16 @@ def _data(args: argparse.Namespace) -> int:
             print(describe(pack))
         return 0
     if args.data_command == "fetch":
-        pack = fetch_release(args.release, dest, mirror=args.mirror, progress=_ProgressLine())
+        pack = fetch_release(args.release, dest, mirror=args.mirror, progress=_ProgressLine(),
+                             postcodes=args.postcodes)
     else:
-        pack = import_release(args.release, Path(args.source), dest)
+        report = ImportReport({}, [], [])
+        print(f"Looking for {args.release} files under {args.source} (subfolders and zips included)…", flush=True)
+        try:
+            pack = import_release(args.release, Path(args.source), dest, report=report)
+        finally:
+            for line in report.lines():
+                print("  " + line)
     print(f"\nBuilt {describe(pack)}")
     return 0
 
@@ -472,10 +479,12 @@ def build_parser() -> argparse.ArgumentParser:
     d = data.add_parser("fetch", help="download, verify and build a release's pack (resumes if interrupted)")
     d.add_argument("release", choices=["iod2019", "iod2025"])
     d.add_argument("--mirror", help="base URL of a mirror of the official hosts (paths kept)")
+    d.add_argument("--postcodes", action="store_true", help="also add ONS's postcode → LSOA best-fit lookup")
     d.add_argument("--dest", help="packs folder (default: $ATLAS_PACKS_DIR or ./packs)")
     d = data.add_parser("import", help="build a release's pack from files you already have")
     d.add_argument("--release", required=True, choices=["iod2019", "iod2025"])
-    d.add_argument("--from", dest="source", required=True, help="folder holding File 7 and the boundary files")
+    d.add_argument("--from", dest="source", required=True, help="the folder the files were downloaded to (File 7, "
+                   "the ONS boundary files); subfolders and zips are searched, files are recognised by their contents")
     d.add_argument("--dest", help="packs folder (default: $ATLAS_PACKS_DIR or ./packs)")
     d = data.add_parser("list", help="list the packs the app can open")
     d.add_argument("--dest", help="packs folder (default: $ATLAS_PACKS_DIR or ./packs)")

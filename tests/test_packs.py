@@ -82,7 +82,7 @@ def test_missing_source_says_how_to_download_by_hand(tmp_path):
         mirror.fail(paths["districts"], 404)
         with pytest.raises(PackError) as err:
             fetch_release("iod2019", tmp_path, mirror=mirror.url)
-    assert "404" in err.value.message and "data import" in err.value.hint and "--from DIR" in err.value.hint
+    assert "404" in err.value.message and "python -m geo data import --release iod2019 --from FOLDER" in err.value.hint
     assert "ONS Open Geography Portal" in err.value.hint
     assert [p.id for p in list_packs(tmp_path)] == ["demo"]
 

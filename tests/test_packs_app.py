@@ -40,6 +40,8 @@ def test_packs_are_listed_and_open_by_district(monkeypatch, packs_root):
     at = app(monkeypatch, packs_root)
     assert at.sidebar.radio(key="source").options[1:3] == [IOD2019, IOD2025]
     at.sidebar.radio(key="source").set_value(IOD2019).run()
+    # The app opens on the newest real pack (IoD2025), whose default view is the LSOAs: choose the districts.
+    at.sidebar.radio(key="view").set_value("Districts (England)").run()
     assert not at.exception and not at.error
     assert "317 of 317" in text_of(at) and "32,844 of 32,844" in text_of(at)
     assert not any("Illustrative" in w.value for w in at.warning)
@@ -140,3 +142,51 @@ def test_rule_from_a_link_is_restored_and_a_damaged_link_falls_back(monkeypatch,
     broken.sidebar.radio(key="view").set_value("Fund eligibility").run()
     assert not broken.exception and any("damaged" in w.value for w in broken.warning)
     assert broken.sidebar.selectbox(key="rule_choice").value == NRF
+
+
+# ------------------------------------------------------------------ the first five minutes (#16)
+
+def test_the_app_opens_on_the_newest_real_pack_with_the_demo_one_click_away(monkeypatch, packs_root):
+    at = app(monkeypatch, packs_root)
+    radio = at.sidebar.radio(key="source")
+    assert radio.value == IOD2025 and radio.options[0].startswith("Illustrative")
+    assert not at.exception and "33,755 of 33,755" in text_of(at)
+    radio.set_value(radio.options[0]).run()
+    assert not at.exception and any("Illustrative" in w.value for w in at.warning)
+
+
+def test_offline_download_in_the_app_says_so_in_words_with_working_links(monkeypatch, tmp_path):
+    import socket
+    import urllib.error
+
+    from geo.load import packs
+    from geo.load.packs import releases
+
+    def offline(url, headers, timeout):
+        raise urllib.error.URLError(socket.gaierror(-2, "Name or service not known"))
+
+    monkeypatch.setattr(packs, "_open", offline)
+    monkeypatch.setattr(packs.time, "sleep", lambda s: None)
+    at = app(monkeypatch, tmp_path)
+    at.sidebar.button(key="fetch_go").click().run()
+    assert not at.exception
+    shown = "\n".join(e.value for e in at.error)
+    url = releases()["iod2019"]["table"]["url"]
+    assert f"]({url})" in shown, shown  # the address as a working link: nothing escaped inside it
+    assert "%5C" not in shown and "urlopen" not in shown and "Errno" not in shown
+    assert "no internet connection: could not reach the GOV\\.UK file server" in shown
+    assert "\n1. Open GOV\\.UK" in shown and "](https://www.gov.uk/government/statistics/english-indices-of-" \
+        "deprivation-2019)" in shown
+    assert "`python -m geo data import --release iod2019 --from FOLDER`" in shown
+
+
+def test_import_from_the_downloaded_folder_in_the_app_opens_the_pack(monkeypatch, tmp_path):
+    from tests.test_packs_import import downloads
+
+    at = app(monkeypatch, tmp_path / "packs")
+    at.sidebar.text_input(key="import_folder").input(str(downloads(tmp_path))).run()
+    at.sidebar.button(key="import_go").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.sidebar.radio(key="source").value == IOD2019
+    assert any("not used: IoD2019/File\\_1" in c.value for c in at.sidebar.caption), [c.value for c in at.sidebar.caption]
+    assert "32,844 of 32,844" in text_of(at)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +15,7 @@ from geo.errors import AtlasError, CRSProblem
 from geo.load.io import ReadNotes, list_layers, list_sheets, read_boundaries, read_table
 from geo.link.join import JoinBlockedWithReport, guess_code_column
 from geo.link.layers import district_summaries, prepare_join, prepare_table
-from geo.load.packs import fetch_release, list_packs, releases
+from geo.load.packs import ImportReport, fetch_release, import_release, list_packs, releases
 from geo.derive.progress import read_series
 from geo.link.vintages import load_lsoa_lookup
 from geo.views import Source, ViewData
@@ -128,8 +129,35 @@ def files_in_folders(suffixes: tuple[str, ...]) -> list[Path]:
     return found
 
 
+_ADDRESS = re.compile(r"https?://[^\s<>()\"']+[^\s<>()\"'.,;:!?]")
+
+
+_COMMAND = re.compile(r"python -m geo [^()`\n]+?(?= \(|`|$)")
+
+
+def rich(text: str) -> str:
+    """Markdown for a message: addresses as plain, working links, numbered steps as a list, the rest literal."""
+    def line(text: str) -> str:
+        if command := _COMMAND.search(text):
+            return f"{line(text[:command.start()])}`{command.group()}`{line(text[command.end():])}"
+        out, at = [], 0
+        for m in _ADDRESS.finditer(text):
+            out += [md(text[at:m.start()]), f"[{md(m.group())}]({m.group()})"]
+            at = m.end()
+        return "".join(out) + md(text[at:])
+    lines = []
+    for raw in str(text).split("\n"):
+        step = re.match(r"^(\d+)\. (.*)$", raw)
+        lines.append(f"{step.group(1)}. {line(step.group(2))}" if step else line(raw) + "\n")
+    return "\n".join(lines)
+
+
+def show_pack_error(exc: AtlasError) -> None:
+    st.error(f"**{rich(exc.message)}**\n\n{rich(exc.hint)}")
+
+
 def get_real_data() -> None:
-    """Sidebar: build a real England pack from the official sources (or a mirror of them)."""
+    """Sidebar: build a real England pack from the official sources (or a mirror), or from files downloaded by hand."""
     with st.sidebar.expander("Get real England data"):
         names = {f"{r['label']} ({r['national_lsoas']:,} LSOAs)": rid for rid, r in releases().items()}
         release = names[st.selectbox("Release", list(names), key="fetch_release")]
@@ -148,12 +176,38 @@ def get_real_data() -> None:
             try:
                 pack = fetch_release(release, mirror=mirror.strip() or None, progress=progress)
             except AtlasError as exc:
-                show_error(exc)
+                show_pack_error(exc)
             else:
                 st.session_state["built_pack"] = pack.label
+                st.session_state["open_pack"] = pack.label  # open on it (set before the Data radio, next run)
                 st.rerun()  # so the new pack appears under Data
+        st.markdown("**Build from downloaded files**")
+        folder = st.text_input("Folder the files were downloaded to", key="import_folder",
+                               help="File 7 and the ONS boundary files, as downloaded: subfolders and zips are "
+                                    "searched and files are recognised by their contents. See the README's "
+                                    "'Real data without internet'.")
+        if st.button("Build from this folder", key="import_go", disabled=not folder.strip()):
+            report = ImportReport({}, [], [])
+            try:
+                with st.spinner("Reading the files…"):
+                    pack = import_release(release, Path(folder.strip()).expanduser(), report=report)
+            except AtlasError as exc:
+                show_pack_error(exc)
+            else:
+                st.session_state["built_pack"] = pack.label
+                st.session_state["import_report"] = report.lines()
+                st.session_state["open_pack"] = pack.label
+                st.rerun()
         if "built_pack" in st.session_state:
-            st.success(f"Built {st.session_state.pop('built_pack')}: choose it under Data.")
+            st.success(f"Built {st.session_state.pop('built_pack')}: it is open now (see Data).")
+            for line in st.session_state.pop("import_report", []):
+                st.caption(md(line))
+
+
+def newest_real(packs: dict) -> str | None:
+    """The label of the newest real pack (by publication date), else None."""
+    real = [pack for pack in packs.values() if not pack.illustrative]
+    return max(real, key=lambda p: (str(p.manifest.get("published", "")), p.id)).label if real else None
 
 
 # ------------------------------------------------------------------ choosing the data
@@ -166,6 +220,10 @@ def choose_inputs() -> dict | None:
         st.sidebar.warning(f"Not offered: {md(exc.message)} {md(exc.hint)}")
     by_id = {pack.id: label for label, pack in packs.items()} | {"folders": FOLDERS, "upload": UPLOAD}
     permalink.seed("source", "data", [*packs, FOLDERS, UPLOAD], by_id)
+    if (built := st.session_state.pop("open_pack", None)) in packs:
+        st.session_state["source"] = built
+    elif "source" not in st.session_state and (newest := newest_real(packs)):
+        st.session_state["source"] = newest  # real data when it is installed; the demo stays one click away
     source = st.sidebar.radio("Data", [*packs, FOLDERS, UPLOAD], key="source")
     st.session_state["_data_id"] = {v: k for k, v in by_id.items()}[source]
     get_real_data()

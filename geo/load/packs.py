@@ -16,6 +16,7 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import shutil
 import socket
 import time
@@ -105,7 +106,7 @@ def read_manifest(folder: Path) -> Pack:
         raise PackError(f"The manifest of '{folder.name}' is damaged: it does not describe a pack.",
                         "Build the pack again.")
     pack = Pack(folder, manifest)
-    for part in [*manifest.get("layers", {}), "table", *(["lookup"] if "lookup" in manifest else [])]:
+    for part in [*manifest.get("layers", {}), "table", *(p for p in ("lookup", "postcodes") if p in manifest)]:
         path = pack.path(part)
         if not path.is_file():
             raise PackError(f"Pack '{pack.id}' is missing {path.name}.", "Build the pack again.")
@@ -243,16 +244,69 @@ def download_file(url: str, dest: Path, progress: Progress = _quiet, what: str =
         except http.client.HTTPException as exc:
             last_error = exc
         time.sleep(min(2.0, 0.2 * (attempt + 1)))
-    by_hand = f" ({manual})" if manual else ""
+    steps = f"\n{manual}" if manual else ""
     if isinstance(last_error, (socket.timeout, TimeoutError)) or "timed out" in str(last_error):
-        raise PackError(f"The download of {what or dest.name} from {url} stalled: no data for {timeout:g} s "
-                        f"({attempts} attempt{'s' if attempts != 1 else ''}).",
-                        "The server or the connection is too slow right now. Run the same command again later "
-                        "(it resumes where it stopped), use a mirror, or download the files "
-                        f"by hand{by_hand} into one folder and use `python -m geo data import --release ID --from DIR`.")
-    raise PackError(f"Could not download {what or dest.name} from {url}: {last_error}.",
-                    "Check the connection and run the same command again (it resumes), or download the files "
-                    f"by hand{by_hand} into one folder and use `python -m geo data import --release ID --from DIR`.")
+        error = PackError(f"The download of {what or dest.name} from {url} stalled: no data for {timeout:g} s "
+                          f"({attempts} attempt{'s' if attempts != 1 else ''}).",
+                          f"{server_name(url).capitalize()} or the connection is too slow right now. Run the same "
+                          "command again later (it resumes where it stopped) or use a mirror." + steps)
+    else:
+        error = PackError(f"Could not download {what or dest.name} from {url}: {network_words(last_error, url)}.",
+                          "Check the connection and run the same command again (it resumes where it stopped)."
+                          + steps)
+    error.not_found = isinstance(last_error, urllib.error.HTTPError) and last_error.code in (404, 410)
+    raise error
+
+
+def server_name(url: str) -> str:
+    """The server of an address in words ("the GOV.UK file server", "the ONS ArcGIS service", a mirror …)."""
+    host = urllib.parse.urlsplit(url).hostname or url
+    if host.endswith("publishing.service.gov.uk") or host.endswith("www.gov.uk"):
+        return "the GOV.UK file server"
+    if host.endswith("arcgis.com"):
+        return "the ONS ArcGIS service"
+    if host in ("127.0.0.1", "localhost", "::1"):
+        return f"the mirror at {urllib.parse.urlsplit(url).netloc}"
+    return f"the server {host}"
+
+
+def network_words(exc: BaseException | None, url: str) -> str:
+    """A failed request in words: never the raw `<urlopen error …>` text."""
+    server = server_name(url)
+    if isinstance(exc, urllib.error.HTTPError):
+        meaning = {404: "no file at this address (it may have moved)", 410: "the file was withdrawn",
+                   401: "access refused", 403: "access refused"}.get(exc.code, "the request failed")
+        return f"{server} answered {exc.code} {exc.reason or ''}".rstrip() + f": {meaning}"
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    if isinstance(reason, socket.gaierror):
+        return f"no internet connection: could not reach {server} (the name {urllib.parse.urlsplit(url).hostname} " \
+               "could not be looked up)"
+    if isinstance(reason, ConnectionRefusedError):
+        return f"could not reach {server}: the connection was refused (is it running?)"
+    if isinstance(reason, (ConnectionResetError, ConnectionAbortedError, http.client.HTTPException)):
+        return f"the connection to {server} was broken off before the file was complete"
+    if isinstance(reason, OSError) and reason.strerror:
+        return f"could not reach {server}: {reason.strerror.lower()}"
+    return f"could not reach {server} ({reason or 'no answer'})"
+
+
+def _where(spec: dict) -> str:
+    """The page a file is downloaded from, in words ('GOV.UK › English indices of deprivation 2019')."""
+    return " › ".join(p for p in spec["manual"].split(" › ")[:-1] if p not in spec["title"]) or spec["page"]
+
+
+def by_hand(release_id: str) -> str:
+    """The by-hand route for a release, in numbered steps, with its pages' addresses and the command in full."""
+    release = releases()[release_id]
+    steps = []
+    for part in ("table", "lsoa", "districts", "lookup"):
+        if part in release:
+            spec = release[part]
+            steps.append(f"Open {_where(spec)} ({spec['page']}) and download {spec['title']}.")
+    steps += ["Put the files in one folder as they were downloaded (zips and subfolders are fine).",
+              f"Run: python -m geo data import --release {release_id} --from FOLDER (FOLDER is that folder), or in "
+              "the app use Get real England data › Build from downloaded files."]
+    return "By hand, on any computer with internet access:\n" + "\n".join(f"{i}. {s}" for i, s in enumerate(steps, 1))
 
 
 def fetch_arcgis(url: str, folder: Path, progress: Progress = _quiet, what: str = "", page_size: int = 2000,
@@ -342,7 +396,8 @@ def _same_codes(a: set[str], b: set[str], what: str) -> None:
 
 
 def write_pack(release_id: str, table: pd.DataFrame, lsoa: gpd.GeoDataFrame, districts: gpd.GeoDataFrame,
-               root: Path, sources: list[dict], lookup: pd.DataFrame | None = None) -> Pack:
+               root: Path, sources: list[dict], lookup: pd.DataFrame | None = None,
+               postcodes: pd.DataFrame | None = None) -> Pack:
     """Verify the parts against each other and the release, then write the pack atomically."""
     release = releases()[release_id]
     spec = release["table"]
@@ -365,6 +420,8 @@ def write_pack(release_id: str, table: pd.DataFrame, lsoa: gpd.GeoDataFrame, dis
         table.to_csv(work / "table.csv", index=False, encoding="utf-8-sig")
         if lookup is not None:
             lookup.to_csv(work / "lookup_lsoa11_lsoa21.csv", index=False)
+        if postcodes is not None:
+            postcodes.to_parquet(work / "postcodes.parquet", index=False)
         present = {c.measure for c in recognise_columns(list(table.columns)).values()}
         manifest = {
             "id": release_id, "label": release["label"], "short": release["short"], "illustrative": False,
@@ -388,6 +445,9 @@ def write_pack(release_id: str, table: pd.DataFrame, lsoa: gpd.GeoDataFrame, dis
         }
         if lookup is not None:
             manifest["lookup"] = {"file": "lookup_lsoa11_lsoa21.csv"}
+        if postcodes is not None:
+            manifest["postcodes"] = {"file": "postcodes.parquet", "rows": len(postcodes),
+                                     "terminated": int(postcodes["terminated"].sum())}
         manifest["files"] = {f.name: {"bytes": f.stat().st_size, "sha256": sha256_of(f)}
                              for f in sorted(work.iterdir()) if f.is_file()}
         (work / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -409,7 +469,7 @@ def write_pack(release_id: str, table: pd.DataFrame, lsoa: gpd.GeoDataFrame, dis
 
 
 def fetch_release(release_id: str, root: Path | None = None, mirror: str | None = None,
-                  progress: Progress = _quiet) -> Pack:
+                  progress: Progress = _quiet, postcodes: bool = False) -> Pack:
     """Download, verify and write a release's pack (resumable; nothing half-built is left to open)."""
     if release_id not in releases():
         raise PackError(f"Unknown release '{release_id}'.", f"Known releases: {', '.join(releases())}.")
@@ -418,9 +478,20 @@ def fetch_release(release_id: str, root: Path | None = None, mirror: str | None 
     cache = root / ".downloads" / release_id
     sources = []
     table_spec = release["table"]
-    url = mirror_url(table_spec["url"], mirror)
-    table_path = download_file(url, cache / "file7.csv", progress, f"{release['short']} File 7",
-                               manual=table_spec["manual"], sha256=table_spec.get("sha256", ""))
+    manual = by_hand(release_id)
+    if postcodes:
+        _postcode_steps(release_id)  # refuse before downloading anything when the lookup cannot be fetched
+    addresses = [table_spec["url"], *table_spec.get("also", [])]
+    for i, address in enumerate(addresses):  # every address GOV.UK has published File 7 under, in turn
+        try:
+            table_path = download_file(mirror_url(address, mirror), cache / "file7.csv", progress,
+                                       f"{release['short']} File 7", manual=manual,
+                                       sha256=table_spec.get("sha256", ""))
+            break
+        except PackError as exc:
+            if not getattr(exc, "not_found", False) or i == len(addresses) - 1:
+                raise
+    table_spec = {**table_spec, "url": address}
     digest = sha256_of(table_path)
     if table_spec.get("sha256") and digest != table_spec["sha256"]:
         table_path.unlink()
@@ -432,90 +503,504 @@ def fetch_release(release_id: str, root: Path | None = None, mirror: str | None 
     except AtlasError as exc:
         table_path.unlink(missing_ok=True)  # never trust a bad download on the next run
         raise PackError(f"{release['short']} File 7 is not usable: {exc.message}",
-                        "It was deleted; run the command again. By hand: " + table_spec["manual"]) from exc
+                        "It was deleted; run the command again.\n" + manual) from exc
     sources.append({"part": "table", "url": table_spec["url"], "sha256": digest, "bytes": table_path.stat().st_size})
     layers = {}
     for part in ("lsoa", "districts"):
         spec = release[part]
         features = fetch_arcgis(mirror_url(spec["url"], mirror), cache / part, progress,
                                 f"{release['short']} {part} boundaries", spec.get("page_size", 2000),
-                                manual=spec["manual"])
+                                manual=manual)
         try:
             layers[part] = _layer_from(features, spec, f"{release['short']} {part}")
         except AtlasError as exc:
             shutil.rmtree(cache / part, ignore_errors=True)
-            raise PackError(exc.message, exc.hint + " By hand: " + spec["manual"]) from exc
+            raise PackError(exc.message, exc.hint + "\n" + manual) from exc
         sources.append({"part": part, "url": spec["url"], "features": len(layers[part])})
     lookup = None
     if "lookup" in release:
         spec = release["lookup"]
         rows = fetch_arcgis(mirror_url(spec["url"], mirror), cache / "lookup", progress,
-                            f"{release['short']} LSOA lookup", spec.get("page_size", 2000), manual=spec["manual"])
+                            f"{release['short']} LSOA lookup", spec.get("page_size", 2000), manual=manual)
         lookup = pd.DataFrame([f.get("properties") or {} for f in rows])
         missing = [c for c in spec["columns"] if c not in lookup.columns]
         if missing:
             shutil.rmtree(cache / "lookup", ignore_errors=True)
-            raise PackError(f"The LSOA lookup has no column {', '.join(missing)}.", "By hand: " + spec["manual"])
+            raise PackError(f"The LSOA lookup has no column {', '.join(missing)}.", manual)
         lookup = lookup[spec["columns"]]
         sources.append({"part": "lookup", "url": spec["url"], "rows": len(lookup)})
-    pack = write_pack(release_id, table, layers["lsoa"], layers["districts"], root, sources, lookup)
+    codes_of_postcodes = None
+    if postcodes:
+        codes_of_postcodes = _fetch_postcodes(release_id, cache, mirror, progress, manual)
+        sources.append({"part": "postcodes", "url": release["postcodes"]["url"], "rows": len(codes_of_postcodes)})
+        codes = set(normalise_codes(table[table_spec["code"]])[0])
+        codes_of_postcodes = _postcodes_of(codes_of_postcodes, codes, [])
+    pack = write_pack(release_id, table, layers["lsoa"], layers["districts"], root, sources, lookup,
+                      postcodes=codes_of_postcodes)
     shutil.rmtree(cache, ignore_errors=True)
     return pack
 
 
-def import_release(release_id: str, folder: Path, root: Path | None = None) -> Pack:
-    """Build a release's pack from files the user already has (File 7 CSV and boundary files in any format)."""
+# ------------------------------------------------------------------ importing files the user downloaded
+
+TABLE_SUFFIXES = (".csv", ".csv.gz", ".xlsx")
+BOUNDARY_SUFFIXES = (".geojson", ".json", ".gpkg", ".parquet")
+
+
+@dataclass
+class ImportReport:
+    """What an import looked at: the files used (part → name) and every other candidate with the reason."""
+
+    used: dict[str, str]
+    not_used: list[tuple[str, str]]
+    notes: list[str]
+
+    def lines(self) -> list[str]:
+        out = [f"used for {part}: {name}" for part, name in self.used.items()]
+        out += [f"not used: {name} — {reason}" for name, reason in self.not_used]
+        return out + [f"note: {n}" for n in self.notes]
+
+
+@dataclass
+class _Candidate:
+    display: str          # the path relative to the chosen folder ('zip/member' inside an archive)
+    source: Path | bytes
+    kind: str             # "table" | "boundaries"
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _gather(folder: Path, report: ImportReport) -> list[_Candidate]:
+    """Every table or boundary file under `folder` (subfolders, zips; symlinks only where they resolve inside)."""
+    root = folder.resolve()
+    found: list[_Candidate] = []
+    seen: dict[Path, str] = {}
+    stack = [(folder, root)]
+    visited_dirs = {root}
+    while stack:
+        here, _ = stack.pop()
+        try:
+            entries = sorted(here.iterdir(), key=lambda p: p.name.lower())
+        except OSError as exc:
+            report.not_used.append((str(here.relative_to(folder)) + "/", f"could not be read ({exc.strerror or exc})"))
+            continue
+        subdirs = []
+        for path in entries:
+            display = str(path.relative_to(folder))
+            if path.name.startswith("."):
+                continue
+            target = path
+            if path.is_symlink():
+                try:
+                    target = path.resolve(strict=True)
+                except (OSError, RuntimeError):
+                    report.not_used.append((display, "a broken symbolic link"))
+                    continue
+                if _inside(target, root):
+                    display += f" → {target.relative_to(root)}"
+                else:
+                    report.not_used.append((display, f"a symbolic link to {target}, outside {folder}: not followed "
+                                                     "(copy the file into the folder instead)"))
+                    continue
+            if target.is_dir():
+                if target not in visited_dirs:
+                    visited_dirs.add(target)
+                    subdirs.append(path)
+                continue
+            if not target.is_file():
+                continue
+            if target in seen:
+                report.not_used.append((display, f"the same file as {seen[target]}"))
+                continue
+            seen[target] = display
+            name = path.name.lower()
+            if name.endswith(".zip"):
+                found += _zip_candidates(target, display, report)
+            elif name.endswith(TABLE_SUFFIXES):
+                found.append(_Candidate(display, target, "table"))
+            elif name.endswith(BOUNDARY_SUFFIXES):
+                found.append(_Candidate(display, target, "boundaries"))
+            elif name.endswith((".shp", ".dbf", ".shx", ".prj", ".cpg")):
+                report.not_used.append((display, "part of a loose Shapefile: zip its .shp, .shx, .dbf and .prj "
+                                                 "together (or download the GeoPackage)"))
+            else:
+                report.not_used.append((display, "not a table or boundary file"))
+        stack.extend((p, root) for p in reversed(subdirs))
+    return found
+
+
+def _zip_candidates(path: Path, display: str, report: ImportReport) -> list[_Candidate]:
+    """The tables and boundary files in one archive, after the reader's own archive checks."""
+    import zipfile
+
+    from geo.load.io import _refuse_unsafe_member_names, check_zip
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            members = check_zip(zf, display, advice=("Unzip it and import the folder.",) * 3)
+            _refuse_unsafe_member_names(members, display)
+            names = [m.filename for m in members]
+            if any(n.lower().endswith(".shp") for n in names):  # a zipped Shapefile is read as one file
+                return [_Candidate(display, path, "boundaries")]
+            out = []
+            for info in members:
+                low = info.filename.lower()
+                kind = ("table" if low.endswith(TABLE_SUFFIXES) else
+                        "boundaries" if low.endswith(BOUNDARY_SUFFIXES) else None)
+                member = f"{display}/{info.filename}"
+                if kind is None:
+                    if not low.endswith((".txt", ".pdf", ".xml", ".html", ".md")):
+                        report.not_used.append((member, "not a table or boundary file"))
+                    continue
+                out.append(_Candidate(member, zf.read(info), kind))
+            if not out:
+                report.not_used.append((display, "an archive with no table or boundary file in it"))
+            return out
+    except AtlasError as exc:
+        report.not_used.append((display, f"refused: {exc.message}"))
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
+        report.not_used.append((display, f"a damaged zip file ({exc})"))
+    return []
+
+
+def _csv_columns(source: Path | bytes) -> list[str]:
+    """The header of a CSV (plain or gzip), without reading the rest; [] if it cannot be read as one."""
+    import io
+
+    try:
+        return list(pd.read_csv(io.BytesIO(source) if isinstance(source, bytes) else source, nrows=0,
+                                encoding="utf-8-sig", encoding_errors="replace", compression="infer").columns)
+    except Exception:  # noqa: BLE001 - not a CSV: read_table says why
+        return []
+
+
+def read_postcode_csv(source: Path | bytes, release_id: str, display: str) -> pd.DataFrame:
+    """The postcode lookup CSV (too large for the table reader's limits: only its needed columns are read)."""
+    import io
+
+    wanted = {*POSTCODE_COLUMNS, "doterm", "lsoa21cd", "lsoa11cd"}
+    try:
+        frame = pd.read_csv(io.BytesIO(source) if isinstance(source, bytes) else source, dtype=str,
+                            keep_default_na=False, encoding="utf-8-sig", encoding_errors="replace",
+                            usecols=lambda c: str(c).strip().lower() in wanted)
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
+        raise PackError(f"{display} could not be read as a CSV: {exc}.", "Download it again.") from exc
+    return postcode_frame(frame, release_id, display)
+
+
+def _fetch_into(spec: dict, folder: Path) -> str:
+    return (f"Download {spec['title']} from {_where(spec)} ({spec['page']}), put it "
+            f"in {folder} (as downloaded) and run the same command again.")
+
+
+def _aliases(code: str) -> tuple[set[str], set[str]]:
+    """The usual spellings of an ONS code column and of its name column (LSOA11CD: lsoa11cd, lsoa11_code …)."""
+    m = re.fullmatch(r"([A-Za-z]+)(\d\d)CD", code)
+    if not m:
+        return {code.lower()}, set()
+    prefixes = {m.group(1).lower()} | ({"lad", "ltla"} if m.group(1).upper() == "LAD" else set())
+    year = m.group(2)
+    codes = {f"{p}{year}{s}" for p in prefixes for s in ("cd", "code")}
+    names = {f"{p}{year}{s}" for p in prefixes for s in ("nm", "name")}
+    return codes, names
+
+
+def _squash(column: object) -> str:
+    return "".join(ch for ch in str(column).lower() if ch.isalnum())
+
+
+def _match_layer(gdf: gpd.GeoDataFrame, spec: dict, wanted: set[str]) -> tuple[str | None, str | None, str]:
+    """(code column, name column or None, how it was found); code column None when the codes are not there."""
+    code_aliases, name_aliases = _aliases(spec["code"])
+    columns = [c for c in gdf.columns if c != gdf.geometry.name]
+    best = ""
+    by_name = [c for c in columns if _squash(c) in code_aliases]
+    others = [c for c in columns if c not in by_name and not pd.api.types.is_numeric_dtype(gdf[c])]
+    for column, how in [*((c, "by its name") for c in by_name), *((c, "by its codes") for c in others)]:
+        codes = set(normalise_codes(gdf[column])[0])
+        covered = len(wanted & codes)
+        if covered == len(wanted):
+            name = next((c for c in columns if _squash(c) in name_aliases), None)
+            return column, name, how
+        if covered and how == "by its name":
+            best = f"its '{column}' column holds {covered:,} of the {len(wanted):,} codes"
+    return None, None, best
+
+
+def _postcode_steps(release_id: str) -> str:
+    """The by-hand route for the postcode lookup; refuses at once when no download address is known."""
+    release = releases()[release_id]
+    spec = release.get("postcodes")
+    if not spec:
+        raise PackError(f"{release['short']} packs do not keep a postcode lookup.", "Fetch without --postcodes.")
+    steps = (f"By hand:\n1. Open {spec['page']} and download {spec['title']}.\n2. Put it (zipped or not) in the "
+             f"folder with the other files.\n3. Run: python -m geo data import --release {release_id} --from FOLDER")
+    if not spec.get("url"):
+        raise PackError(f"No download address of the postcode lookup for {release['short']} is known yet "
+                        "(geo/reference/releases.toml).", steps)
+    return steps
+
+
+def _fetch_postcodes(release_id: str, cache: Path, mirror: str | None, progress: Progress, manual: str) -> pd.DataFrame:
+    """Download ONS's postcode lookup (a CSV, or a zip holding one, opened with the archive checks)."""
+    import zipfile
+
+    from geo.load.io import _refuse_unsafe_member_names, check_zip
+
+    release = releases()[release_id]
+    spec = release["postcodes"]
+    steps = _postcode_steps(release_id)
+    path = download_file(mirror_url(spec["url"], mirror), cache / "postcodes.download", progress,
+                         f"{release['short']} postcode lookup", manual=steps)
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as zf:
+                members = check_zip(zf, "the postcode lookup archive", advice=("Download the CSV itself.",) * 3)
+                _refuse_unsafe_member_names(members, "the postcode lookup archive")
+                csvs = [m for m in members if m.filename.lower().endswith(".csv") and
+                        looks_like_postcodes(_csv_columns(zf.read(m)[:65536]))]
+                if not csvs:
+                    raise PackError("The postcode lookup archive holds no postcode CSV.", steps)
+                return read_postcode_csv(zf.read(csvs[0]), release_id, csvs[0].filename)
+        return read_postcode_csv(path, release_id, "the postcode lookup")
+    except PackError:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def import_release(release_id: str, folder: Path, root: Path | None = None,
+                   report: ImportReport | None = None) -> Pack:
+    """Build a release's pack from the files as downloaded: File 7 and the ONS boundary files, anywhere under
+    `folder` (subfolders, zips, symlinks that stay inside it), whatever they are called; every file not used is
+    named in `report` with the reason."""
     if release_id not in releases():
         raise PackError(f"Unknown release '{release_id}'.", f"Known releases: {', '.join(releases())}.")
+    from geo.catalogue import recognise_release
+
     release = releases()[release_id]
+    short, spec = release["short"], release["table"]
     folder = Path(folder)
     if not folder.is_dir():
         raise PackError(f"No folder at '{folder}'.", "Give the folder holding the downloaded files.")
-    table = None
-    boundaries: list[gpd.GeoDataFrame] = []
-    for path in sorted(p for p in folder.iterdir() if p.is_file()):
-        name = path.name.lower()
-        try:
-            if name.endswith((".csv", ".csv.gz", ".xlsx")):
-                candidate = read_table(path)
-                if release["table"]["code"] in candidate.columns and table is None:
-                    table = candidate
-            elif name.endswith((".geojson", ".json", ".gpkg", ".zip", ".parquet")):
-                boundaries.append(read_boundaries(path))
-        except AtlasError:
+    report = report if report is not None else ImportReport({}, [], [])
+    candidates = _gather(folder, report)
+
+    def looked_at() -> str:
+        if not report.not_used:
+            return " Nothing else was found there."
+        return " Not used: " + "; ".join(f"{n} ({r})" for n, r in report.not_used) + "."
+
+    table = lookup = None
+    lookup_spec = release.get("lookup")
+    postcode_source = None
+    for cand in (c for c in candidates if c.kind == "table"):
+        if looks_like_postcodes(_csv_columns(cand.source)):
+            if "postcodes" not in release:
+                report.not_used.append((cand.display, f"a postcode lookup ({short} packs do not keep one)"))
+            elif postcode_source is None:
+                postcode_source = cand
+            else:
+                report.not_used.append((cand.display, f"another postcode lookup; {postcode_source.display} was used"))
             continue
-    if table is None:
-        raise PackError(f"No {release['short']} File 7 table (a CSV with '{release['table']['code']}') in {folder}.",
-                        "Download it by hand: " + release["table"]["manual"])
-    codes = set(_verify_table(table, release["table"], release["short"]))
-    districts_in_table = set(normalise_codes(table[release["table"]["district"]])[0])
-    layers = {}
-    for part, wanted in (("lsoa", codes), ("districts", districts_in_table)):
-        spec = dict(release[part])
-        for gdf in boundaries:
-            column = next((c for c in gdf.columns if str(c).upper() == spec["code"]), None)
-            name = next((c for c in gdf.columns if str(c).upper() == spec["name"]), None)
-            if column and name and set(normalise_codes(gdf[column])[0]) >= wanted:
-                gdf = gdf.rename(columns={column: spec["code"], name: spec["name"]})
-                layers[part] = _layer_from(gdf, spec, f"{release['short']} {part}")
-                break
-        if part not in layers:
-            raise PackError(f"No boundary file in {folder} has the {part} codes of {release['short']} "
-                            f"(a '{spec['code']}' column covering every code).", "Download it by hand: " + spec["manual"])
-    lookup = None
-    if "lookup" in release:
-        spec = release["lookup"]
-        for path in sorted(folder.glob("*.csv")):
-            frame = read_table(path)
+        try:
+            frame = read_table(cand.source, name=Path(cand.display).name)
+        except AtlasError as exc:
+            report.not_used.append((cand.display, exc.message))
+            continue
+        layout = recognise_release(list(frame.columns))
+        if lookup_spec and lookup is None:
             upper = {str(c).upper(): c for c in frame.columns}
-            if all(c in upper for c in spec["columns"]):
-                lookup = frame.rename(columns={upper[c]: c for c in spec["columns"]})[spec["columns"]]
-                break
-        if lookup is None:
-            raise PackError(f"No LSOA 2011→2021 lookup CSV (columns {', '.join(spec['columns'])}) in {folder}.",
-                            "Download it by hand: " + spec["manual"])
-    sources = [{"part": "all", "imported_from": str(folder)}]
-    return write_pack(release_id, table, layers["lsoa"], layers["districts"], root or packs_dir(), sources, lookup)
+            if all(c in upper for c in lookup_spec["columns"]):
+                lookup = frame.rename(columns={upper[c]: c for c in lookup_spec["columns"]})[lookup_spec["columns"]]
+                report.used["the LSOA 2011→2021 lookup"] = cand.display
+                continue
+        if layout is None:
+            report.not_used.append((cand.display, "not an Indices of Deprivation table (no LSOA and district code "
+                                                  "columns)"))
+            continue
+        if layout.lsoa_column != spec["code"] or layout.district_column != spec["district"]:
+            report.not_used.append((cand.display, f"a table of another release ({layout.release}), not {short}"))
+            continue
+        if table is not None:
+            report.not_used.append((cand.display, f"another {short} File 7; {report.used['File 7']} was used"))
+            continue
+        try:
+            _verify_table(frame, spec, short)
+        except PackError as exc:
+            reason = exc.message.replace(f"The {short} table has", "it has")
+            report.not_used.append((cand.display, f"an {short} table but not File 7: {reason.rstrip('.')} "
+                                                  "(File 7 holds every score, rank, decile and the populations)"))
+            continue
+        table = frame
+        report.used["File 7"] = cand.display
+    if table is None:
+        raise PackError(f"No {short} File 7 under {folder}.{looked_at()}",
+                        _fetch_into(spec, folder))
+    codes = set(normalise_codes(table[spec["code"]])[0])
+    wanted = {"lsoa": codes, "districts": set(normalise_codes(table[spec["district"]])[0])}
+    what = {"lsoa": "LSOA boundaries", "districts": "district boundaries"}
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    for cand in (c for c in candidates if c.kind == "boundaries"):
+        if len(layers) == 2:
+            report.not_used.append((cand.display, "not needed: both boundary layers were already found"))
+            continue
+        try:
+            gdf = read_boundaries(cand.source, name=Path(cand.display).name)
+        except AtlasError as exc:
+            report.not_used.append((cand.display, exc.message))
+            continue
+        reasons = []
+        for part in ("lsoa", "districts"):
+            if part in layers:
+                continue
+            pspec = release[part]
+            column, name, how = _match_layer(gdf, pspec, wanted[part])
+            if column is None:
+                if how:
+                    reasons.append(f"{how} ({what[part]})")
+                continue
+            gdf = gdf.drop(columns=[c for c in (pspec["code"], pspec["name"]) if c in gdf.columns and c not in
+                                    (column, name)])
+            gdf = gdf.rename(columns={column: pspec["code"], **({name: pspec["name"]} if name else {})})
+            if not name:
+                gdf[pspec["name"]] = gdf[pspec["code"]]
+                report.notes.append(f"{cand.display} has no name column for its {what[part]}: the codes stand in "
+                                    "for names.")
+            try:
+                layers[part] = _layer_from(gdf, pspec, f"{short} {part}")
+            except PackError as exc:
+                reasons.append(exc.message)
+                continue
+            report.used[what[part]] = cand.display + (f" (codes recognised {how}: '{column}')"
+                                                      if column != pspec["code"] else "")
+            break
+        else:
+            report.not_used.append((cand.display, "; ".join(reasons) or
+                                    f"boundaries without the LSOA or district codes of {short}"))
+    for part in ("lsoa", "districts"):
+        if part not in layers:
+            raise PackError(f"No {what[part]} file under {folder} has the {part} codes of {short} "
+                            f"(a '{release[part]['code']}' column, or any column, covering every code).{looked_at()}",
+                            _fetch_into(release[part], folder))
+    if lookup_spec and lookup is None:
+        raise PackError(f"No LSOA 2011→2021 lookup CSV (columns {', '.join(lookup_spec['columns'])}) under "
+                        f"{folder}.{looked_at()}", _fetch_into(lookup_spec, folder))
+    postcodes = None
+    if postcode_source is not None:
+        try:
+            postcodes = read_postcode_csv(postcode_source.source, release_id, postcode_source.display)
+            report.used["postcodes"] = postcode_source.display
+        except PackError as exc:
+            report.not_used.append((postcode_source.display, exc.message))
+    sources = [{"part": part, "imported_from": name} for part, name in report.used.items()]
+    return write_pack(release_id, table, layers["lsoa"], layers["districts"], root or packs_dir(), sources, lookup,
+                      postcodes=_postcodes_of(postcodes, codes, report.notes))
+
+
+def _postcodes_of(postcodes: pd.DataFrame | None, codes: set[str], notes: list[str]) -> pd.DataFrame | None:
+    """The postcodes whose LSOA is one of the release's (England's), with a note of the rest."""
+    if postcodes is None:
+        return None
+    inside = postcodes["lsoa"].isin(codes)
+    if (~inside).any():
+        notes.append(f"{int((~inside).sum()):,} postcodes outside the release's LSOAs (Wales, Scotland, Northern "
+                     "Ireland, or unallocated) are not kept.")
+    if not inside.any():
+        notes.append("No postcode of the lookup lies in the release's LSOAs: the postcode lookup was not kept.")
+        return None
+    return postcodes[inside].reset_index(drop=True)
+
+
+# ------------------------------------------------------------------ postcodes
+
+_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
+POSTCODE_COLUMNS = ("pcds", "pcd7", "pcd8", "pcd")
+
+
+def normalise_postcode(text: object) -> str | None:
+    """'ts248aa', 'TS24 8AA', 'TS248AA', ' ts24  8aa ' → 'TS248AA'; None if it is not a postcode's shape."""
+    squashed = "".join(ch for ch in str(text).upper() if ch.isalnum())
+    return squashed if _POSTCODE.match(squashed) else None
+
+
+def display_postcode(key: str) -> str:
+    return f"{key[:-3]} {key[-3:]}"
+
+
+def postcode_frame(frame: pd.DataFrame, release_id: str, display: str = "the postcode lookup") -> pd.DataFrame:
+    """ONS's postcode → OA → LSOA → MSOA → LAD best-fit lookup as the pack keeps it: one row per postcode,
+    `postcode` (normalised, no space), `lsoa` (the release's LSOA vintage) and `terminated` (`doterm` filled)."""
+    spec = releases()[release_id]["postcodes"]
+    lower = {str(c).strip().lower(): c for c in frame.columns}
+    pcd = next((lower[c] for c in POSTCODE_COLUMNS if c in lower), None)
+    lsoa = lower.get(spec["lsoa"])
+    if pcd is None or lsoa is None:
+        other = next((c for c in ("lsoa21cd", "lsoa11cd") if c in lower and c != spec["lsoa"]), None)
+        why = (f"its LSOAs are {other} codes; {releases()[release_id]['short']} needs {spec['lsoa']}" if other
+               else f"it has no {'postcode (pcds, pcd7 or pcd8)' if pcd is None else spec['lsoa']} column")
+        raise PackError(f"{display} is not a postcode lookup for {releases()[release_id]['short']}: {why}.",
+                        f"Download {spec['title']} from {spec['page']}.")
+    term = lower.get("doterm")
+    out = pd.DataFrame({"postcode": frame[pcd].map(normalise_postcode),
+                        "lsoa": normalise_codes(frame[lsoa])[0].astype(str),
+                        "terminated": (frame[term].fillna("").astype(str).str.strip() != "") if term is not None
+                        else False})
+    out = out[out["postcode"].notna() & (out["lsoa"] != "")]
+    return out.drop_duplicates("postcode", keep="first").sort_values("postcode").reset_index(drop=True)
+
+
+def looks_like_postcodes(columns: list) -> bool:
+    lower = {str(c).strip().lower() for c in columns}
+    return bool(lower & set(POSTCODE_COLUMNS)) and bool(lower & {"lsoa21cd", "lsoa11cd"})
+
+
+@dataclass(frozen=True)
+class PostcodeMatch:
+    postcode: str        # 'TS24 8AA'
+    lsoa: str
+    lsoa_name: str
+    district: str
+    district_name: str
+    terminated: bool
+
+
+@lru_cache(maxsize=2)
+def _postcode_tables(folder: str, built: str) -> tuple[pd.DataFrame, dict, dict]:
+    pack = read_manifest(Path(folder))
+    codes = pd.read_parquet(pack.path("postcodes")).set_index("postcode")
+    layer = pack.manifest["layers"]["lsoa"]
+    names = pd.read_parquet(pack.path("lsoa"), columns=[layer["code"], layer["name"]])
+    lsoa_names = dict(zip(names[layer["code"]], names[layer["name"]]))
+    spec = releases()[pack.id]["table"] if pack.id in releases() else {}
+    table = read_table(pack.path("table"))
+    code, district = pack.manifest["table"]["code"], pack.manifest["table"]["district"]
+    dname = spec.get("district_name") if spec.get("district_name") in table.columns else district
+    lsoa_codes = normalise_codes(table[code])[0]
+    districts = dict(zip(lsoa_codes, zip(table[district], table[dname])))
+    return codes, lsoa_names, districts
+
+
+def lookup_postcode(pack: Pack, text: str) -> PostcodeMatch | None:
+    """The LSOA and district of a postcode in any common form ('ts248aa', 'TS24 8AA'); None if not in the pack.
+
+    Raises PackError when the text is not a postcode or the pack has no postcode lookup."""
+    if "postcodes" not in pack.manifest:
+        raise PackError(f"Pack '{pack.id}' has no postcode lookup.",
+                        f"Rebuild it with the postcode lookup: python -m geo data fetch {pack.id} --postcodes, or put "
+                        "ONS's postcode best-fit lookup CSV in the import folder.")
+    key = normalise_postcode(text)
+    if key is None:
+        raise PackError(f"'{text}' is not a UK postcode.", "Type it as on a letter, e.g. TS24 8AA (spaces and case do "
+                        "not matter).")
+    codes, lsoa_names, districts = _postcode_tables(str(pack.folder), pack.manifest.get("built", ""))
+    if key not in codes.index:
+        return None
+    row = codes.loc[key]
+    district, district_name = districts.get(row["lsoa"], ("", ""))
+    return PostcodeMatch(display_postcode(key), row["lsoa"], lsoa_names.get(row["lsoa"], row["lsoa"]), district,
+                         district_name, bool(row["terminated"]))
 
 
 def pack_inputs(pack: Pack) -> dict[str, tuple[bytes, str]]:

@@ -1,0 +1,39 @@
+"""Sidebar: "Find a postcode" — the LSOA and district of a postcode in the open pack, and its values."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from geo.errors import AtlasError
+from geo.load.packs import Pack, lookup_postcode
+from ui.common import md
+
+
+def find_postcode(pack: Pack | None, values=None) -> str | None:
+    """Draw the box; return the LSOA code of the postcode typed (for the map's focus), else None.
+
+    `values`, if given, is a callable LSOA code → {label: value} (the open view's values) shown under the match.
+    """
+    if pack is None or "postcodes" not in pack.manifest:
+        return None
+    with st.sidebar.expander("Find a postcode", expanded=bool(st.session_state.get("postcode"))):
+        text = st.text_input("Postcode", key="postcode", placeholder="e.g. TS24 8AA",
+                             help="Any common form: ts248aa, TS24 8AA, TS248AA.")
+        if not text.strip():
+            return None
+        try:
+            match = lookup_postcode(pack, text)
+        except AtlasError as exc:
+            st.warning(f"{md(exc.message)} {md(exc.hint)}")
+            return None
+        if match is None:
+            st.warning(f"{md(text.strip().upper())} is not in this pack's postcode lookup (in England?).")
+            return None
+        st.markdown(f"**{md(match.postcode)}** is in **{md(match.lsoa_name)}** ({md(match.lsoa)}), "
+                    f"**{md(match.district_name)}** ({md(match.district)}).")
+        if match.terminated:
+            st.caption("This postcode is terminated (no longer in use); its last LSOA is shown.")
+        if values is not None:
+            for label, value in (values(match.lsoa) or {}).items():
+                st.caption(f"{md(label)}: {md(value)}")
+        return match.lsoa
