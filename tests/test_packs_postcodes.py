@@ -83,7 +83,7 @@ def test_fetch_without_a_known_address_says_how_to_get_it_by_hand(tmp_path):
         serve_iod2019(mirror)
         with pytest.raises(PackError) as err:
             fetch_release("iod2019", tmp_path, mirror=mirror.url, postcodes=True)
-    assert "postcode lookup" in err.value.message and "1. Open https://geoportal.statistics.gov.uk/" in err.value.hint
+    assert "postcode lookup" in err.value.message and "1. Open https://open-geography-portalx-ons.hub.arcgis.com/datasets/ons::postcode-to-output-area" in err.value.hint
 
 
 def _postcode_box():
