@@ -179,3 +179,26 @@ def test_search_on_the_lsoa_map_lands_on_a_district_or_an_lsoa(session, views_ap
     assert _eval(frame, "window.atlasFoundLevel", None) == "district" and _eval(frame, "window.atlasFoundCount", 0) > 250
     screenshot(page, ARTIFACTS / "views_search_district.png")
     session.assert_clean()
+
+
+@pytest.mark.parametrize("canvas", [False, True])
+def test_map_spec_focus_opens_on_that_district_or_area(session, canvas):
+    """MapSpec.focus (set by e.g. a postcode search): the offline page opens zoomed to that code, outlined."""
+    from geo.present.classify import classify_values
+    from geo.present.mapping import MapSpec, build_choropleth, map_html
+    from tests import cases
+
+    gdf = cases.squares(4)
+    gdf["code"] = ["E01000001", "E01000002", "E01000003", "E01000004"]
+    gdf["lad"] = ["E06000001", "E06000001", "E08000012", "E08000012"]
+    gdf["lad_name"] = ["Hartlepool", "Hartlepool", "Liverpool", "Liverpool"]
+    gdf["v"] = [1.0, 2.0, 3.0, 4.0]
+    classes = classify_values(gdf["v"], "quantiles", 2)
+    page = session.page
+    for focus, level, count in (("E08000012", "district", 2), ("E01000002", "LSOA", 1)):
+        spec = MapSpec("v", "V", "name", "code", district_column="lad", district_name_column="lad_name", focus=focus)
+        page.set_content(map_html(build_choropleth(gdf, spec, classes, canvas=canvas)), wait_until="load")
+        wait_for(lambda f=focus: _eval(page, "window.atlasFound", None) == f, 20, f"the map to open on {focus}")
+        assert _eval(page, "window.atlasFoundLevel", None) == level
+        assert _eval(page, "window.atlasFoundCount", 0) == count
+    session.assert_clean()
