@@ -119,7 +119,6 @@ def test_render_bad_views_fail_with_a_message_not_a_traceback(tmp_path, capsys):
         (["--view", "?data=iod2031"], "No data pack 'iod2031'"),
         (["--view", "?data=upload"], "an upload"),
         (["--view", "?view=districts&rule=abc"], "The districts view has no parameter rule"),
-        (["--view", "?view=change"], "no other release to compare with"),
         (["--view", "?view=progress&series=nowhere.csv"], "Unknown series 'nowhere.csv'"),
         (["--view", "ftp://example.org/?view=districts"], "neither a view file"),
         (["--view", "not a link"], "neither a view file"),
@@ -136,6 +135,10 @@ def test_render_bad_views_fail_with_a_message_not_a_traceback(tmp_path, capsys):
         err = capsys.readouterr().err
         assert "Traceback" not in err and err.startswith("error:"), (args, err)
         assert message in err and "what to do:" in err, (args, err)
+    # #16: change with no other release draws the current release's map and says how to get one (not an error).
+    assert main(["render", "--view", "?view=change", "--out", str(tmp_path / "change.png")]) == 0
+    err = capsys.readouterr().err
+    assert "note [warning]: There is no other IoD release to compare with" in err and "ATLAS_DATA_DIRS" in err, err
     run = geo("render", "--out", str(tmp_path / "slide.gif"))
     assert run.returncode == 2 and ".png, .svg or .pdf" in run.stderr and ".html" in run.stderr
     assert not (tmp_path / "x.png").exists()

@@ -137,3 +137,48 @@ def test_no_javascript_or_css_in_python_strings_of_the_map_modules():
             assert not css_rule.search(text), (module.__name__, text[:120])
             stripped = re.sub(r"</?(script|style)>|<script src=\"|\"></script>", "", text)
             assert "<script" not in stripped and "<style" not in stripped, (module.__name__, text[:120])
+
+
+def test_lsoa_map_carries_its_districts_for_search_and_focus_opens_on_an_area():
+    """#16: an LSOA map names each area's district (search lands on a whole district), the level of its areas
+    (the match list says "LSOA" / "district"), and MapSpec.focus (None by default) is the code to open on."""
+    gdf = cases.squares(4)
+    gdf["code"] = ["E01000001", "E01000002", "E01000003", "E01000004"]
+    gdf["lad"] = ["E06000001", "E06000001", "E08000012", None]
+    gdf["lad_name"] = ["Hartlepool", "Hartlepool", "Liverpool", None]
+    gdf["v"] = [1.0, 2.0, 3.0, 4.0]
+    classes = classify_values(gdf["v"], "quantiles", 2)
+    assert MapSpec("v", "V", "name", "code").focus is None
+    plain = _args(map_html(build_choropleth(gdf, MapSpec("v", "V", "name", "code"), classes)))[0]
+    assert plain["districts"] is None and plain["focus"] is None and plain["level"] == "LSOA"
+    spec = MapSpec("v", "V", "name", "code", district_column="lad", district_name_column="lad_name", focus="E06000001")
+    meta, payload = _args(map_html(build_choropleth(gdf, spec, classes)))
+    assert meta["districts"] == {"codes": ["E06000001", "E08000012"], "names": ["Hartlepool", "Liverpool"],
+                                 "of": [0, 0, 1, -1]}
+    assert meta["focus"] == "E06000001"
+    assert [f["properties"]["r"] for f in payload["features"]] == [0, 1, 2, 3]
+    hostile = MapSpec("v", "V", "name", "code", focus="<b>{{x}}</b>")
+    assert _args(map_html(build_choropleth(gdf, hostile, classes)))[0]["focus"] == escape_text("<b>{{x}}</b>")
+    # The canvas renderer gets the same districts (row order: its areas are the layer's rows).
+    canvas = map_html(build_choropleth(gdf, spec, classes, canvas=True))
+    assert _args(canvas, "AtlasMap.canvas(")[0]["districts"]["of"] == [0, 0, 1, -1]
+
+
+def test_not_by_colour_alone_says_what_it_offers_on_a_map_too_big_for_labels(monkeypatch):
+    """#16: above MAX_VALUE_LABELS areas no labels are written, and the legend says so (never silently nothing)."""
+    from geo.present import mapping
+
+    gdf = cases.squares(4)
+    gdf["v"] = [1.0, 2.0, 3.0, 4.0]
+    classes = classify_values(gdf["v"], "quantiles", 2)
+    small = _args(map_html(build_choropleth(gdf, MapSpec("v", "V", "name", "code", value_labels=True), classes)))[0]
+    assert len(small["labels"]) == 4 and "atlas-marks-notice" not in small["legend"]
+    monkeypatch.setattr(mapping, "MAX_VALUE_LABELS", 3)
+    for canvas in (False, True):
+        page = map_html(build_choropleth(gdf, MapSpec("v", "V", "name", "code", value_labels=True), classes,
+                                         canvas=canvas))
+        meta = _args(page, "AtlasMap.canvas(" if canvas else "AtlasMap.svg(")[0]
+        assert meta["labels"] == [] and "atlas-marks-notice" in meta["legend"], meta["legend"]
+        assert "up to 3 areas; this one has 4" in meta["legend"] and "Not by colour alone" in meta["legendText"]
+    off = _args(map_html(build_choropleth(gdf, MapSpec("v", "V", "name", "code"), classes)))[0]
+    assert "atlas-marks-notice" not in off["legend"]

@@ -73,11 +73,10 @@ def test_every_view_builds_on_the_demo_with_its_defaults(view_id):
     view = get_view(view_id)
     values, notices = resolve_values(view, data, {})
     assert notices == []
-    if view_id == "change":  # the demo pack has no other release: said in words, never a traceback
-        with pytest.raises(AtlasError, match="no other release"):
-            view.build(data, values)
-        return
     result = view.build(data, values)
+    if view_id == "change":  # the demo pack has no other release: said in words, beside the release's own map
+        assert any("no other IoD release" in w and "ATLAS_DATA_DIRS" in w for w in result.warnings), result.warnings
+        assert result.area_word == "LSOAs" and len(result.layer) == len(data.joined)
     classification = classify_result(result, values)
     assert len(classification.classes) == len(result.layer)
     assert result.spec.value_column in result.layer.columns and result.spec.title
@@ -139,3 +138,43 @@ def test_one_views_map_spec_matches_its_golden_file():
 if __name__ == "__main__":
     GOLDEN.write_text(json.dumps(_spec_golden(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {GOLDEN}")
+
+
+def test_every_view_opens_with_a_map_even_without_what_it_needs():
+    """#16: with no other release or no real series, change and progress keep a map and say what to load;
+    a target group the series cannot have is not offered, and one that fails keeps a map beside the error."""
+    from dataclasses import replace
+
+    from geo.views.progress import NONE
+
+    demo = demo_data()
+    real = replace(demo, illustrative=False)  # as a real pack: the made-up series is never the default
+    progress = get_view("progress")
+    values, _ = resolve_values(progress, real, {})
+    assert values["series"] == NONE and "target" not in values
+    result = progress.build(real, values)
+    assert result.area_word == "districts" and len(result.layer) == len(demo.districts)
+    assert any("imd_lad21_2004_2019.csv" in w for w in result.warnings), result.warnings
+    assert classify_result(result, values) is result.classification
+    # On the demo: its own series; groups only those its district-level geography supports.
+    values, _ = resolve_values(progress, demo, {})
+    groups = progress.params(demo)[2].options(demo, values)
+    assert "decile" not in groups and "nrf88" not in groups and "rule" not in groups, groups
+    for group in groups:
+        result = progress.build(demo, {**values, "group": group})
+        assert result.problems == [] and len(result.layer) == 12, group
+    broken = progress.build(demo, {**values, "target": "no such target"})
+    assert broken.problems and len(broken.layer) == 12 and broken.classification is not None
+    # Change: a release that cannot be read keeps the current release's map, the error beside it.
+    from geo.views.base import Source
+
+    def unreadable():
+        raise AtlasError("Cannot read it.", "Put it back.")
+
+    other = replace(demo, others={"file:x/old.csv": Source("LSOA change against x/old.csv", unreadable, "table",
+                                                           meta={"name": "old.csv", "year": 2015})})
+    change = get_view("change")
+    values, _ = resolve_values(change, other, {})
+    assert values["against"] == "file:x/old.csv"
+    result = change.build(other, values)
+    assert [p.message for p in result.problems] == ["Cannot read it."] and len(result.layer) == len(demo.joined)

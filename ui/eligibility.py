@@ -78,6 +78,8 @@ def _what_if(rule: Rule, n_districts: int) -> Rule:
 def panel(result) -> None:
     """Who qualifies: counts, recovery against the NRF 2001 list, allocation and its reconciliation, the table."""
     x = result.extra
+    if "rule" not in x:  # the view could not be built as asked: the map beside says why
+        return
     rule, table, labels, vintage = x["rule"], x["table"], x["labels"], x["vintage"]
     eligible = table[table["eligible"]]
     st.subheader("Who qualifies")

@@ -13,6 +13,8 @@ from ui.common import md
 
 def panel(result) -> None:
     x = result.extra
+    if "profile" not in x:  # the view could not be built as asked: the map beside says why
+        return
     p = x["profile"]
     with st.container(key="atlas_profile"):
         st.subheader(f"Area profile: {p.name}")

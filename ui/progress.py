@@ -71,6 +71,8 @@ def period_control(data, values: dict) -> str:
 def panel(result) -> None:
     """Progress to the target: headline, latest figures, trend with the trajectory, method, headlines, downloads."""
     x = result.extra
+    if "target" not in x:  # no series, or the target could not be followed: the map beside says why
+        return
     target, meta, summary, words, areas, group = x["target"], x["meta"], x["summary"], x["words"], x["areas"], x["group"]
     st.subheader("Progress to the target")
     st.markdown(f"**{md(target.name)}**")

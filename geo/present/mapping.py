@@ -77,6 +77,37 @@ class MapSpec:
     darker_means: str = "more deprived"
     extremes: tuple[str, str] = ("least deprived", "most deprived")  # words for the lightest and darkest class
     value_labels: bool = False  # write each area's value on it (up to MAX_VALUE_LABELS areas): not by colour alone
+    district_column: str | None = None       # the district code of each area (LSOA maps): search finds districts
+    district_name_column: str | None = None  # … and its name
+    focus: str | None = None    # an area's (or district's) code to zoom to and outline when the map opens
+
+
+def area_level(codes: pd.Series) -> str:
+    """"LSOA", "district" or "" (unknown): the level of a layer's areas, from their GSS code prefixes."""
+    text = codes.astype("string").str.strip().str.upper().str[:3]
+    if text.isin(["E01", "W01"]).mean() > 0.5:
+        return "LSOA"
+    if text.isin(["E06", "E07", "E08", "E09", "W06"]).mean() > 0.5:
+        return "district"
+    return ""
+
+
+def _districts_meta(gdf: gpd.GeoDataFrame, spec: MapSpec) -> dict | None:
+    """The districts of a layer's areas for search: escaped codes and names, and each row's district (-1: none)."""
+    col = spec.district_column
+    if not col or col not in gdf.columns:
+        return None
+    codes = gdf[col].astype("string").str.strip().str.upper()
+    names = (gdf[spec.district_name_column].astype("string")
+             if spec.district_name_column and spec.district_name_column in gdf.columns else codes)
+    known = codes.notna() & (codes != "")
+    order = sorted(set(codes[known]))
+    if not order:
+        return None
+    first = dict(zip(codes[known], names[known]))
+    index = {c: i for i, c in enumerate(order)}
+    return {"codes": [escape_text(c) for c in order], "names": [escape_text(first[c]) for c in order],
+            "of": [index.get(c, -1) if isinstance(c, str) else -1 for c in codes.tolist()]}
 
 
 def _geometry_json(geoms: gpd.GeoSeries, precision: int) -> list[dict | None]:
@@ -103,11 +134,20 @@ def _features(gdf: gpd.GeoDataFrame, spec: MapSpec, classification: Classificati
             continue
         props = {"n": escape_text(names.iloc[i]), "c": escape_text(gdf[spec.code_column].iloc[i]),
                  "k": int(classification.classes[i]), "t": [f[i] for f in formatted]}
+        if spec.district_column:
+            props["r"] = i  # the row, for the district of each area (meta.districts.of)
         features.append({"type": "Feature", "geometry": geom, "properties": props})
     return features
 
 
-def _legend_html(spec: MapSpec, classification: Classification) -> str:
+def marks_notice(n_areas: int) -> str:
+    """What "Not by colour alone" offers on a map too big for value labels (said in the legend, never silent)."""
+    return (f"Not by colour alone: values are written on maps of up to {MAX_VALUE_LABELS} areas; this one has "
+            f"{n_areas:,}. Hover or search an area for its value and class, choose fewer areas (e.g. districts to "
+            "show) for labels, or download the table; slides draw a pattern per class.")
+
+
+def _legend_html(spec: MapSpec, classification: Classification, notice: str = "") -> str:
     rows = []
     for cls in range(classification.k - 1, -1, -1):  # most deprived first
         rows.append(
@@ -120,6 +160,8 @@ def _legend_html(spec: MapSpec, classification: Classification) -> str:
         f'<span class="atlas-range">No data</span><span class="atlas-count">{classification.no_data_count:,}</span></div>'
     )
     caveat = f'<div class="atlas-caveat">{escape_text(spec.caveat)}</div>' if spec.caveat else ""
+    if notice:
+        caveat += f'<div class="atlas-caveat atlas-marks-notice">{escape_text(notice)}</div>'
     return (f'<div class="atlas-legend-title">{escape_text(spec.value_label)}</div>'
             f'<div class="atlas-legend-head"><span>Darker = {escape_text(spec.darker_means)}</span><span>areas</span></div>'
             + "".join(rows) + caveat)
@@ -273,16 +315,21 @@ def build_choropleth(
     # The SVG layer is sent in lon/lat: reproject once (the canvas layer's geometry is prepared apart).
     wgs = None if canvas else (gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf)
     labels = _value_labels(gdf, spec) if spec.value_labels and len(gdf) <= MAX_VALUE_LABELS else []
+    notice = marks_notice(len(gdf)) if spec.value_labels and len(gdf) > MAX_VALUE_LABELS else ""
     legend_text = "; ".join(f"{lab}: {n} areas" for lab, n in zip(classification.labels, classification.counts))
+    if notice:
+        legend_text += ". " + notice
     title = ""
     if spec.title:
         title = escape_text(spec.title) + (f"<small>{escape_text(spec.subtitle)}</small>" if spec.subtitle else "")
     meta = {
         "colours": classification.colours, "noData": "#ffffff",
         "fields": [escape_text(label) for label, _ in tooltip_cols],
-        "legend": _legend_html(spec, classification), "legendText": escape_text(legend_text),
+        "legend": _legend_html(spec, classification, notice), "legendText": escape_text(legend_text),
         "title": title, "weight": 0.6 if len(gdf) < 2000 else 0.2,
         "attribution": escape_text(attribution), "labels": labels,
+        "level": area_level(gdf[spec.code_column]) if len(gdf) else "",
+        "districts": _districts_meta(gdf, spec), "focus": escape_text(spec.focus) if spec.focus else None,
     }
     if canvas:
         if prepared is None:

@@ -316,6 +316,9 @@ def build_view(req: ViewRequest, inputs: Inputs, notes: list[dict] | None = None
     given = {k: v for k, v in req.params.items() if k not in COMMON_PARAMS}
     values, _ = resolve_values(view, data, given, strict=True)
     result = view.build(data, values)
+    if notes is not None:  # what the view could not do (the map it drew instead): said on stderr as in the app
+        notes += [{"kind": "warning", "message": w} for w in result.warnings]
+        notes += [{"kind": "problem", "message": f"{p.message} {p.hint}".strip()} for p in result.problems]
     illustrative = inputs.illustrative if result.illustrative is None else result.illustrative
     if illustrative:
         mark_illustrative(result.spec)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 
 from geo.derive.change import CAVEAT, decile_transitions, district_change, lsoa_change
@@ -11,12 +13,41 @@ from geo.link.layers import lsoas_in_districts, measure_frame
 from geo.present.mapping import MapSpec
 from geo.views.base import Param, View, ViewData, ViewResult
 from geo.views.classes import class_params
-from geo.views.common import districts_param, measure_param
+from geo.views.common import districts_param, measure_param, release_map, with_districts
 from geo.views.lsoas import place_name
 
 RANK_MOVES = ("moved most towards less deprived", "moved most towards rank 1")
 NO_OTHER = ("To see change, build a second real pack (Get real England data) or put an earlier release's "
             "LSOA table in a data folder (ATLAS_DATA_DIRS).")
+NO_OTHER_SHOWN = "There is no other IoD release to compare with: this is the current release's map. " + NO_OTHER
+
+
+def _year(text) -> int | None:
+    match = re.search(r"(?<!\d)(19|20)\d\d(?!\d)", str(text or ""))
+    return int(match.group(0)) if match else None
+
+
+def current_year(data: ViewData) -> int | None:
+    """The publication year of the loaded release (a pack's manifest), else a year in the table's file name."""
+    if data.pack is not None:
+        return _year(data.pack.manifest.get("published"))
+    from geo.catalogue import recognise_release
+
+    layout = recognise_release(list(map(str, data.ind.frame.columns))) if data.ind is not None else None
+    return _year(layout.release) if layout is not None else None
+
+
+def nearest_other(data: ViewData, values: dict) -> str | None:
+    """The other release nearest in publication year (known years first; then the order offered)."""
+    if not data.others:
+        return None
+    mine = current_year(data)
+    def distance(item):
+        year = item[1].meta.get("year")
+        if year is None or mine is None:
+            return (1, 0)
+        return (0, abs(year - mine))
+    return min(data.others.items(), key=distance)[0]
 
 
 class ChangeView(View):
@@ -30,6 +61,7 @@ class ChangeView(View):
     def params(self, data: ViewData) -> tuple[Param, ...]:
         return (measure_param(),
                 Param("against", "Compare with", "choice", choices=lambda d, v: list(d.others), key="compare_with",
+                      default=nearest_other,
                       labels=lambda d, v: {k: s.label for k, s in d.others.items()},
                       help="Another release: a pack (district change) or an LSOA table (LSOA rank change)."),
                 districts_param(),
@@ -37,12 +69,19 @@ class ChangeView(View):
 
     def build(self, data: ViewData, values: dict) -> ViewResult:
         if not data.others or values.get("against") is None:
-            raise AtlasError("There is no other release to compare with.", NO_OTHER)
+            result = release_map(data, values.get("measure"), values.get("districts"))
+            result.warnings.append(NO_OTHER_SHOWN)
+            return result
         source = data.others[values["against"]]
         label = data.measure_labels()[values["measure"]]
-        if source.kind == "pack":
-            return _district_change(data, source, values["measure"], label)
-        return _lsoa_change(data, source, values, label)
+        try:
+            if source.kind == "pack":
+                return _district_change(data, source, values["measure"], label)
+            return _lsoa_change(data, source, values, label)
+        except AtlasError as exc:  # the other release cannot be used: say so beside the current release's map
+            result = release_map(data, values.get("measure"), values.get("districts"))
+            result.problems.append(exc)
+            return result
 
 
 def _lsoa_change(data: ViewData, source, values: dict, label: str) -> ViewResult:
@@ -64,6 +103,7 @@ def _lsoa_change(data: ViewData, source, values: dict, label: str) -> ViewResult
                                     ("Decile now", "decile_new"), ("Score change", "score_change")),
                    title=f"{label} — change in national rank", subtitle=f"against {other_name}",
                    caveat=CAVEAT, darker_means="moved towards rank 1 (relatively more deprived)", extremes=RANK_MOVES)
+    with_districts(spec, data, layer)
     notes = [f"{len(change):,} LSOAs in both releases; {len(mine) - len(change):,} only in this one, "
              f"{len(theirs) - len(change):,} only in '{other_name}'."]
     return ViewResult(layer, spec, True, tables={"change": change}, notes=notes, caveats=[CAVEAT],

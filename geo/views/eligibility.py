@@ -29,7 +29,7 @@ from geo.derive.nrf import abolished_notes, reference_codes, verification_senten
 from geo.state.tokens import pack_text, unpack_text
 from geo.present.compare import summary_measures, with_summaries
 from geo.views.base import CompareSetup, Param, View, ViewData, ViewResult
-from geo.views.common import measure_param
+from geo.views.common import measure_param, release_map
 
 # Light to dark; distinct in colour-blind views. Successors of districts abolished in 2009 (County Durham,
 # Cornwall, Northumberland) get paler tones of their own, never the plain "no longer eligible" colour.
@@ -107,6 +107,14 @@ class EligibilityView(View):
         )
 
     def build(self, data: ViewData, values: dict) -> ViewResult:
+        try:
+            return self._build(data, values)
+        except AtlasError as exc:  # a rule that cannot be read or applied: said beside the release's districts
+            result = release_map(data, values.get("measure"), level="districts")
+            result.problems.append(exc)
+            return result
+
+    def _build(self, data: ViewData, values: dict) -> ViewResult:
         frames = domain_frames(data)
         labels = data.measure_labels()
         rule = values["rule"] if isinstance(values["rule"], Rule) else rule_from(values["rule"], tuple(frames))

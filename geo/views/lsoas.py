@@ -9,7 +9,7 @@ from geo.present.mapping import MapSpec
 from geo.present.compare import Measure
 from geo.views.base import CompareSetup, Param, View, ViewData, ViewResult
 from geo.views.classes import class_params, classify_result
-from geo.views.common import district_names, districts_param, measure_param
+from geo.views.common import district_names, districts_param, measure_param, with_districts
 
 KINDS = ("score", "rank", "decile")
 
@@ -61,6 +61,7 @@ class LsoasView(View):
             label = data.measure_labels()[values["measure"]]
             shown = lsoa_measure_layer(data.ind, layer, data.report.boundary_code, data.name_column, values["measure"],
                                        label, values["show"])
+            with_districts(shown.spec, data, shown.layer)
             return ViewResult(shown.layer, shown.spec, shown.higher_is_worse, shown.deciles, place=place,
                               area_word="LSOAs")
         col = values.get("column")
@@ -72,6 +73,7 @@ class LsoasView(View):
         spec = MapSpec(col, str(col), data.name_column, data.report.boundary_code, title=str(col),
                        subtitle="Darker = " + ("higher" if worse else "lower"), darker_means="worse",
                        extremes=("best", "worst"))
+        with_districts(spec, data, layer)
         return ViewResult(layer, spec, worse, place=place, area_word="LSOAs")
 
     def comparison(self, data: ViewData, values: dict, result: ViewResult, classification) -> CompareSetup:

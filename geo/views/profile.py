@@ -24,7 +24,7 @@ from geo.present.classify import classify_values
 from geo.present.compare import AREA_LETTERS, Comparison, national_decile, national_rank, spine_svg, spine_table
 from geo.present.mapping import format_value
 from geo.views.base import Param, View, ViewData, ViewResult
-from geo.views.common import district_names
+from geo.views.common import district_names, release_map
 from geo.views.eligibility import domain_frames, rule_from
 
 MAX_MARKED = len(AREA_LETTERS)  # districts marked on the spine chart
@@ -66,8 +66,10 @@ class ProfileView(View):
 
     def build(self, data: ViewData, values: dict) -> ViewResult:
         codes = [str(c).strip().upper() for c in values.get("area") or []]
-        if not codes:
-            raise AtlasError("Choose a district to profile.", "Pick one in 'District(s) to profile', e.g. E06000001.")
+        if not codes:  # the release's districts, to pick one from
+            result = release_map(data, level="districts")
+            result.warnings.append("Choose a district to profile in 'District(s) to profile' (e.g. E06000001).")
+            return result
         ind = data.ind
         frames = domain_frames(data)
         labels = data.measure_labels()
@@ -78,7 +80,10 @@ class ProfileView(View):
         n = ind.n_national()
         profile = area_profile(frames, codes, n, labels, lsoa_names, names)
         if profile.n_lsoas == 0:
-            raise AtlasError(f"No LSOAs of {', '.join(codes)} in this data.", "Choose a district from the list.")
+            result = release_map(data, level="districts")
+            result.problems.append(AtlasError(f"No LSOAs of {', '.join(codes)} in this data.",
+                                              "Choose a district from the list."))
+            return result
 
         layer = lsoas_in_districts(data.joined, ind, codes)
         shown = lsoa_measure_layer(ind, layer, data.report.boundary_code, data.name_column, "imd", labels["imd"],

@@ -25,6 +25,7 @@ from geo.derive.progress import (
 )
 from geo.state.tokens import pack_text, unpack_text
 from geo.views.base import CompareSetup, Param, View, ViewData, ViewResult
+from geo.views.common import release_map
 
 STATUS_ORDER = ["not in group", "not rated", "off track", "on track", "achieved"]
 STATUS_COLOURS = ["#f7f7f7", "#bdbdbd", "#f28e2b", "#74a9cf", "#08306b"]
@@ -62,9 +63,70 @@ def target_from(value: str, indicators: tuple[str, ...]) -> Target:
     return parse_target(unpack_text(value, "target"), indicators)
 
 
+NONE = "none"  # the series choice when a real release has no real series beside it
+NO_SERIES = ("No indicator series is loaded beside this release, so there is no target to track: this is the "
+             "release's own map. Put a series in a data folder (ATLAS_DATA_DIRS) — e.g. the IMD history "
+             "imd_lad21_2004_2019.csv (IMD 2004–2019 on 2021 districts) — or a table with code, period and value "
+             "columns, then choose it under Series. The demo's made-up series is under Series too, for practice.")
+LSOA_PREFIXES = ("E01", "W01", "E02", "W02")
+
+
+def series_choices(data: ViewData, values: dict) -> list[str]:
+    """The series on offer; on real data without a real series, first "none" (the release's map and how to load one)."""
+    ids = list(data.series)
+    if not data.illustrative and not any(not s.illustrative for s in data.series.values()):
+        return [NONE, *ids]
+    return ids
+
+
+def default_series(data: ViewData, values: dict) -> str | None:
+    """The demo's series on the demo; a real series on real data (never the made-up one), else "none"."""
+    wanted = [k for k, s in data.series.items() if s.illustrative == bool(data.illustrative)]
+    if wanted:
+        return wanted[0]
+    return NONE if not data.illustrative else next(iter(data.series), None)
+
+
+def has_series(data: ViewData, values: dict) -> bool:
+    return values.get("series") not in (None, NONE) and values["series"] in data.series
+
+
 def series_of(data: ViewData, values: dict) -> pd.DataFrame:
     """The chosen series, read (the app caches the read)."""
     return data.series[values["series"]].load()
+
+
+def series_level(data: ViewData, values: dict) -> str:
+    """"lsoas" when most of the series' codes are neighbourhoods' (E01…), else "districts"."""
+    try:
+        codes = series_of(data, values)["code"].astype("string").str.upper()
+    except AtlasError:
+        return ""
+    return "lsoas" if codes.str.startswith(LSOA_PREFIXES).mean() > 0.5 else "districts"
+
+
+def _nrf_placeable(series: pd.DataFrame) -> bool:
+    """Whether the 88 NRF authorities of 2001 can be placed in the series' district codes."""
+    from geo.derive.nrf import reference_codes
+
+    try:
+        return bool(reference_codes(sorted(series["code"].unique())))
+    except AtlasError:
+        return False
+
+
+def group_choices(data: ViewData, values: dict) -> list[str]:
+    """The groups the series' geography supports: a decile band of LSOAs only on an LSOA series with IoD deciles;
+    the NRF 88 authorities and an eligibility result only on a district series (the rule once one is evaluated)."""
+    level = series_level(data, values)
+    out = ["target", "codes"]
+    if level == "districts" and _nrf_placeable(series_of(data, values)):
+        out.insert(1, "nrf88")
+        if data.eligible_codes:
+            out.insert(2, "rule")
+    if level == "lsoas" and deciles_of(data):
+        out.append("decile")
+    return out
 
 
 def fitting_targets(data: ViewData, values: dict) -> list[str]:
@@ -98,30 +160,68 @@ class ProgressView(View):
     description = "A floor target's progress: the group against the rest, per period and per area."
 
     def available(self, data: ViewData) -> str | None:
-        return None if data.series else "no indicator series is loaded"
+        return None if data.series or data.iod else "no indicator series is loaded"
 
     def params(self, data: ViewData) -> tuple[Param, ...]:
         return (
-            Param("series", "Series", "choice", choices=lambda d, v: list(d.series), key="series_choice",
-                  labels=lambda d, v: {k: s.label for k, s in d.series.items()}, help="An indicator series over time."),
+            Param("series", "Series", "choice", choices=series_choices, key="series_choice", default=default_series,
+                  labels=lambda d, v: {NONE: "None loaded — how to load one",
+                                       **{k: s.label + (" (made-up demo)" if s.illustrative and not d.illustrative
+                                                        else "") for k, s in d.series.items()}},
+                  help="An indicator series over time."),
             Param("target", "Target", "text", default=lambda d, v: next(iter(fitting_targets(d, v)), ""),
-                  help="A preset target's name, a target file (.toml) or a target token from a link."),
-            Param("group", "Target group", "choice", default="target", key="group_choice",
-                  choices=lambda d, v: [g for g in GROUPS if g != "decile" or deciles_of(d)], labels=GROUPS),
+                  when=has_series, help="A preset target's name, a target file (.toml) or a target token from a link."),
+            Param("group", "Target group", "choice", default="target", key="group_choice", when=has_series,
+                  choices=group_choices, labels=GROUPS),
             Param("group_codes", "Areas in the group", "choices", default=[],
-                  when=lambda d, v: v["group"] == "codes",
+                  when=lambda d, v: v.get("group") == "codes",
                   choices=lambda d, v: sorted(series_of(d, v)["code"].unique())),
             Param("group_deciles", "IMD deciles (1 = most deprived 10%)", "text", default="1-1",
-                  when=lambda d, v: v["group"] == "decile", help="A band, e.g. 1-2."),
+                  when=lambda d, v: v.get("group") == "decile", help="A band, e.g. 1-2."),
             Param("region", "Compare with the rest of", "choice", default="England", key="compare_region",
-                  choices=_regions, when=lambda d, v: bool(_regions(d, v))),
-            Param("period", "Period", "text", default="", widget="select_slider",
+                  choices=_regions, when=lambda d, v: has_series(d, v) and bool(_regions(d, v))),
+            Param("period", "Period", "text", default="", widget="select_slider", when=has_series,
                   key=lambda d, v: f"period_{Path(d.series[v['series']].meta.get('name', v['series'])).name}",
                   help="A period of the series (default: the latest)."),
-            Param("progress_map", "Map", "choice", default="status", choices=MAPS, widget="radio"),
+            Param("progress_map", "Map", "choice", default="status", choices=MAPS, widget="radio", when=has_series),
         )
 
     def build(self, data: ViewData, values: dict) -> ViewResult:
+        if not has_series(data, values):
+            result = release_map(data, level="districts")
+            result.warnings.append(NO_SERIES)
+            return result
+        try:
+            return self._build(data, values)
+        except AtlasError as exc:  # the target cannot be followed: said beside a map, never instead of one
+            try:
+                result = self._fallback(data, values)
+            except AtlasError:
+                raise exc from None
+            result.problems.append(exc)
+            return result
+
+    def _fallback(self, data: ViewData, values: dict) -> ViewResult:
+        """The series' latest values on its own boundaries, else the release's districts."""
+        try:
+            series = series_of(data, values)
+            gdf, code_col = _best_layer(data, sorted(series["code"].unique()))
+        except AtlasError:
+            return release_map(data, level="districts")
+        latest = series[series["period"] == sorted(series["period"].unique())[-1]]
+        first = latest[latest["indicator"] == latest["indicator"].iloc[0]].set_index("code")
+        layer = gdf.copy()
+        layer["_code"] = layer[code_col].astype("string").str.strip().str.upper()
+        layer["p_value"] = layer["_code"].map(first["value"])
+        name_col = next((c for c in gdf.columns if str(c).lower().endswith(("nm", "name"))), None)
+        label = f"{first.get('indicator', pd.Series(['value'])).iloc[0]} ({latest['period'].iloc[0]})"
+        spec = MapSpec("p_value", label, name_col, code_col, title=label, subtitle="the series' latest values",
+                       darker_means="higher", extremes=("lowest", "highest"))
+        classification = classify_values(layer["p_value"], "quantiles", 5, extremes=("lowest", "highest"))
+        return ViewResult(layer, spec, True, classification=classification, illustrative=data.series[
+            values["series"]].illustrative)
+
+    def _build(self, data: ViewData, values: dict) -> ViewResult:
         source = data.series[values["series"]]
         target, meta, group, summary, words, series = progress_summary(data, values)
         areas = area_progress(series, target, group, summary)

@@ -14,7 +14,8 @@
  */
 (function () {
   'use strict';
-  var MARKS = {found: {color: '#e6007e', weight: 4}, hover: {color: '#000', weight: 3}};
+  var MARKS = {found: {color: '#e6007e', weight: 4}, hover: {color: '#000', weight: 3},
+               district: {color: '#e6007e', weight: 2}};
 
   function fmt(v) {  // as geo.present.mapping.format_value: '29,199', '35.037', 'no data'; text arrives escaped
     if (v === null || v === undefined) { return 'no data'; }
@@ -58,36 +59,56 @@
 
   function norm(s) { var t = document.createElement('textarea'); t.innerHTML = s; return t.value.toLowerCase().trim(); }
 
-  // The area a search finds: exact code or name (or "name (code)") first, else the first containing it.
-  function find(areas, query) {
-    var q = query.toLowerCase().trim(), n = areas.count(), i;
-    if (!q) { return -1; }
+  // What a search lands on. Levels: the map's areas, and (on an LSOA map) the districts they lie in.
+  // Exact code or name (or "name (code)", with or without the list's " — level") first, area before district;
+  // then the first district containing it (a district's name is in each of its LSOAs' names), then an area.
+  function strip(q) { return q.replace(/\s+\u2014\s+(lsoa|district|area)$/, '').trim(); }
+  function findHit(areas, query, districts) {
+    var q = strip(query.toLowerCase().trim()), n = areas.count(), i, d;
+    if (!q) { return null; }
+    var dn = districts ? districts.codes.length : 0;
+    function exact(name, code) { return code === q || name === q || (name + ' (' + code + ')') === q; }
     for (i = 0; i < n; i++) {
-      var name = norm(areas.name(i)), code = norm(areas.code(i));
-      if (code === q || name === q || (name + ' (' + code + ')') === q) { return i; }
+      if (exact(norm(areas.name(i)), norm(areas.code(i)))) { return {area: i}; }
+    }
+    for (d = 0; d < dn; d++) {
+      if (exact(norm(districts.names[d]), norm(districts.codes[d]))) { return {district: d}; }
+    }
+    for (d = 0; d < dn; d++) {
+      if (norm(districts.names[d]).indexOf(q) >= 0 || norm(districts.codes[d]).indexOf(q) >= 0) { return {district: d}; }
     }
     for (i = 0; i < n; i++) {
-      if (norm(areas.name(i)).indexOf(q) >= 0 || norm(areas.code(i)).indexOf(q) >= 0) { return i; }
+      if (norm(areas.name(i)).indexOf(q) >= 0 || norm(areas.code(i)).indexOf(q) >= 0) { return {area: i}; }
     }
-    return -1;
+    return null;
   }
 
-  function searchControl(map, areas, ctl) {
+  // The area (row) a search finds, or -1 (a district found is not an area).
+  function find(areas, query) {
+    var hit = findHit(areas, query, null);
+    return hit ? hit.area : -1;
+  }
+
+  function searchControl(map, areas, ctl, meta) {
     var search = L.control({position: 'topleft'});
     search.onAdd = function () {
       var div = L.DomUtil.create('div', 'atlas-search');
       var listId = 'atlas-areas-' + Math.random().toString(36).slice(2);
       div.innerHTML = '<label><span style="position:absolute;left:-9999px">Find an area</span>' +
-        '<input type="search" class="atlas-search-input" placeholder="Find an area by name or code" list="' +
+        '<input type="search" class="atlas-search-input" placeholder="' +
+        (meta.districts ? 'Find a district or LSOA by name or code' : 'Find an area by name or code') + '" list="' +
         listId + '"></label>' +
         '<datalist id="' + listId + '"></datalist><div class="atlas-search-msg" aria-live="polite"></div>';
       var list = div.querySelector('datalist'), filled = false;
       function fill() {  // on first focus: a national map has tens of thousands of names
         if (filled) { return; } filled = true;
-        areas.ready(function () {
-          var opts = [];
+        areas.ready(function () {  // each match says its level: "Hartlepool (E06000001) — district"
+          var opts = [], ds = meta.districts, level = meta.level ? ' \u2014 ' + meta.level : '';
+          for (var d = 0; ds && d < ds.codes.length; d++) {
+            opts.push('<option value="' + ds.names[d] + ' (' + ds.codes[d] + ') \u2014 district">');
+          }
           for (var i = 0, n = areas.count(); i < n; i++) {
-            opts.push('<option value="' + areas.name(i) + ' (' + areas.code(i) + ')">');
+            opts.push('<option value="' + areas.name(i) + ' (' + areas.code(i) + ')' + level + '">');
           }
           list.innerHTML = opts.join('');
         });
@@ -98,8 +119,8 @@
         last = input.value;
         if (!input.value.trim()) { return; }
         areas.ready(function () {
-          var hit = find(areas, input.value);
-          if (hit >= 0) { msg.textContent = ''; ctl.show(hit); } else {
+          var hit = findHit(areas, input.value, meta.districts);
+          if (hit) { msg.textContent = ''; ctl.land(hit); } else {
             msg.textContent = 'No area matches \u201c' + input.value + '\u201d';
           }
         });
@@ -128,9 +149,10 @@
 
   // Everything around the renderer: legend, title, search, labels and the found and hovered outlines.
   function attach(map, meta, areas) {
-    var found = -1, hover = -1;
+    var found = -1, hover = -1, members = [];
     function redraw() {
       var marks = [];
+      for (var m = 0; m < members.length; m++) { marks.push([members[m], MARKS.district]); }
       if (found >= 0) { marks.push([found, MARKS.found]); }
       if (hover >= 0 && hover !== found) { marks.push([hover, MARKS.hover]); }
       areas.mark(marks);
@@ -139,21 +161,43 @@
       areas: areas,
       hover: function (i) { if (i !== hover) { hover = i; redraw(); } },
       show: function (i) {
-        found = i;
+        found = i; members = [];
         var bounds = areas.boundsOf(i);
         map.fitBounds(bounds, {maxZoom: 13, padding: [20, 20]});
         redraw();
         areas.openTip(i, bounds.getCenter());
-        window.atlasFound = areas.code(i);
+        window.atlasFound = areas.code(i); window.atlasFoundLevel = meta.level || 'area'; window.atlasFoundCount = 1;
       },
+      // A whole district on an LSOA map: fit its LSOAs, outline each of them.
+      showDistrict: function (d) {
+        var of = meta.districts.of, bounds = null;
+        found = -1; members = [];
+        for (var i = 0, n = areas.count(); i < n; i++) {
+          if (of[areas.row(i)] === d) {
+            members.push(i);
+            var b = areas.boundsOf(i);
+            bounds = bounds ? bounds.extend(b) : L.latLngBounds(b.getSouthWest(), b.getNorthEast());
+          }
+        }
+        if (!bounds) { return; }
+        map.fitBounds(bounds, {maxZoom: 13, padding: [20, 20]});
+        redraw();
+        window.atlasFound = norm(meta.districts.codes[d]).toUpperCase();
+        window.atlasFoundLevel = 'district'; window.atlasFoundCount = members.length;
+      },
+      land: function (hit) { if (hit.district !== undefined) { ctl.showDistrict(hit.district); } else { ctl.show(hit.area); } },
       select: function (i) { found = i; redraw(); window.atlasClicked = areas.code(i); },  // a click on an area
       find: function (query) { return find(areas, query); }
     };
+    if (!areas.row) { areas.row = function (i) { return i; }; }
     legendControl(map, meta);
-    searchControl(map, areas, ctl);
+    searchControl(map, areas, ctl, meta);
     valueLabels(map, meta.labels);
     map.attributionControl.addAttribution(meta.attribution);
     window.atlasMap = ctl;
+    if (meta.focus) {  // MapSpec.focus: open on this area or district, outlined
+      areas.ready(function () { var hit = findHit(areas, norm(meta.focus), meta.districts); if (hit) { ctl.land(hit); } });
+    }
     window.atlasReady = true;
     return ctl;
   }
@@ -185,6 +229,7 @@
       count: function () { return items.length; },
       code: function (i) { return items[i].feature.properties.c; },
       name: function (i) { return items[i].feature.properties.n; },
+      row: function (i) { var r = items[i].feature.properties.r; return r === undefined ? i : r; },
       boundsOf: function (i) { return items[i].getBounds(); },
       mark: function (marks) {
         for (var m = 0; m < marked.length; m++) { layer.resetStyle(marked[m]); }
@@ -249,6 +294,6 @@
     });
   }
 
-  window.AtlasMap = {fmt: fmt, tip: tip, find: find, attach: attach, svg: svg, canvas: canvas, keepScale: keepScale,
+  window.AtlasMap = {fmt: fmt, tip: tip, find: find, findHit: findHit, attach: attach, svg: svg, canvas: canvas, keepScale: keepScale,
                      MARKS: MARKS};
 })();
