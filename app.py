@@ -18,6 +18,7 @@ from ui.common import md, show_error
 from ui.data import choose_inputs, load_view_data
 from ui.mapview import compare_view, downloads, single_map
 from ui.params import draw_params, link_values
+from ui.postcode import area_values, find_postcode, focus_on
 from ui.report import show_report
 from ui.session_file import session_panel
 
@@ -86,6 +87,9 @@ def main() -> None:
         mark_illustrative(result.spec)
     else:
         banner.empty()
+    found = find_postcode(data.pack, values=lambda code: area_values(result, code))
+    if found:  # the map opens zoomed to the postcode's LSOA (or its district on a districts map), outlined
+        result.spec.focus = st.session_state["map_focus"] = focus_on(result, data, found)
     basemap = st.sidebar.toggle("Basemap (needs internet)", value=False, key="basemap")
     result.spec.value_labels = st.sidebar.toggle("Not by colour alone", value=False, key="marks",
                                                  help="Values written on the map (up to 300 areas) and a pattern per "

@@ -83,7 +83,8 @@ def test_fetch_without_a_known_address_says_how_to_get_it_by_hand(tmp_path):
         serve_iod2019(mirror)
         with pytest.raises(PackError) as err:
             fetch_release("iod2019", tmp_path, mirror=mirror.url, postcodes=True)
-    assert "postcode lookup" in err.value.message and "1. Open https://open-geography-portalx-ons.hub.arcgis.com/datasets/ons::postcode-to-output-area" in err.value.hint
+    assert "postcode lookup" in err.value.message
+    assert "1. Open https://open-geography-portalx-ons.hub.arcgis.com/datasets/ons::postcode-to-output-area" in err.value.hint
 
 
 def _postcode_box():
@@ -114,3 +115,20 @@ def test_find_a_postcode_box_names_the_area_and_returns_its_lsoa(pack_with_postc
     assert any("terminated" in c.value for c in at.caption)
     at.sidebar.text_input(key="postcode").input("nonsense").run()
     assert at.session_state["found"] is None and any("not a UK postcode" in w.value for w in at.warning)
+
+
+def test_the_app_zooms_to_a_postcode_typed_in_the_sidebar(pack_with_postcodes, monkeypatch):
+    """The real app on a pack with a postcode lookup: the box names the area and the map opens focused on it."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.cases import REPO
+
+    monkeypatch.setenv("ATLAS_PACKS_DIR", str(pack_with_postcodes.folder.parent))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=180).run()
+    assert not at.exception
+    match = lookup_postcode(pack_with_postcodes, "TS24 8AA")
+    at.sidebar.text_input(key="postcode").input("ts24 8aa").run()
+    assert not at.exception and at.session_state["map_focus"] == match.lsoa  # the national LSOA map
+    assert any(match.lsoa in m.value for m in at.sidebar.markdown)
+    at.sidebar.radio(key="view").set_value("Districts (England)").run()
+    assert not at.exception and at.session_state["map_focus"] == match.district  # a districts map: its district

@@ -77,7 +77,9 @@ def draw_param(p: Param, data: ViewData, values: dict, side=None):
     if p.kind == "choices":
         labels = p.display(data, values)
         fmt = (lambda o: labels.get(o, str(o))) if labels else str
-        return side.multiselect(p.label, p.options(data, values), format_func=fmt, key=key, **extra)
+        default = {} if key in st.session_state else {"default": [o for o in p.default_for(data, values) or []
+                                                                   if o in p.options(data, values)]}
+        return side.multiselect(p.label, p.options(data, values), format_func=fmt, key=key, **default, **extra)
     if p.kind == "bool":
         value = {} if key in st.session_state else {"value": bool(p.default_for(data, values))}
         return side.toggle(p.label, key=key, **value, **extra)

@@ -37,3 +37,24 @@ def find_postcode(pack: Pack | None, values=None) -> str | None:
             for label, value in (values(match.lsoa) or {}).items():
                 st.caption(f"{md(label)}: {md(value)}")
         return match.lsoa
+
+
+def area_values(result, code: str) -> dict[str, object]:
+    """The open view's value and tooltip figures for one area of its layer (empty when it is not on the map)."""
+    spec, layer = result.spec, result.layer
+    rows = layer[layer[spec.code_column].astype("string").str.strip().str.upper() == code.upper()]
+    if rows.empty:
+        return {}
+    row = rows.iloc[0]
+    return {spec.value_label: row[spec.value_column],
+            **{label: row[col] for label, col in spec.tooltip_columns if col in row.index}}
+
+
+def focus_on(result, data, lsoa: str) -> str:
+    """The code the map should zoom to: the LSOA when it is on the map, else its district (a districts map)."""
+    codes = set(result.layer[result.spec.code_column].astype("string").str.strip().str.upper())
+    if lsoa.upper() in codes or data.ind is None or not data.ind.district_column:
+        return lsoa
+    frame = data.ind.frame
+    rows = frame[frame[data.ind.code_column].astype("string").str.strip().str.upper() == lsoa.upper()]
+    return str(rows[data.ind.district_column].iloc[0]).strip().upper() if len(rows) else lsoa
