@@ -215,6 +215,9 @@ class ProfileView(View):
             result = view.build(data, values)
         except AtlasError as exc:
             return [], [f"No target status: {exc.message}"]
+        if "areas" not in result.extra:  # no usable series or target: the progress view says why in its warnings
+            why = " ".join(result.warnings + [p.message for p in result.problems]) or "no target series is loaded"
+            return [], [f"No target status: {why}"]
         areas, period, target = result.extra["areas"], result.extra["period"], result.extra["target"]
         rows, lines = [], []
         for code in profile.codes:

@@ -269,8 +269,11 @@
   // them, and keep the maps (frames of one page) in step when one is zoomed or panned.
   function keepScale(map, view) {
     function place() {
+      var size = map.getSize();
+      if (!size.x || !size.y) { return; }  // a frame not laid out yet (presenter mode's step change): no scale
       var largest = L.latLngBounds(view.largest), own = L.latLngBounds(view.own);
       var zoom = map.getBoundsZoom(largest, false, L.point(16, 16));
+      if (!isFinite(zoom)) { return; }
       map.setView(own.getCenter(), zoom, {animate: false});
       window.atlasCommonZoom = zoom;
     }
@@ -278,6 +281,7 @@
     map.on('resize', place);
     var home = L.latLngBounds(view.own).getCenter();
     window.atlasStep = function (zoom, dx, dy) {
+      if (!isFinite(zoom) || !isFinite(dx) || !isFinite(dy) || !map.getSize().x) { return; }
       window.atlasStepping = true;
       try { map.setView(map.unproject(map.project(home, zoom).add([dx, dy]), zoom), zoom, {animate: false}); }
       finally { window.atlasStepping = false; }
