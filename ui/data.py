@@ -3,6 +3,7 @@ joined once, and handed to the views as one `geo.views.ViewData`."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import os
 import re
@@ -19,6 +20,7 @@ from geo.load.packs import ImportReport, fetch_release, import_release, list_pac
 from geo.derive.progress import read_series
 from geo.link.vintages import load_lsoa_lookup
 from geo.views import Source, ViewData
+from geo.views.sources import csv_headers, pack_release, release_of, table_release, year_in
 from ui import permalink
 from ui.common import md, show_error
 from ui.session_file import restored_inputs
@@ -299,97 +301,51 @@ def series_table(data: bytes, name: str):
     return read_series(read_table(data, name=name))
 
 
+@st.cache_data(max_entries=256, show_spinner=False)
+def _headers_of(path: str, mtime: float) -> list[str] | None:
+    """A data-folder table's header row, read once per file version (every run lists the folders)."""
+    return csv_headers(Path(path))
+
+
 def _table_headers(path: Path) -> list[str] | None:
-    """The header row of a CSV (plain or .gz) in a data folder, read cheaply; None when it is not one."""
-    import csv
-    import gzip
-
-    name = path.name.lower()
     try:
-        if name.endswith(".gz"):
-            handle = gzip.open(path, "rt", encoding="utf-8-sig", errors="replace", newline="")
-        elif name.endswith((".csv", ".txt")):
-            handle = open(path, encoding="utf-8-sig", errors="replace", newline="")
-        else:  # a workbook's header needs a full read: not offered as another release
-            return None
-        with handle:
-            return next(csv.reader([handle.readline(65536)]), None)
-    except (OSError, EOFError, csv.Error):
+        return _headers_of(str(path), path.stat().st_mtime)
+    except OSError:
         return None
-
-
-def _release_of(headers: list[str]) -> tuple[str, int | None] | None:
-    """(release in words, publication year or None, has ranks) when the headers are an IoD LSOA release's, else None."""
-    import re
-
-    from geo.catalogue import recognise_columns, recognise_release
-
-    layout = recognise_release(headers)
-    if layout is not None:
-        name = layout.release
-    else:
-        found = recognise_columns(headers)
-        if not any(c.kind == "rank" for c in found.values()) or not any(
-                str(h).strip().lower().startswith(("lsoa", "lower layer")) for h in headers):
-            return None
-        name = "an IoD release"
-    year = re.search(r"(?<!\d)(?:19|20)\d\d(?!\d)", name)
-    ranked = layout is None or bool(layout.ranks)  # File 6 (populations only) is not a release to compare with
-    return name, int(year.group(0)) if year else None, ranked
 
 
 def _others(inputs: dict) -> dict[str, Source]:
     """The other IoD releases change can compare with: other real packs, and tables in the data folders whose
     headers are an IoD release's (read cheaply), never the release already loaded."""
-    import re
-
     out: dict[str, Source] = {}
     current = inputs.get("pack")
-    def year_of(text) -> int | None:
-        found = re.search(r"(?<!\d)(?:19|20)\d\d(?!\d)", str(text or ""))
-        return int(found.group(0)) if found else None
-
-    current_year = year_of(current.manifest.get("published")) if current is not None else None
+    current_year = year_in(current.manifest.get("published")) if current is not None else None
     for pack in list_packs():
         if current is not None and pack.id != current.id and not pack.illustrative and not current.illustrative:
-            table = pack.path("table")
-            out[f"pack:{pack.id}"] = Source(
-                f"District change against {pack.label}", lambda t=table: other_release(file_bytes(t), t.name), "pack",
-                meta={"pack": pack, "year": year_of(pack.manifest.get("published")),
-                      "districts": lambda p=pack: load_boundaries(
-                    file_bytes(p.path("districts")), p.path("districts").name, None, None)[0]})
+            table, districts = pack.path("table"), pack.path("districts")
+            out[f"pack:{pack.id}"] = pack_release(
+                pack, lambda t=table: other_release(file_bytes(t), t.name),
+                lambda d=districts: load_boundaries(file_bytes(d), d.name, None, None)[0])
     if current is not None and current.illustrative:
         return out  # the demo's made-up areas are in no real release
     mine = (inputs.get("table") or ("", ""))[1]
     if current_year is None and inputs.get("table") and not mine.lower().endswith((".gz", ".xlsx")):
-        import csv
-
         first = inputs["table"][0][:65536].decode("utf-8-sig", errors="replace").splitlines()[:1]
-        known = _release_of(next(csv.reader(first), [])) if first else None
+        known = release_of(next(csv.reader(first), [])) if first else None
         current_year = known[1] if known else None
     for path in files_in_folders(TABLE_SUFFIXES):
         if path.name == mine:
             continue
-        headers = _table_headers(path)
-        release = _release_of(headers) if headers else None
-        if release is None or not release[2]:
-            continue
-        name, year, _ = release
-        if year is None:  # "imd2015_england_lsoa11.csv": the year in the file's name
-            year = year_of(path.name)
-        if year is not None and year == current_year:
-            continue  # another file of the release already loaded
-        out[f"file:{path.parent.name}/{path.name}"] = Source(
-            f"LSOA change against {path.parent.name}/{path.name}", lambda p=path: other_release(file_bytes(p), p.name),
-            "table", meta={"name": path.name, "year": year, "release": name})
+        source = table_release(path, lambda p=path: other_release(file_bytes(p), p.name), _table_headers(path))
+        if source is None or (source.meta["year"] is not None and source.meta["year"] == current_year):
+            continue  # not a ranked IoD release, or another file of the release already loaded
+        out[f"file:{path.parent.name}/{path.name}"] = source
     return out
 
 
 def _looks_like_series(path: Path) -> bool:
     """A table in a data folder that reads as a series: long (period, value) or one column per year (≥ 3 years),
     and not an IoD LSOA release (whose "LSOA code (2011)" headers carry a year too). Workbooks are offered."""
-    import re
-
     if path.name.lower().endswith(".xlsx"):
         return True
     headers = _table_headers(path)
@@ -398,10 +354,9 @@ def _looks_like_series(path: Path) -> bool:
     lower = {str(h).strip().lower() for h in headers}
     if {"period", "value"} <= lower:
         return True
-    if _release_of(headers) is not None:
+    if release_of(headers) is not None:
         return False
-    years = {m.group(0) for h in lower if (m := re.search(r"(?<!\d)(?:19|20)\d\d(?!\d)", h))}
-    return len(years) >= 3
+    return len({year_in(h) for h in lower} - {None}) >= 3
 
 
 def _series() -> dict[str, Source]:

@@ -27,14 +27,20 @@ def start_run() -> None:
     st.session_state[_RUNS] = st.session_state.get(_RUNS, 0) + 1
 
 
-def seed(key: str, param: str, options: Iterable, to_option: dict | None = None, many: bool = False) -> None:
-    """Before creating widget `key`: on a session's first run, set it from URL parameter `param` if valid."""
+def _first_read(key: str, param: str) -> bool:
+    """Whether widget `key` is to be set from link parameter `param` now: a session's first run, once per parameter."""
     st.session_state.setdefault(_KEYS, set()).add(key)
     seeded = st.session_state.setdefault(_SEEDED, set())
-    first_run = st.session_state.get(_RUNS, 1) == 1
-    if not first_run or param in seeded or param not in st.query_params:
-        return
+    if st.session_state.get(_RUNS, 1) != 1 or param in seeded or param not in st.query_params:
+        return False
     seeded.add(param)
+    return True
+
+
+def seed(key: str, param: str, options: Iterable, to_option: dict | None = None, many: bool = False) -> None:
+    """Before creating widget `key`: on a session's first run, set it from URL parameter `param` if valid."""
+    if not _first_read(key, param):
+        return
     options = list(options)
     raw = st.query_params[param]
     values = [v for v in raw.split(",") if v] if many else [raw]
@@ -49,12 +55,8 @@ def seed(key: str, param: str, options: Iterable, to_option: dict | None = None,
 
 def seed_value(key: str, param: str, parse: Callable[[str], object]) -> None:
     """Before creating widget `key` (a number, a toggle, a text): on a session's first run, set it from the link."""
-    st.session_state.setdefault(_KEYS, set()).add(key)
-    seeded = st.session_state.setdefault(_SEEDED, set())
-    first_run = st.session_state.get(_RUNS, 1) == 1
-    if not first_run or param in seeded or param not in st.query_params:
+    if not _first_read(key, param):
         return
-    seeded.add(param)
     try:
         st.session_state[key] = parse(st.query_params[param])
     except AtlasError:

@@ -12,7 +12,7 @@ import streamlit as st
 from geo.errors import AtlasError
 from geo.present.export import csv_bytes
 from geo.derive.progress import Target, parse_target, presets
-from geo.views.progress import encode_target, series_of, target_from, target_toml
+from geo.views.progress import encode_target, series_of, target_from
 from ui import permalink
 from ui.common import md, show_error
 from ui.params import custom
@@ -103,5 +103,5 @@ def panel(result) -> None:
     shown = result.tables["progress"]
     st.download_button("Download progress (CSV)", lambda: csv_bytes(shown), "progress.csv",
                        "text/csv", key="progress_csv")
-    st.download_button("Save this target (.toml)", target_toml(target).encode(), "target.toml", "application/toml",
+    st.download_button("Save this target (.toml)", target.to_toml().encode(), "target.toml", "application/toml",
                        key="target_toml")

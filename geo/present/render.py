@@ -174,26 +174,20 @@ def resolve_inputs(req: ViewRequest, lsoa: str | None = None, table: str | None 
                   pack.path("lookup") if "lookup" in pack.manifest else None, pack=pack, packs_root=packs_root)
 
 
-def _table_source(path: Path, label: str) -> Source:
-    from geo.load.io import read_table
-    from geo.link.layers import prepare_table
-
-    return Source(label, lambda: prepare_table(read_table(path)), "table", meta={"name": path.name})
-
-
 def _others(inputs: Inputs, current) -> dict[str, Source]:
-    """Releases a change view can compare with: every other real pack, and what --other names."""
-    from geo.load.io import read_boundaries
-    from geo.load.io import read_table
+    """Releases a change view can compare with: every other real pack, and what --other names (as the app finds them,
+    with their publication years, so the default is the same nearest release)."""
     from geo.link.layers import prepare_table
+    from geo.load.io import read_boundaries, read_table
     from geo.load.packs import list_packs, read_manifest
+    from geo.views.sources import csv_headers, pack_release, table_release
 
     packs = {p.id: p for p in list_packs(inputs.packs_root)}
     out: dict[str, Source] = {}
 
     def pack_source(pack) -> Source:
-        return Source(f"District change against {pack.label}", lambda: prepare_table(read_table(pack.path("table"))),
-                      "pack", meta={"pack": pack, "districts": lambda: read_boundaries(pack.path("districts"))})
+        return pack_release(pack, lambda: prepare_table(read_table(pack.path("table"))),
+                            lambda: read_boundaries(pack.path("districts")))
 
     if current is not None and not current.illustrative:
         for pack in packs.values():
@@ -207,8 +201,9 @@ def _others(inputs: Inputs, current) -> dict[str, Source]:
             pack = read_manifest(path)
             out[f"pack:{pack.id}"] = pack_source(pack)
         elif path.is_file():
-            out[f"file:{path.parent.name}/{path.name}"] = _table_source(
-                path, f"LSOA change against {path.parent.name}/{path.name}")
+            load = lambda p=path: prepare_table(read_table(p))  # noqa: E731
+            out[f"file:{path.parent.name}/{path.name}"] = table_release(path, load, csv_headers(path)) or Source(
+                f"LSOA change against {path.parent.name}/{path.name}", load, "table", meta={"name": path.name})
         else:
             raise AtlasError(f"--other '{other}' is neither a pack nor a file.",
                              f"Give a pack id ({', '.join(packs) or 'none built'}), a pack folder or an LSOA table.")

@@ -189,6 +189,7 @@ class ViewData:
     boundary_layers: dict[str, Source] = field(default_factory=dict)  # name → (gdf, code column), for series
     eligible_codes: list[str] | None = None   # the last eligibility result (a target group)
     summaries: Callable[[str], pd.DataFrame] | None = None  # measure → district summaries (cached by the app)
+    memo: dict = field(default_factory=dict, repr=False, compare=False)  # figures derived once per ViewData
 
     @property
     def iod(self) -> bool:

@@ -13,7 +13,13 @@ def measure_param() -> Param:
 
 
 def district_names(data: ViewData) -> dict[str, str]:
-    """District code → name, from the joined layer (the table's district columns)."""
+    """District code → name, from the joined layer (the table's district columns); worked out once per ViewData."""
+    if "district_names" not in data.memo:
+        data.memo["district_names"] = _district_names(data)
+    return data.memo["district_names"]
+
+
+def _district_names(data: ViewData) -> dict[str, str]:
     ind, layer = data.ind, data.joined
     if ind is None or not ind.district_column or layer is None or ind.district_column not in layer.columns:
         return {}

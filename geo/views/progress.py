@@ -35,22 +35,8 @@ GROUPS = {"target": "As the target says", "nrf88": "The 88 NRF authorities of 20
           "decile": "A band of IMD deciles (LSOAs)"}
 
 
-def target_toml(t: Target) -> str:
-    """A target as the TOML file `parse_target` reads."""
-    def q(text: str) -> str:
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-    lines = [f"name = {q(t.name)}", f"indicator = {q(t.indicator)}", f"group = {q(t.group)}",
-             f"baseline = {q(t.baseline)}", f"by = {q(t.by)}", f"kind = {q(t.kind)}",
-             f"higher_is_better = {'true' if t.higher_is_better else 'false'}"]
-    lines.append(f"amount = {t.amount:g}" if t.kind == "gap_reduction" else f"value = {t.value:g}")
-    if t.description:
-        lines.append(f"description = {q(t.description)}")
-    return "\n".join(lines) + "\n"
-
-
 def encode_target(t: Target) -> str:
-    return pack_text(target_toml(t))
+    return pack_text(t.to_toml())
 
 
 def target_from(value: str, indicators: tuple[str, ...]) -> Target:
