@@ -55,9 +55,12 @@ def rule_from(value: str, domains: tuple[str, ...] = ()) -> Rule:
 
 
 def domain_frames(data: ViewData) -> dict[str, pd.DataFrame]:
-    """Each measure's LSOA frame with scores, ranks and populations (what rules are evaluated on)."""
-    frames = {d: measure_frame(data.ind, d) for d in data.measure_labels()}
-    return {d: f for d, f in frames.items() if not f[["score", "rank", "population"]].isna().all().any()}
+    """Each measure's LSOA frame with scores, ranks and populations (what rules are evaluated on); once per ViewData."""
+    if "domain_frames" not in data.memo:
+        frames = {d: measure_frame(data.ind, d) for d in data.measure_labels()}
+        data.memo["domain_frames"] = {d: f for d, f in frames.items()
+                                      if not f[["score", "rank", "population"]].isna().all().any()}
+    return data.memo["domain_frames"]
 
 
 def release_label(data: ViewData) -> str:
