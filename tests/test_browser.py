@@ -222,6 +222,20 @@ def choose_select(page, label: str, option: str) -> None:
     wait_idle(page)
 
 
+def reveal(locator, expander: str = "Downloads") -> None:
+    """Open the collapsed expander a control sits in, below the map (ui.layout), so it can be used: the one
+    holding it, else the one whose label starts with `expander` (a collapsed expander may not draw its content)."""
+    if locator.count() and locator.first.is_visible():
+        return
+    if locator.count():
+        locator.first.evaluate("e => { const d = e.closest('details');"
+                               " if (d && !d.open) { d.querySelector('summary').click(); } }")
+    else:
+        locator.page.locator('[data-testid="stExpander"] summary').filter(has_text=expander).first.click()
+    wait_for(lambda: locator.count() > 0 and locator.first.is_visible(), 20,
+             "the control to show once its expander opened")
+
+
 def screenshot(page, *paths: Path) -> None:
     data = page.screenshot(full_page=False)
     for path in paths:

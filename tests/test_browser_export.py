@@ -21,6 +21,7 @@ from tests.test_browser import (
     choose_radio,
     map_frame,
     open_app,
+    reveal,
     sidebar,
     wait_for,
     wait_idle,
@@ -37,6 +38,7 @@ def download(page, label: str, path):
     """Click the download button labelled `label`; returns the downloaded bytes (also saved to `path`)."""
     button = page.locator('[data-testid="stDownloadButton"] button').filter(has_text=label)
     wait_for(lambda: button.count() == 1, 30, f"the {label!r} button")
+    reveal(button)
     with page.expect_download(timeout=120_000) as info:
         button.click()
     info.value.save_as(path)
@@ -49,8 +51,9 @@ def test_slide_png_download_is_a_1920x1080_image(session, app_url, tmp_path):
     open_app(session, app_url)
     choose_radio(page, "Neighbourhoods (LSOAs)")
     map_frame(page, min_paths=401)
+    reveal(page.get_by_text("The legend in words"))
     body = page.locator('[data-testid="stMain"]').inner_text()
-    # The legend in words sits below the map (national deciles of the demo's 546 LSOAs).
+    # The legend in words is under the map too (national deciles of the demo's 546 LSOAs).
     assert "The legend in words" in body and "Most deprived 10% of LSOAs nationally:" in body, body
     png = download(page, "Download slide (PNG)", tmp_path / "slide.png")
     image = Image.open(io.BytesIO(png))

@@ -25,6 +25,7 @@ from tests.test_browser import (  # noqa: F401 — fixtures used by name
     choose_radio,
     choose_select,
     map_frame,
+    reveal,
     running_app,
     screenshot,
     session,
@@ -136,6 +137,7 @@ def trap_hits(page) -> dict[str, list[str]]:
 
 
 def download(page, button: str) -> bytes:
+    reveal(page.get_by_role("button", name=button))
     with page.expect_download() as info:
         page.get_by_role("button", name=button).click()
     data = Path(info.value.path()).read_bytes()

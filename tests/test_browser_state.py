@@ -16,6 +16,7 @@ from tests.test_browser import (  # noqa: F401 — fixtures used by name
     browser,
     choose_radio,
     map_frame,
+    reveal,
     session,
     sidebar,
     wait_for,
@@ -154,6 +155,7 @@ def test_save_a_session_and_restore_it_in_a_fresh_page(session, app_url, own_fil
     assert "Using the files of the restored session" in side
     assert "column=crime" in page.url
     # The restored file is the saved one, byte for byte (checked through the GeoJSON download).
+    reveal(page.get_by_role("button", name="Download mapped areas (GeoJSON)"))
     with page.expect_download() as info:
         page.get_by_role("button", name="Download mapped areas (GeoJSON)").click()
     names = sorted(f["properties"]["name"] for f in json.loads(Path(info.value.path()).read_bytes())["features"])

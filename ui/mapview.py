@@ -12,30 +12,35 @@ from geo.present.export import csv_bytes, geojson_bytes
 from geo.present.mapping import build_choropleth, map_html, prepare_map
 from geo.present.render import credits
 from geo.present.slide import THEMES, render_slide
-from geo.views import legend_sentences
 from ui import compare
 from ui.common import md
 from ui.data import APP_DIR
+from ui.layout import MAP_BOX
 
 GEOMETRY_STORE = APP_DIR / "static" / "geometry"  # prepared map geometry, named by content (geo.present.coverage)
 
 
-def single_map(result, classification, attribution: str, basemap: bool) -> list[str]:
-    """The one map of the view, its legend as a table and in words (returned, for the slide)."""
+def single_map(result, classification, attribution: str, basemap: bool) -> None:
+    """The one map of the view, filling the page's width and the viewport's height (ui.layout); its title,
+    legend and the legend in words (`spec.legend_words`) are on the map."""
     layer, size_notes = fit_to_budget(result.layer, what="the map")  # small maps stay under 1.5 MB
     for note in size_notes:
         st.caption(md(note.message))
     prepared = prepare_map(layer, result.spec, GEOMETRY_STORE)  # the one step that writes (by content)
     fmap = build_choropleth(layer, result.spec, classification, attribution=attribution, basemap=basemap,
                             prepared=prepared)
-    st_folium(fmap, height=640, use_container_width=True, returned_objects=[], key="atlas_map")
-    legend = pd.DataFrame({"Class": classification.labels[::-1], "Areas": classification.counts[::-1]})
-    st.caption("Legend as a table (darkest first); areas without data: "
-               f"{classification.no_data_count:,}")
-    st.dataframe(legend, hide_index=True)
-    sentences = legend_sentences(result, classification)
-    st.markdown("**The legend in words**\n\n" + "\n".join(f"- {md(s)}" for s in sentences))
-    return sentences
+    with st.container(key=MAP_BOX):
+        st_folium(fmap, height=640, use_container_width=True, returned_objects=[], key="atlas_map")
+
+
+def legend_table(classification, sentences=()) -> None:
+    """The legend as a table (darkest first) and in words, for reading and copying (the map has both too)."""
+    with st.expander(f"Legend as a table and in words ({classification.k} classes; areas without data: "
+                     f"{classification.no_data_count:,})"):
+        legend = pd.DataFrame({"Class": classification.labels[::-1], "Areas": classification.counts[::-1]})
+        st.dataframe(legend, hide_index=True)
+        if sentences:
+            st.markdown("**The legend in words**\n\n" + "\n".join(f"- {md(s)}" for s in sentences))
 
 
 def compare_view(view, data, values: dict, result, classification, attribution: str) -> None:
