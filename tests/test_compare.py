@@ -358,8 +358,8 @@ def test_hartlepool_small_map_is_its_58_lsoas_by_published_decile(iod2019):
 
     ind, joined, report, name_col = prepare_join(lsoas, iod2019.frame)
     small = district_lsoas(ViewData(ind, joined, report, name_col), "imd")
-    (h, hsub), (l, lsub) = district_lsoa_layers(small, [HARTLEPOOL, LIVERPOOL])
-    assert len(h) == 58 and len(l) == 298
+    (h, hsub), (liv, _) = district_lsoa_layers(small, [HARTLEPOOL, LIVERPOOL])
+    assert len(h) == 58 and len(liv) == 298
     decile = ind.column_for("imd", "decile").name
     assert (hsub.classes == 10 - h[decile].astype(int).to_numpy()).all()
     assert hsub.counts[9] == 21  # Hartlepool's LSOAs in England's most deprived 10% (36.2% of 58)

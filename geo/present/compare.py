@@ -148,7 +148,8 @@ def compare_areas(layer: pd.DataFrame, code_column: str, name_column: str | None
             gap = v - england if pd.notna(v) else float("nan")
             worse = None if pd.isna(v) or gap == 0 else (gap > 0) == m.higher_is_worse
             rows.append({"code": code, "name": str(frame["name"].iloc[i]), "measure": m.label, "column": m.column,
-                         "kind": m.number_kind(), "higher_is_worse": m.higher_is_worse, "value": v, "rank": rank.iloc[i], "of": n, "decile": decile.iloc[i], "england": england,
+                         "kind": m.number_kind(), "higher_is_worse": m.higher_is_worse, "value": v,
+                         "rank": rank.iloc[i], "of": n, "decile": decile.iloc[i], "england": england,
                          "gap": gap, "against_england": "no data" if pd.isna(v) else "same as England"
                          if worse is None else words[1] if worse else words[0]})
     if not ranges:
@@ -161,6 +162,15 @@ def compare_areas(layer: pd.DataFrame, code_column: str, name_column: str | None
     return Comparison(table, pd.DataFrame(ranges), [(c, names[c]) for c in found], n_first, unit, words)
 
 
+def _kinds(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` (a comparison's table or ranges) with its number kinds, for comparisons assembled elsewhere
+    (the profile's) without them: the district summary's kind, else read from the column's name."""
+    if "kind" in frame.columns:
+        return frame
+    kinds = [SUMMARY_KINDS.get(c) or kind_of(c, m) for c, m in zip(frame["column"], frame["measure"])]
+    return frame.assign(kind=kinds)
+
+
 def gap_text(comparison: Comparison, gap: float, kind: str, higher_is_worse: bool) -> str:
     """The gap to England in words: "7,324 ranks more deprived than England's median district"."""
     less, more = comparison.words
@@ -171,7 +181,10 @@ def gap_text(comparison: Comparison, gap: float, kind: str, higher_is_worse: boo
 
 def display_table(comparison: Comparison) -> pd.DataFrame:
     """The difference table as people read it: one row per measure and area, each number written by its kind."""
-    t = comparison.table
+    t = _kinds(comparison.table)
+    if "higher_is_worse" not in t.columns:
+        worse = dict(zip(comparison.ranges["column"], comparison.ranges["higher_is_worse"]))
+        t = t.assign(higher_is_worse=t["column"].map(worse).fillna(True).astype(bool))
     letters = {code: AREA_LETTERS[i] for i, (code, _) in enumerate(comparison.areas)}
     return pd.DataFrame({
         "Measure": t["measure"],
@@ -188,7 +201,7 @@ def display_table(comparison: Comparison) -> pd.DataFrame:
 def spine_table(comparison: Comparison) -> pd.DataFrame:
     """The spine chart as text: England's range of each measure and where each area sits in it."""
     rows = []
-    for r in comparison.ranges.itertuples():
+    for r in _kinds(comparison.ranges).itertuples():
         less, more = comparison.words
         f = lambda v, k=r.kind: fmt(v, k)  # noqa: E731
         row = {"Measure": r.measure, f"{less.capitalize()} end": f(r.max if not r.higher_is_worse else r.min),
@@ -252,8 +265,9 @@ def spine_svg(comparison: Comparison, width: int = 760) -> str:
     track_x0, track_x1 = label_w + pad, width - pad
     lane_h = 2 * _MARKER_HALF_H + _MARKER_GAP
     min_dx = 2 * _MARKER_HALF_W + _MARKER_GAP
+    ranges = _kinds(comparison.ranges)
     rows = []  # (range row, [(area index, code, name, value, x)], lanes, row height)
-    for r in comparison.ranges.itertuples():
+    for r in ranges.itertuples():
         lo, hi = (r.max, r.min) if not r.higher_is_worse else (r.min, r.max)  # left = least deprived
         span = (hi - lo) or 1.0
 
@@ -277,7 +291,7 @@ def spine_svg(comparison: Comparison, width: int = 760) -> str:
              '<title id="spine-title">Spine chart: each area against England\'s range</title>',
              '<desc id="spine-desc">' + esc("; ".join(
                  f"{r.measure}: England {fmt(r.england, r.kind)}, middle half {fmt(r.q25, r.kind)} to "
-                 f"{fmt(r.q75, r.kind)}" for r in comparison.ranges.itertuples())) + ". The table beside it has "
+                 f"{fmt(r.q75, r.kind)}" for r in ranges.itertuples())) + ". The table beside it has "
              "every value.</desc>",
              f'<rect width="{width}" height="{height:.0f}" fill="#fff"/>']
     x = 8
