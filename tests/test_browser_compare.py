@@ -70,6 +70,10 @@ def _small_maps(page, n: int, what: str) -> list[tuple[object, dict]]:
         return found if len(found) >= n else None
     maps = wait_for(drawn, 120, f"{n} small maps on {what}")
     wait_idle(page)
+    def place(item) -> tuple[int, int]:
+        box = item[0].frame_element().bounding_box()
+        return round(box["y"]), round(box["x"])
+    maps = sorted(maps, key=place)  # frames come in load order: sort them as they sit on the page
     assert page.locator(ERRORS).count() == 0, f"{what}: error shown: {page.locator(ERRORS).all_inner_texts()}"
     return maps
 
