@@ -363,3 +363,44 @@ def test_hartlepool_small_map_is_its_58_lsoas_by_published_decile(iod2019):
     decile = ind.column_for("imd", "decile").name
     assert (hsub.classes == 10 - h[decile].astype(int).to_numpy()).all()
     assert hsub.counts[9] == 21  # Hartlepool's LSOAs in England's most deprived 10% (36.2% of 58)
+
+
+# ------------------------------------------------------------------ the app's part: the map stays while choosing
+
+def _compare_script():
+    """An app page of one comparison on the tiny layer; writes what compare_view returned."""
+    import geopandas as gpd
+    import numpy as np
+    import streamlit as st
+    from shapely.geometry import box
+
+    from geo.present.classify import classify_values
+    from geo.present.compare import Measure
+    from geo.present.mapping import MapSpec
+    from ui.compare import compare_view
+
+    layer = gpd.GeoDataFrame({"code": ["E1", "E2", "E3", "E4"], "name": ["A&B", "<i>x</i>", "C", "D"],
+                              "score": [10.0, 20.0, 30.0, np.nan]},
+                             geometry=[box(0, 0, 1, 1), box(1, 0, 3, 2), box(3, 0, 3.5, 0.5), box(4, 0, 5, 1)], crs=4326)
+    spec = MapSpec("score", "Score", "name", "code", title="Score")
+    drew = compare_view(layer, spec, classify_values(layer["score"], "quantiles", 3),
+                        [Measure("score", "Score", True, "score")], "areas")
+    st.session_state["drew"] = drew
+
+
+def test_compare_view_returns_whether_it_drew_the_comparison():
+    """Fewer than two areas: only the picker and a hint (False: the caller draws the single map); two: True."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_compare_script, default_timeout=60).run()
+    assert not at.exception and at.session_state["drew"] is False
+    assert "Pick 2 to 4 areas" in " ".join(c.value for c in at.caption) and not at.table
+    at.multiselect(key="compare_areas").select("E1").run()
+    assert at.session_state["drew"] is False
+    at.multiselect(key="compare_areas").select("E2").run()
+    assert not at.exception and at.session_state["drew"] is True
+    table = at.table[0].value
+    assert table["National rank"].tolist() == ["3rd of 3", "2nd of 3"]
+    assert len([m for m in at.markdown if "atlas-compare-legend" in m.value]) == 1  # one legend for both maps
+    captions = [m.value for m in at.markdown if m.value.startswith("**") and "·" in m.value]
+    assert len(captions) == 2 and "\\<i\\>x" in captions[1], captions  # each map's name above it, escaped
