@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -16,10 +15,13 @@ from geo.present.compare import (
     MIN_AREAS,
     KeepScale,
     Measure,
+    SmallMaps,
     area_extents,
     area_rows,
     compare_areas,
     display_table,
+    district_lsoa_layers,
+    shared_legend_html,
     spine_svg,
     spine_table,
     subset_classification,
@@ -32,6 +34,8 @@ from ui import permalink
 from ui.common import md, show_error
 
 KEY, AREAS = "compare_on", "compare_areas"
+PER_ROW = 2  # small maps per row: 2 areas side by side, 3–4 in two rows (readable at 1366 px wide)
+SMALL_MAP_HEIGHT = 400
 
 
 def toggle() -> bool:
@@ -50,9 +54,14 @@ def remembered() -> dict:
 
 def compare_view(layer, spec: MapSpec, classification: Classification, measures: list[Measure], unit: str,
                  pick_from=None, attribution: str = "", note: str = "",
-                 words: tuple[str, str] = ("less deprived", "more deprived"), heading: str = "") -> None:
-    """Draw the comparison. `layer` is the whole (national) layer `classification` was computed on;
-    the picker offers the areas of `pick_from` (default: all of `layer`)."""
+                 words: tuple[str, str] = ("less deprived", "more deprived"), heading: str = "",
+                 small_maps: SmallMaps | None = None) -> bool:
+    """Draw the picker and, once 2–4 areas are chosen, the comparison: True when it drew the comparison,
+    False when it drew only the picker and a hint (the caller then draws the single map below).
+
+    `layer` is the whole (national) layer `classification` was computed on; the picker offers the areas of
+    `pick_from` (default: all of `layer`). With `small_maps`, each compared district is drawn as its own LSOAs
+    by their national decile."""
     pick_from = layer if pick_from is None else pick_from
     code_col, name_col = spec.code_column, spec.name_column
     codes = pick_from[code_col].astype("string").str.strip().str.upper()
@@ -68,38 +77,21 @@ def compare_view(layer, spec: MapSpec, classification: Classification, measures:
                             max_selections=MAX_AREAS, format_func=lambda c: f"{lookup[c]} ({c})",
                             placeholder="Type a name or code, then Enter")
     if len(chosen) < MIN_AREAS:
-        st.info(f"Pick {MIN_AREAS} to {MAX_AREAS} {unit} to compare (type to search; arrow keys and Enter choose).")
-        return
+        st.caption(f"Pick {MIN_AREAS} to {MAX_AREAS} {unit} to compare (type to search; arrow keys and Enter "
+                   "choose). Meanwhile, the map below.")
+        return False
     if note:
         st.info(note)
-    layer_codes = layer[code_col].astype("string").str.strip().str.upper()
-    masks = [area_rows(layer, code_col, c) for c in chosen]
-    parts = [layer[m] for m in masks]
-    own, largest = area_extents(parts)
-    columns = st.columns(len(chosen), gap="small")
-    for i, (code, col) in enumerate(zip(chosen, columns)):
-        sub = subset_classification(classification, masks[i])
-        title = f"{AREA_LETTERS[i]} · {lookup.get(code, code)}"
-        part_spec = replace(spec, title=title, subtitle=spec.value_label)
-        fmap = build_choropleth(parts[i], part_spec, sub, attribution=attribution)
-        fmap.add_child(KeepScale(own[i], largest))
-        with col:
-            st_folium(fmap, height=380, use_container_width=True, returned_objects=[], key=f"compare_map_{i}")
-            shown = sorted({classification.labels[k] for k in sub.classes if k >= 0})
-            st.caption(f"**{md(title)}** — on the map: {md('; '.join(shown) or 'no data')}")
-    st.caption(f"Every map uses the same {classification.k} classes, computed on all {len(layer):,} {unit} "
-               f"({md(spec.value_label)}), so each legend states the same breaks. Views kept in step: each map is "
-               "centred on its own area at one common scale, the zoom at which the largest of the compared areas "
-               "fits its map; zoom or pan one map and the others follow, each about its own area.")
+    _small_maps(layer, spec, classification, unit, chosen, lookup, attribution, small_maps)
     if not measures:
         st.info("This map type has no per-area values to compare (it shows categories): the maps above show each "
                 "area's category; there is no difference table or spine chart.")
-        return
+        return True
     try:
         comparison = compare_areas(layer, code_col, name_col, chosen, measures, unit, words)
     except AtlasError as exc:
         show_error(exc)
-        return
+        return True
     st.subheader("Difference table" + (f" — {md(heading)}" if heading else ""))
     st.table(display_table(comparison), hide_index=True)
     st.caption(md(comparison.england_note()))
@@ -107,7 +99,46 @@ def compare_view(layer, spec: MapSpec, classification: Classification, measures:
     # Raw SVG (one line, every text escaped by spine_svg): st.html would strip it, an <img> would hide its text.
     st.markdown(f'<div class="atlas-spine">{spine_svg(comparison)}</div>', unsafe_allow_html=True)
     st.caption("Grey bar: England's range (lightest = all areas, darker = middle half, 25th–75th percentile); "
-               "black line: England (median); markers: the areas (letter, shape and colour). The same as text:")
+               "black line: England (median); markers: the areas (letter, shape and colour), stacked where they "
+               "would overlap. The same as text:")
     st.table(spine_table(comparison), hide_index=True)
-    if np.isin(layer_codes, chosen).sum() < len(chosen):
-        st.caption("Some chosen areas have no rows on this map.")
+    return True
+
+
+def _small_maps(layer, spec: MapSpec, classification: Classification, unit: str, chosen: list[str], lookup: dict,
+                attribution: str, small_maps: SmallMaps | None) -> None:
+    """One bare small map per area (its name above it), two to a row, and one legend for all of them."""
+    parts = district_lsoa_layers(small_maps, chosen) if small_maps is not None else []
+    by_lsoas = bool(parts) and all(len(gdf) for gdf, _ in parts)
+    if by_lsoas:
+        part_spec, classes, shown_unit = small_maps.spec, small_maps.classification, "LSOAs"
+        legend_title = small_maps.legend_title
+    else:
+        masks = [area_rows(layer, spec.code_column, c) for c in chosen]
+        parts = [(layer[m], subset_classification(classification, m)) for m in masks]
+        part_spec, classes, shown_unit, legend_title = spec, classification, unit, spec.value_label
+    counts = [sum(int((sub.classes == k).sum()) for _, sub in parts) for k in range(len(classes.labels))]
+    st.markdown(shared_legend_html(classes, legend_title, counts, shown_unit), unsafe_allow_html=True)
+    bare = replace(part_spec, title="", subtitle="", chrome="bare", focus=None)
+    own, largest = area_extents([gdf for gdf, _ in parts])
+    for row in range(0, len(chosen), PER_ROW):
+        columns = st.columns(PER_ROW, gap="small")
+        for i in range(row, min(row + PER_ROW, len(chosen))):
+            code, (gdf, sub) = chosen[i], parts[i]
+            fmap = build_choropleth(gdf, bare, sub, attribution=attribution)
+            fmap.add_child(KeepScale(own[i], largest))
+            with columns[i - row]:
+                size = f" — {len(gdf):,} LSOAs" if by_lsoas else ""
+                st.markdown(f"**{md(AREA_LETTERS[i])} · {md(lookup.get(code, code))}** ({md(code)}){md(size)}")
+                st_folium(fmap, height=SMALL_MAP_HEIGHT, use_container_width=True, returned_objects=[],
+                          key=f"compare_map_{i}")
+    if by_lsoas:
+        st.caption(f"Each district is drawn as its own LSOAs, coloured by their national decile ({md(legend_title)}): "
+                   "decile 1 = the most deprived 10% of England's LSOAs. Views kept in step: each map is centred on "
+                   "its own district at one common scale, the zoom at which the largest of them fits its map.")
+    else:
+        note = (" (the LSOAs of these districts are not in the data, so each is one area)"
+                if small_maps is not None else "")
+        st.caption(f"Every map uses the same {classes.k} classes, computed on all {len(layer):,} {unit} "
+                   f"({md(spec.value_label)}){note}. Views kept in step: each map is centred on its own area at one "
+                   "common scale, the zoom at which the largest of the compared areas fits its map.")

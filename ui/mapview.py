@@ -43,12 +43,12 @@ def legend_table(classification, sentences=()) -> None:
             st.markdown("**The legend in words**\n\n" + "\n".join(f"- {md(s)}" for s in sentences))
 
 
-def compare_view(view, data, values: dict, result, classification, attribution: str) -> None:
+def compare_view(view, data, values: dict, result, classification, attribution: str) -> bool:
     """Compare areas on the view's layer (or the summaries behind its categories), as the view says."""
     setup = view.comparison(data, values, result, classification)
-    compare.compare_view(setup.national, result.spec, setup.classification, setup.measures, setup.unit,
-                         pick_from=setup.pick_from, attribution=attribution, note=setup.note,
-                         words=setup.words, heading=setup.heading)
+    return compare.compare_view(setup.national, result.spec, setup.classification, setup.measures, setup.unit,
+                                pick_from=setup.pick_from, attribution=attribution, note=setup.note,
+                                words=setup.words, heading=setup.heading, small_maps=setup.small_maps)
 
 
 def downloads(result, classification, sentences: list[str], inputs: dict, attribution: str, basemap: bool,

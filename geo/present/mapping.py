@@ -80,6 +80,7 @@ class MapSpec:
     district_column: str | None = None       # the district code of each area (LSOA maps): search finds districts
     district_name_column: str | None = None  # … and its name
     focus: str | None = None    # an area's (or district's) code to zoom to and outline when the map opens
+    chrome: str = "full"
 
 
 def area_level(codes: pd.Series) -> str:
@@ -330,6 +331,7 @@ def build_choropleth(
         "attribution": escape_text(attribution), "labels": labels,
         "level": area_level(gdf[spec.code_column]) if len(gdf) else "",
         "districts": _districts_meta(gdf, spec), "focus": escape_text(spec.focus) if spec.focus else None,
+        "bare": spec.chrome == "bare",
     }
     if canvas:
         if prepared is None:

@@ -241,6 +241,44 @@ class CompareSetup:
     note: str = ""
     words: tuple[str, str] = ("less deprived", "more deprived")
     heading: str = ""
+    small_maps: Any = None              # geo.present.compare.SmallMaps: districts drawn as their own LSOAs
+
+
+def district_lsoas(data: ViewData, measure: str | None = None, palette: str = "viridis") -> Any:
+    """The LSOAs of the data coloured by their national decile of `measure` (default: the first one), for the
+    small maps of compared districts; None when the data cannot tell each LSOA's district or has no IoD measure.
+
+    Deciles are the published ones when the table has them, else ceil(rank × 10 / n) of the measure over all the
+    LSOAs of the table (national when the table is England's). Built once per ViewData, measure and palette."""
+    ind, joined = data.ind, data.joined
+    if joined is None or not data.iod or not ind.district_column or ind.district_column not in joined.columns:
+        return None
+    labels = data.measure_labels()
+    measure = measure if measure in labels else next(iter(labels))
+    key = ("compare_district_lsoas", measure, palette)
+    if key not in data.memo:
+        from geo.link.layers import lsoa_measure_layer
+        from geo.present.classify import classify_values
+        from geo.present.compare import SmallMaps, national_decile, national_rank
+        from geo.views.common import with_districts
+
+        kinds = [k for k in ("decile", "rank", "score") if ind.column_for(measure, k) is not None]
+        if not kinds:
+            return None
+        shown = lsoa_measure_layer(ind, joined, data.report.boundary_code, data.name_column, measure, labels[measure],
+                                   kinds[0])
+        deciles = shown.deciles
+        if deciles is None:  # no published deciles: from the rank or score, over every LSOA of the table
+            col = ind.column_for(measure, kinds[0])
+            values = pd.to_numeric(shown.layer[col.name], errors="coerce")
+            higher_is_worse = col.higher_is_worse if kinds[0] == "score" else False
+            deciles = pd.Series(national_decile(national_rank(values, higher_is_worse), int(values.notna().sum())),
+                                index=shown.layer.index)
+        classes = classify_values(deciles, "national_deciles", deciles=deciles, palette=palette)
+        with_districts(shown.spec, data, shown.layer)
+        data.memo[key] = SmallMaps(shown.layer, shown.spec, classes, ind.district_column,
+                                   f"LSOAs by national decile of {labels[measure]}")
+    return data.memo[key]
 
 
 class View:
@@ -267,7 +305,10 @@ class View:
         layer, spec = result.layer, result.spec
         numeric = pd.api.types.is_numeric_dtype(layer[spec.value_column])
         measures = [Measure(spec.value_column, spec.value_label, result.higher_is_worse)] if numeric else []
-        return CompareSetup(layer, classification, measures, words=spec.extremes)
+        small = (district_lsoas(data, values.get("measure"), values.get("palette", "viridis"))
+                 if result.area_word == "districts" else None)
+        unit = result.area_word or "areas"
+        return CompareSetup(layer, classification, measures, unit, words=spec.extremes, small_maps=small)
 
 
 def resolve_values(view: View, data: ViewData, given: dict[str, Any], strict: bool = False) -> tuple[dict, list[str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from geo.catalogue import summaries_for
 from geo.link.layers import district_map_layer
 from geo.present.compare import summary_measures
-from geo.views.base import CompareSetup, Param, View, ViewData, ViewResult
+from geo.views.base import CompareSetup, Param, View, ViewData, ViewResult, district_lsoas
 from geo.views.classes import class_params
 from geo.views.common import measure_param
 
@@ -41,7 +41,9 @@ class DistrictsView(View):
                           national_place=None if data.illustrative else "England")
 
     def comparison(self, data: ViewData, values: dict, result: ViewResult, classification) -> CompareSetup:
-        """Every district summary of the measure, not just the one mapped."""
+        """Every district summary of the measure, not just the one mapped; each district drawn as its own LSOAs
+        by their national decile of the measure."""
         label = data.measure_labels()[values["measure"]]
         return CompareSetup(result.layer, classification, summary_measures(result.layer), "districts",
-                            heading=f"district summaries of {label}")
+                            heading=f"district summaries of {label}",
+                            small_maps=district_lsoas(data, values["measure"], values.get("palette", "viridis")))

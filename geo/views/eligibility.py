@@ -28,7 +28,7 @@ from geo.present.mapping import MapSpec
 from geo.derive.nrf import abolished_notes, reference_codes, verification_sentence
 from geo.state.tokens import pack_text, unpack_text
 from geo.present.compare import summary_measures, with_summaries
-from geo.views.base import CompareSetup, Param, View, ViewData, ViewResult
+from geo.views.base import CompareSetup, Param, View, ViewData, ViewResult, district_lsoas
 from geo.views.common import measure_param, release_map
 
 # Light to dark; distinct in colour-blind views. Successors of districts abolished in 2009 (County Durham,
@@ -208,7 +208,8 @@ class EligibilityView(View):
         note = ("The eligibility map shows categories (eligible or not), not per-area values: the difference table "
                 f"and spine chart compare the district summaries of {label} behind the rule.")
         return CompareSetup(national, classification, summary_measures(national), "districts", note=note,
-                            heading=f"district summaries of {label}")
+                            heading=f"district summaries of {label}",
+                            small_maps=district_lsoas(data, values["measure"], values.get("palette", "viridis")))
 
 
 def status_classes(table: pd.DataFrame, with_reference: bool) -> Classification:

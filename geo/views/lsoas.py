@@ -82,7 +82,7 @@ class LsoasView(View):
             return super().comparison(data, values, result, classification)
         national = self.build(data, {**values, "districts": []})
         label = data.measure_labels()[values["measure"]]
-        measures = [Measure(c.name, f"{label} {k}", c.higher_is_worse)
+        measures = [Measure(c.name, f"{label} {k}", c.higher_is_worse, k)
                     for k in ("score", "rank") if (c := data.ind.column_for(values["measure"], k)) is not None]
         return CompareSetup(national.layer, classify_result(national, values), measures, "LSOAs",
                             pick_from=result.layer)

@@ -190,8 +190,7 @@
       find: function (query) { return find(areas, query); }
     };
     if (!areas.row) { areas.row = function (i) { return i; }; }
-    legendControl(map, meta);
-    searchControl(map, areas, ctl, meta);
+    if (!meta.bare) { legendControl(map, meta); searchControl(map, areas, ctl, meta); }
     valueLabels(map, meta.labels);
     map.attributionControl.addAttribution(meta.attribution);
     window.atlasMap = ctl;
