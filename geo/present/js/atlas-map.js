@@ -137,44 +137,45 @@
     return layer;
   }
 
-  // District names, from meta.labelZoom (none on a national view), biggest districts first; a name that would
-  // cover one already shown (or a value label) is hidden.
+  // District names, from meta.labelZoom (none on a national view), biggest districts first. Returns a function
+  // that shows or hides them for the current zoom (true: shown), or null when the map has none.
   function districtLabels(map, meta) {
     var labels = meta.districtLabels;
-    if (!labels || !labels.length) { return; }
+    if (!labels || !labels.length) { return null; }
     var pane = map.createPane('atlasNames');
     pane.style.zIndex = 620; pane.style.pointerEvents = 'none';
-    var group = L.layerGroup(), markers = [];
+    var group = L.layerGroup();
     for (var i = 0; i < labels.length; i++) {
-      var m = L.marker([labels[i][0], labels[i][1]], {pane: 'atlasNames', interactive: false, keyboard: false,
-        icon: L.divIcon({className: 'atlas-label atlas-place', html: '<span>' + labels[i][2] + '</span>', iconSize: null})});
-      markers.push(m); group.addLayer(m);
+      group.addLayer(L.marker([labels[i][0], labels[i][1]], {pane: 'atlasNames', interactive: false, keyboard: false,
+        icon: L.divIcon({className: 'atlas-label atlas-place', html: '<span>' + labels[i][2] + '</span>', iconSize: null})}));
     }
-    function overlaps(a, b) { return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom; }
-    function declutter() {
-      var shown = [], values = map.getContainer().querySelectorAll('.atlas-label:not(.atlas-place) span');
-      for (var v = 0; v < values.length; v++) { shown.push(values[v].getBoundingClientRect()); }
-      var box = map.getContainer().getBoundingClientRect(), count = 0;
-      for (var k = 0; k < markers.length; k++) {
-        var el = markers[k].getElement(), span = el && el.firstChild;
-        if (!span) { continue; }
-        span.style.visibility = 'visible';
-        var r = span.getBoundingClientRect(), hide = false;
-        if (r.right < box.left || r.left > box.right || r.bottom < box.top || r.top > box.bottom) { continue; }
-        for (var s = 0; s < shown.length && !hide; s++) { hide = overlaps(r, shown[s]); }
-        if (hide) { span.style.visibility = 'hidden'; } else { shown.push(r); count++; }
-      }
-      window.atlasPlaceLabels = count;
-    }
-    function update() {
+    window.atlasNames = group;
+    return function () {
       var on = map.getZoom() >= meta.labelZoom;
       if (on && !map.hasLayer(group)) { group.addTo(map); }
       if (!on && map.hasLayer(group)) { map.removeLayer(group); }
-      if (on) { declutter(); } else { window.atlasPlaceLabels = 0; }
+      return on;
+    };
+  }
+
+  // No label covers another: district names first (biggest districts first), then the value labels; a label that
+  // would overlap one already placed is hidden (a hidden value is still in its area's tooltip).
+  function declutter(map) {
+    var box = map.getContainer().getBoundingClientRect(), placed = [], names = 0;
+    function overlaps(a, b) { return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom; }
+    function place(spans, isName) {
+      for (var k = 0; k < spans.length; k++) {
+        var span = spans[k];
+        span.style.visibility = 'visible';
+        var r = span.getBoundingClientRect(), hide = false;
+        if (r.right < box.left || r.left > box.right || r.bottom < box.top || r.top > box.bottom) { continue; }
+        for (var s = 0; s < placed.length && !hide; s++) { hide = overlaps(r, placed[s]); }
+        if (hide) { span.style.visibility = 'hidden'; } else { placed.push(r); if (isName) { names++; } }
+      }
     }
-    map.on('zoomend moveend resize', update);
-    update();
-    window.atlasNames = group;
+    place(map.getContainer().querySelectorAll('.atlas-place span'), true);
+    place(map.getContainer().querySelectorAll('.atlas-label:not(.atlas-place) span'), false);
+    window.atlasPlaceLabels = names;
   }
 
   function norm(s) { var t = document.createElement('textarea'); t.innerHTML = s; return t.value.toLowerCase().trim(); }
@@ -327,7 +328,12 @@
     }
     named();
     valueLabels(map, meta.labels);
-    districtLabels(map, meta);
+    var names = districtLabels(map, meta);
+    if (names || (meta.labels && meta.labels.length)) {
+      var tidy = function () { if (names) { names(); } declutter(map); };
+      map.on('zoomend moveend resize', tidy);
+      tidy();
+    } else { window.atlasPlaceLabels = 0; }
     map.attributionControl.addAttribution(meta.attribution);
     if (legend) { legend.fit(); }
     // The map follows its frame: page CSS may resize the iframe (or its container) after the map is drawn.
