@@ -170,8 +170,9 @@ def _title(page) -> str:
                          "document.querySelector('.atlas-title-place').textContent")
 
 
-def test_title_names_the_searched_or_hovered_district(session, served):
-    page = open_map(session, served, "title.html", grid_map(place="Leeds"))
+@pytest.mark.parametrize("canvas", [False, True], ids=["svg", "canvas"])
+def test_title_names_the_searched_or_hovered_district(session, served, canvas):
+    page = open_map(session, served, f"title_{int(canvas)}.html", grid_map(canvas=canvas, place="Leeds"))
     assert _title(page) == "Income — score · Leeds"  # MapSpec.place: the filtered place
     box_ = page.locator(".atlas-search-input")
     box_.fill("Hartlepool")
@@ -282,10 +283,17 @@ def test_national_outlines_on_the_canvas_map(session, served):
     gdf = gpd.read_file(gpkg).merge(pd.read_csv(lookup, dtype=str)[["lsoa11_code", "ltla19_code", "ltla19_name"]],
                                     on="lsoa11_code", how="left")
     gdf["v"] = range(len(gdf))
-    spec = MapSpec("v", "Order", "lsoa11_name", "lsoa11_code", title="England",
-                   district_column="ltla19_code", district_name_column="ltla19_name")
-    html = map_html(build_choropleth(gdf, spec, classify_values(gdf["v"].astype(float), "quantiles", 5)))
-    page = open_map(session, served, "national.html", html)
+    spec = MapSpec("v", "Order", "lsoa11_name", "lsoa11_code", title="England", subtitle="All LSOAs by deciles",
+                   caveat="Ranks: 1 is the most deprived.", value_labels=True,  # → the long "not by colour alone" note
+                   legend_words=("Darker areas are more deprived.",), district_column="ltla19_code",
+                   district_name_column="ltla19_name")
+    html = map_html(build_choropleth(gdf, spec, classify_values(gdf["v"].astype(float), "quantiles", 10)))
+    page = open_map(session, served, "national.html", html, viewport=(1366, 600))  # a laptop's map below a header
+    page.locator(".atlas-words summary").click()
+    legend = page.evaluate("(() => { const r = document.querySelector('.atlas-legend').getBoundingClientRect();"
+                           " return [r.top, r.bottom]; })()")
+    title_bottom = page.evaluate("document.querySelector('.atlas-title').getBoundingClientRect().bottom")
+    assert title_bottom <= legend[0] and legend[1] <= 600, (title_bottom, legend)  # the whole legend on the map
     assert page.evaluate("window.atlasLayer.count()") == len(gdf) == 32_844
     assert page.evaluate("window.atlasOutlines.getLatLngs().length") > 300
     wait_for(lambda: outline_pixels(page) > 10_000, 20, "the national outlines painted")
