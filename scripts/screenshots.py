@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
                         continue
                     page.goto(f"{url}/?{shot.query}", wait_until="domcontentloaded")
                     wait_idle(page, 180)
-                    wait_for(lambda: len(screens.drawn_frames(page)) >= shot.maps, 180, f"the map of {shot.name}")
+                    wait_for(lambda page=page, n=shot.maps: len(screens.drawn_frames(page)) >= n, 180, f"the map of {shot.name}")
                     wait_idle(page, 180)
                     page.wait_for_timeout(800)  # fonts and the last paint
                     frame = screens.drawn_frames(page)[0]

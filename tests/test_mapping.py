@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 from streamlit_folium import _get_map_string
 
 from geo.present.classify import classify_values
-from geo.present.mapping import MapSpec, build_choropleth, escape_text, map_html
+from geo.present.mapping import MapSpec, build_choropleth, escape_text, format_value, map_html
 from tests import cases
 
 HOSTILE = ["{{7*7}}", "{% raw %}x{% endraw %}<script>alert(1)</script>", "${alert(1)}`x`", "</script><b>x</b>"]
@@ -182,3 +183,139 @@ def test_not_by_colour_alone_says_what_it_offers_on_a_map_too_big_for_labels(mon
         assert "up to 3 areas; this one has 4" in meta["legend"] and "Not by colour alone" in meta["legendText"]
     off = _args(map_html(build_choropleth(gdf, MapSpec("v", "V", "name", "code"), classes)))[0]
     assert "atlas-marks-notice" not in off["legend"]
+
+
+# ------------------------------------------------------------------ #17: orientation and chrome
+
+def district_grid(names=("Hartlepool", "Leeds", "<script>alert(1)</script>", "{{7*7}}"), n=3, size=0.01):
+    """Four districts (2×2) of n×n square LSOAs each, lon/lat near Leeds."""
+    from shapely.geometry import box
+
+    rows = []
+    for gx in range(2 * n):
+        for gy in range(2 * n):
+            d = gx // n + 2 * (gy // n)
+            rows.append({"code": f"E01{len(rows):06d}", "name": f"LSOA {len(rows)}", "lad": f"E0600000{d + 1}",
+                         "lad_name": names[d], "v": float(len(rows)), "rank": len(rows) * 97.5 + 0.021,
+                         "share": len(rows) / 100,
+                         "geometry": box(-1.6 + gx * size, 53.8 + gy * size, -1.6 + (gx + 1) * size, 53.8 + (gy + 1) * size)})
+    import geopandas as gpd
+
+    return gpd.GeoDataFrame(rows, crs="EPSG:4326")
+
+
+def grid_meta(canvas=False, **kw):
+    gdf = district_grid()
+    spec = MapSpec("v", "Income — score", "name", "code", title="Income — score", district_column="lad",
+                   district_name_column="lad_name", tooltip_columns=(("Income — rank", "rank"), ("Share", "share")), **kw)
+    page = map_html(build_choropleth(gdf, spec, classify_values(gdf["v"], "quantiles", 3), canvas=canvas))
+    return _args(page, "AtlasMap.canvas(" if canvas else "AtlasMap.svg(") + (page,)
+
+
+def decoded_lines(outlines):
+    from shapely.geometry import LineString
+
+    out = []
+    for flat in outlines["lines"]:
+        pts = np.cumsum(np.asarray(flat, dtype=float).reshape(-1, 2), axis=0) * outlines["q"]
+        out.append(LineString(pts))
+    return out
+
+
+@pytest.mark.parametrize("canvas", [False, True])
+def test_lsoa_map_carries_its_district_borders_once_each_and_names_to_label(canvas):
+    import shapely
+
+    meta, _, page = grid_meta(canvas=canvas)
+    lines = decoded_lines(meta["outlines"])
+    # The 2×2 districts' borders: the outer square (4 × 0.06°) and the inner cross (2 × 0.06°), each border once
+    # (sent per district, the shared ones would add up to 4 × 4 × 0.03 = 0.48°).
+    assert sum(line.length for line in lines) == pytest.approx(0.36, abs=0.002)
+    cross = shapely.union_all([shapely.LineString([(-1.57, 53.8), (-1.57, 53.86)]),
+                               shapely.LineString([(-1.6, 53.83), (-1.54, 53.83)])])
+    assert all(shapely.distance(shapely.Point(p), cross.union(shapely.box(-1.6, 53.8, -1.54, 53.86).boundary)) < 2e-4
+               for line in lines for p in line.coords)
+    names = [label[2] for label in meta["districtLabels"]]
+    assert sorted(names) == sorted(["Hartlepool", "Leeds", "&lt;script&gt;alert(1)&lt;/script&gt;",
+                                    "&#123;&#123;7*7&#125;&#125;"])
+    assert meta["labelZoom"] >= 9  # no names on a national view
+    for lat, lon, _ in meta["districtLabels"]:
+        assert 53.8 < lat < 53.86 and -1.6 < lon < -1.54
+    assert "<script>alert(1)" not in page and "{{7*7}}" not in page
+
+
+def test_no_outlines_without_districts_or_on_a_district_map():
+    gdf = district_grid()
+    classes = classify_values(gdf["v"], "quantiles", 3)
+    plain = _args(map_html(build_choropleth(gdf, MapSpec("v", "V", "name", "code"), classes)))[0]
+    assert plain["outlines"] is None and plain["districtLabels"] == []
+    own = gdf.assign(lad=gdf["code"])  # each area its own district: nothing to outline over it
+    spec = MapSpec("v", "V", "name", "code", district_column="lad")
+    assert _args(map_html(build_choropleth(own, spec, classes)))[0]["outlines"] is None
+
+
+def test_outlines_are_remembered_by_content(monkeypatch):
+    from geo.present import outlines
+
+    calls = []
+    real = outlines.compute_outlines
+    monkeypatch.setattr(outlines, "compute_outlines", lambda *a, **k: calls.append(1) or real(*a, **k))
+    outlines.clear_memo()
+    gdf = district_grid()
+    first = outlines.district_outlines(gdf, "code", "lad", "lad_name")
+    again = outlines.district_outlines(gdf.copy(), "code", "lad", "lad_name")
+    assert again is first and len(calls) == 1
+    moved = gdf.copy()
+    moved.loc[0, "lad"] = "E06000002"  # another district for one LSOA: computed again, with a different border
+    other = outlines.district_outlines(moved, "code", "lad", "lad_name")
+    assert len(calls) == 2 and other.lines != first.lines
+
+
+def test_large_text_bare_place_and_legend_words_reach_the_map():
+    meta, _, _ = grid_meta(large_text=True, place="<b>Leeds</b> {{x}}",
+                           legend_words=("Darker is <i>more</i> deprived.", "{{7*7}}"))
+    assert meta["large"] is True and meta["chrome"] == "full"
+    assert meta["place"] == escape_text("<b>Leeds</b> {{x}}") and meta["title"] == "Income — score"
+    assert '<details class="atlas-words"><summary>In words</summary>' in meta["legend"]
+    assert "<p>Darker is &lt;i&gt;more&lt;/i&gt; deprived.</p><p>&#123;&#123;7*7&#125;&#125;</p>" in meta["legend"]
+    assert "Darker is &lt;i&gt;more&lt;/i&gt; deprived." in meta["legendText"]
+    normal, _, _ = grid_meta()
+    assert normal["large"] is False and "atlas-words" not in normal["legend"] and normal["place"] == ""
+    bare, _, _ = grid_meta(chrome="bare", place="Leeds", legend_words=("words",))
+    assert bare["legend"] == "" and bare["title"] == "" and bare["place"] == "" and bare["chrome"] == "bare"
+    assert bare["outlines"]["lines"], "a bare map keeps its outlines"
+    with pytest.raises(ValueError, match="bare"):
+        grid_meta(chrome="minimal")
+
+
+def test_large_text_css_sets_every_map_text_to_20px_or_more():
+    """Presenter mode's rules (the browser test measures the rendered sizes): each sets 20 px or more."""
+    from geo.load.assets import atlas_text
+
+    css = re.sub(r"/\*.*?\*/", "", atlas_text("atlas-map.css"), flags=re.S)
+    rules = [(sel, body) for sel, body in re.findall(r"([^{}]+)\{([^}]*)\}", css) if ".atlas-large" in sel]
+    sizes = [float(m) for _, body in rules for m in re.findall(r"font-size:\s*([\d.]+)px", body)]
+    assert len(sizes) >= 8 and min(sizes) >= 20, rules
+    covered = " ".join(sel for sel, _ in rules)
+    for text in ("atlas-legend", "atlas-title", "atlas-caveat", "leaflet-control-attribution", "atlas-search",
+                 "atlas-label", "atlas-place", "leaflet-tooltip", "leaflet-control-scale-line"):
+        assert text in covered, text
+
+
+def test_tooltips_write_numbers_by_kind_in_both_renderers():
+    meta, payload, _ = grid_meta()
+    assert meta["kinds"] == ["score", "rank", "share"]  # by the fields' words (geo.present.numbers.kind_of)
+    assert payload["features"][5]["properties"]["t"] == ["5.000", "488", "5.0%"]  # not "487.521", not "0.050"
+    _, canvas_payload, _ = grid_meta(canvas=True)  # the canvas sends numbers; atlas-map.js writes them by kind
+    assert canvas_payload["kinds"] == meta["kinds"]
+    values = canvas_payload["values"]["data"]
+    assert values[0][5] == 5 and values[1][5] == pytest.approx(487.521) and values[2][5] == pytest.approx(0.05)
+    assert [format_value(values[0][5], "score"), format_value(values[1][5], "rank")] == ["5.000", "488"]
+
+
+@pytest.mark.parametrize("value,kind,text", [
+    (10263.021, "rank", "10,263"), (0.362, "share", "36.2%"), (35.037, "score", "35.037"), (900000000, "money", "£900m"),
+    (-7324.089, "rank", "\u22127,324"), (None, "rank", "no data"), (29199, None, "29,199"), (35.0371, None, "35.037"),
+])
+def test_format_value_by_kind(value, kind, text):
+    assert format_value(value, kind) == text

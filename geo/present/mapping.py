@@ -26,6 +26,9 @@ from geo.load.assets import atlas_text, leaflet_text
 from geo.present.classify import Classification
 from geo.present.coverage import PreparedGeometry, prepare_geometry
 from geo.present.export import write_atomic
+from geo.present.numbers import fmt as fmt_number
+from geo.present.numbers import kind_of
+from geo.present.outlines import LABEL_ZOOM, QUANTUM, district_outlines
 from geo.settings import setting
 
 STATIC_LEAFLET = "/app/static/vendor/leaflet"
@@ -51,8 +54,13 @@ def _script_json(obj: object) -> str:
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
-def format_value(value: object) -> str:
-    """A number as a person reads it ('29,199', '35.037'); text unchanged; missing as 'no data'."""
+def format_value(value: object, kind: str | None = None, *, per_head: bool = False) -> str:
+    """A number as a person reads it ('29,199', '35.037'); text unchanged; missing as 'no data'.
+
+    With a `kind` (geo.present.numbers: rank, share, score, money, …) it is written in that kind's style
+    ("10,263", "36.2%", "£12.3m"), as the map's tooltips are; atlas-map.js's `fmt` writes the same."""
+    if kind is not None and kind != "text":
+        return fmt_number(value, kind, per_head=per_head)
     if value is None or (isinstance(value, float) and not np.isfinite(value)) or value is pd.NA:
         return "no data"
     if isinstance(value, (int, np.integer)) or (isinstance(value, float) and float(value).is_integer()):
@@ -80,7 +88,29 @@ class MapSpec:
     district_column: str | None = None       # the district code of each area (LSOA maps): search finds districts
     district_name_column: str | None = None  # … and its name
     focus: str | None = None    # an area's (or district's) code to zoom to and outline when the map opens
-    chrome: str = "full"
+    chrome: str = "full"        # "full" | "bare": bare = no legend, title, search box (a comparison's small maps)
+    large_text: bool = False    # presenter mode: every text on the map at least 20 px
+    legend_words: tuple[str, ...] = ()  # the legend in words, shown on the map ("In words" in the legend)
+    place: str = ""             # the searched or filtered place, named in the title ("Income — score · Hartlepool")
+
+
+CHROMES = ("full", "bare")
+
+
+def field_kind(column: str, label: str = "") -> str | None:
+    """How a tooltip field's numbers are written: a geo.present.numbers kind, "money-head" (£ per head), or None
+    (not known: whole numbers whole, others to three decimals) for a value whose words name no kind: a score
+    is written at the IoD's three decimals only when it is called a score."""
+    kind = kind_of(str(column), str(label))
+    if kind == "score" and "score" not in f"{column} {label}".lower():
+        return None
+    if kind == "money" and "per head" in f"{column} {label}".lower().replace("_", " "):
+        return "money-head"
+    return kind
+
+
+def _format_field(value: object, kind: str | None) -> str:
+    return format_value(value, "money", per_head=True) if kind == "money-head" else format_value(value, kind)
 
 
 def area_level(codes: pd.Series) -> str:
@@ -149,6 +179,8 @@ def marks_notice(n_areas: int) -> str:
 
 
 def _legend_html(spec: MapSpec, classification: Classification, notice: str = "") -> str:
+    if spec.chrome == "bare":
+        return ""  # the page draws one legend for all the small maps
     rows = []
     for cls in range(classification.k - 1, -1, -1):  # most deprived first
         rows.append(
@@ -163,9 +195,13 @@ def _legend_html(spec: MapSpec, classification: Classification, notice: str = ""
     caveat = f'<div class="atlas-caveat">{escape_text(spec.caveat)}</div>' if spec.caveat else ""
     if notice:
         caveat += f'<div class="atlas-caveat atlas-marks-notice">{escape_text(notice)}</div>'
+    words = ""
+    if spec.legend_words:  # a native disclosure: keyboard accessible, closed so the legend fits a laptop's map
+        words = ('<details class="atlas-words"><summary>In words</summary>'
+                 + "".join(f"<p>{escape_text(w)}</p>" for w in spec.legend_words) + "</details>")
     return (f'<div class="atlas-legend-title">{escape_text(spec.value_label)}</div>'
             f'<div class="atlas-legend-head"><span>Darker = {escape_text(spec.darker_means)}</span><span>areas</span></div>'
-            + "".join(rows) + caveat)
+            + "".join(rows) + caveat + words)
 
 
 # The layers' scripts are one call each into geo/present/js/atlas-map.js (served from static/atlas/, inlined by
@@ -234,22 +270,22 @@ class PreparedMap:
     values_file: str | None = None
 
 
-def _compact_values(series: pd.Series) -> list:
-    """Tooltip values for the canvas layer: numbers as JSON numbers (the browser formats them as
+def _compact_values(series: pd.Series, kind: str | None = None) -> list:
+    """Tooltip values for the canvas layer: numbers as JSON numbers (the browser formats them by `kind` as
     `format_value` does), missing as null, anything else as escaped text."""
     numeric = pd.to_numeric(series, errors="coerce") if series.dtype == object else series
     if pd.api.types.is_numeric_dtype(numeric) and not pd.api.types.is_bool_dtype(numeric) and (
             series.dtype != object or numeric.notna().sum() == series.notna().sum()):
         arr = np.asarray(numeric, dtype=float)
-        out = np.round(arr, 3).tolist()
+        out = np.round(arr, 5 if kind == "share" else 3).tolist()  # shares are written to 0.1%
         return [None if not np.isfinite(v) else (int(v) if float(v).is_integer() else v) for v in out]
-    return [escape_text(format_value(v)) for v in series.tolist()]
+    return [escape_text(_format_field(v, kind)) for v in series.tolist()]
 
 
 def _tooltip_values(gdf: gpd.GeoDataFrame, spec: MapSpec) -> tuple[bytes, str]:
     """The canvas layer's tooltip values as JSON bytes, and their content name in a store."""
-    tooltip_cols = [spec.value_column] + [col for _, col in spec.tooltip_columns]
-    data = _script_json([_compact_values(gdf[col]) for col in tooltip_cols]).encode()
+    fields = [(spec.value_label, spec.value_column)] + list(spec.tooltip_columns)
+    data = _script_json([_compact_values(gdf[col], field_kind(col, label)) for label, col in fields]).encode()
     return data, f"v-{hashlib.sha256(data).hexdigest()[:24]}.json"
 
 
@@ -285,7 +321,7 @@ def _coverage_layer(gdf: gpd.GeoDataFrame, spec: MapSpec, classification: Classi
         prepared = PreparedMap(prepared.geometry)  # prepared for other values: carry these in the page
     classes = "".join("-" if k < 0 else chr(48 + int(k)) for k in classification.classes)
     payload = {"classes": classes, "colours": classification.colours, "noData": "#ffffff", "opacity": 0.85,
-               "fields": meta["fields"], "weight": 0.5, "outlineZoom": 9, "label": meta["legendText"]}
+               "fields": meta["fields"], "kinds": meta["kinds"], "weight": 0.5, "outlineZoom": 9, "label": meta["legendText"]}
     return CoverageLayer(prepared, url_base, payload, values, {**meta, "bounds": list(prepared.geometry.bounds)})
 
 
@@ -310,6 +346,8 @@ def build_choropleth(
     """
     if len(classification.classes) != len(gdf):
         raise ValueError("The classification does not match the layer (different number of rows).")
+    if spec.chrome not in CHROMES:
+        raise ValueError(f"Unknown map chrome {spec.chrome!r}; one of {', '.join(CHROMES)}.")
     precision = int(precision if precision is not None else setting("map_precision"))
     canvas = uses_canvas(gdf, canvas)
     tooltip_cols = [(spec.value_label, spec.value_column)] + list(spec.tooltip_columns)
@@ -320,14 +358,17 @@ def build_choropleth(
     legend_text = "; ".join(f"{lab}: {n} areas" for lab, n in zip(classification.labels, classification.counts))
     if notice:
         legend_text += ". " + notice
-    title = ""
-    if spec.title:
-        title = escape_text(spec.title) + (f"<small>{escape_text(spec.subtitle)}</small>" if spec.subtitle else "")
+    if spec.legend_words:
+        legend_text += ". " + " ".join(spec.legend_words)
+    bare = spec.chrome == "bare"
+    kinds = [field_kind(col, label) for label, col in tooltip_cols]
     meta = {
         "colours": classification.colours, "noData": "#ffffff",
-        "fields": [escape_text(label) for label, _ in tooltip_cols],
+        "fields": [escape_text(label) for label, _ in tooltip_cols], "kinds": kinds,
         "legend": _legend_html(spec, classification, notice), "legendText": escape_text(legend_text),
-        "title": title, "weight": 0.6 if len(gdf) < 2000 else 0.2,
+        "title": "" if bare else escape_text(spec.title), "subtitle": "" if bare else escape_text(spec.subtitle),
+        "place": "" if bare else escape_text(spec.place), "chrome": spec.chrome, "large": bool(spec.large_text),
+        **_outlines_meta(gdf, spec), "weight": 0.6 if len(gdf) < 2000 else 0.2,
         "attribution": escape_text(attribution), "labels": labels,
         "level": area_level(gdf[spec.code_column]) if len(gdf) else "",
         "districts": _districts_meta(gdf, spec), "focus": escape_text(spec.focus) if spec.focus else None,
@@ -339,7 +380,8 @@ def build_choropleth(
         layer = _coverage_layer(gdf, spec, classification, meta, prepared, geometry_url)
         minx, miny, maxx, maxy = prepared.geometry.bounds
     else:
-        formatted = [[escape_text(format_value(v)) for v in gdf[col].tolist()] for _, col in tooltip_cols]
+        formatted = [[escape_text(_format_field(v, kind)) for v in gdf[col].tolist()]
+                     for (_, col), kind in zip(tooltip_cols, kinds)]
         layer = ChoroplethLayer({"type": "FeatureCollection", "features": _features(wgs, spec, classification,
                                                                                     formatted, precision)}, meta)
         minx, miny, maxx, maxy = wgs.total_bounds if len(gdf) else (-6, 49.8, 2, 55.9)
@@ -362,8 +404,19 @@ def _value_labels(gdf: gpd.GeoDataFrame, spec: MapSpec) -> list:
     """[lat, lon, escaped value] where each area's value is written on it (row order; None without geometry)."""
     wgs = gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf
     points = shapely.point_on_surface(wgs.geometry.values)
-    texts = [escape_text(format_value(v)) for v in gdf[spec.value_column].tolist()]
+    kind = field_kind(spec.value_column, spec.value_label)
+    texts = [escape_text(_format_field(v, kind)) for v in gdf[spec.value_column].tolist()]
     return [None if p is None or p.is_empty else [round(p.y, 5), round(p.x, 5), t] for p, t in zip(points, texts)]
+
+
+def _outlines_meta(gdf: gpd.GeoDataFrame, spec: MapSpec) -> dict:
+    """The district borders drawn over an LSOA map, and the districts' names (geo.present.outlines), escaped."""
+    found = district_outlines(gdf, spec.code_column, spec.district_column, spec.district_name_column)
+    if found is None:
+        return {"outlines": None, "districtLabels": [], "labelZoom": LABEL_ZOOM}
+    return {"outlines": {"q": QUANTUM, "lines": [list(line) for line in found.lines]},
+            "districtLabels": [[lat, lon, escape_text(name)] for lat, lon, name in found.labels],
+            "labelZoom": LABEL_ZOOM}
 
 
 def _inline_script(text: str) -> str:

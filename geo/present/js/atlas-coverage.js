@@ -167,7 +167,7 @@
     tooltipHtml: function (i) {
       var v = this._values, row = null;
       if (!v) { this.values(); } else { row = []; for (var f = 0; f < v.length; f++) { row.push(v[f][i]); } }
-      return AtlasMap.tip(this.name(i), this.code(i), this.o.fields, row);
+      return AtlasMap.tip(this.name(i), this.code(i), this.o.fields, row, this.o.kinds);
     },
     openTip: function (i, at) {  // the tooltip of area i, refreshed once its values have arrived
       var self = this;

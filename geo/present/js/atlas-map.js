@@ -9,6 +9,8 @@
  *   mark(marks)      draw these outlines, [[i, {color, weight}], …] (and clear any others);
  *   openTip(i, at)   open area i's tooltip at a LatLng (its HTML made by AtlasMap.tip).
  * and report hovering by calling the controller's hover(i) (-1: none).
+ * Around the areas (both renderers): district outlines and names (meta.outlines, meta.districtLabels, from
+ * geo/present/outlines.py), the title naming the searched or hovered place, and presenter mode's large text.
  * Codes, names, values, labels, the legend and the title arrive already HTML-escaped by the server.
  * Served from static/atlas/ by the app; inlined by geo.present.mapping.map_html in offline pages.
  */
@@ -17,27 +19,67 @@
   var MARKS = {found: {color: '#e6007e', weight: 4}, hover: {color: '#000', weight: 3},
                district: {color: '#e6007e', weight: 2}};
 
-  function fmt(v) {  // as geo.present.mapping.format_value: '29,199', '35.037', 'no data'; text arrives escaped
-    if (v === null || v === undefined) { return 'no data'; }
-    if (typeof v !== 'number') { return v; }
-    return Number.isInteger(v) ? v.toLocaleString('en-GB')
-      : v.toLocaleString('en-GB', {minimumFractionDigits: 3, maximumFractionDigits: 3});
+  // Numbers as geo.present.mapping.format_value (geo/present/numbers.py) writes them, by kind: rank/count/decile
+  // '10,263', share '36.2%', score '35.037', money '£12.3m' / '£12,345' ('money-head': '£27.50'), points
+  // '2.0 points'; no kind: '29,199' or '35.037'. Minus is U+2212; ties round to even, as Python's format does.
+  var MINUS = '\u2212';
+  function halfEven(x) { var r = Math.round(x); return Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : r; }
+  function grouped(x, d) {
+    var p = Math.pow(10, d), r = halfEven(x * p) / p;
+    return r.toLocaleString('en-GB', {minimumFractionDigits: d, maximumFractionDigits: d});
+  }
+  function signed(text) {  // "-0.0" is just "0.0"
+    if (text.charAt(0) !== '-') { return text; }
+    text = text.slice(1);
+    return /[1-9]/.test(text) ? MINUS + text : text;
+  }
+  function money(x, perHead) {
+    var a = Math.abs(x), body;
+    if (perHead) { body = grouped(a, 2); } else if (a >= 1e6) {
+      var m = a / 1e6;
+      body = (Math.abs(m - Math.round(m)) < 0.05 ? grouped(m, 0) : grouped(m, 1)) + 'm';
+    } else { body = grouped(a, 0); }
+    return signed((x < 0 ? '-' : '') + '\u00a3' + body);
+  }
+  function fmt(v, kind) {  // text arrives escaped and is returned as it is
+    if (v === null || v === undefined || (typeof v === 'number' && !isFinite(v))) { return 'no data'; }
+    if (typeof v !== 'number' || kind === 'text') { return v; }
+    if (!kind) {
+      return Number.isInteger(v) ? v.toLocaleString('en-GB')
+        : v.toLocaleString('en-GB', {minimumFractionDigits: 3, maximumFractionDigits: 3});
+    }
+    if (kind === 'money' || kind === 'money-head') { return money(v, kind === 'money-head'); }
+    if (kind === 'rank' || kind === 'count' || kind === 'decile') { return signed(grouped(v, 0)); }
+    if (kind === 'share') { return signed(grouped(v * 100, 1) + '%'); }
+    if (kind === 'points') {
+      var t = grouped(v, 1);
+      return signed(t) + (t.replace('-', '') === '1.0' ? ' point' : ' points');
+    }
+    return signed(grouped(v, 3));  // score: the IoD's published precision
   }
 
   // One tooltip for every renderer: name, code, then each field's value ('…' while values load).
-  function tip(name, code, fields, values) {
+  function tip(name, code, fields, values, kinds) {
     var rows = '';
     for (var f = 0; f < fields.length; f++) {
-      rows += '<br>' + fields[f] + ': <b>' + (values ? fmt(values[f]) : '\u2026') + '</b>';
+      rows += '<br>' + fields[f] + ': <b>' + (values ? fmt(values[f], kinds && kinds[f]) : '\u2026') + '</b>';
     }
     return '<div class="atlas-tip"><strong>' + name + '</strong> <span>' + code + '</span>' + rows + '</div>';
   }
 
+  // The legend (bottom right; its title collapses it; "In words" a native disclosure), kept within the map's
+  // height below the title (it scrolls rather than running off a laptop's map).
   function legendControl(map, meta) {
-    var legend = L.control({position: 'bottomright'});
+    var legend = L.control({position: 'bottomright'}), box = null;
+    function fit() {
+      if (!box) { return; }
+      var title = map.getContainer().querySelector('.atlas-title');
+      var attribution = map.attributionControl ? map.attributionControl.getContainer().offsetHeight : 0;
+      box.style.maxHeight = Math.max(80, map.getSize().y - (title ? title.offsetHeight : 0) - attribution - 40) + 'px';
+    }
     legend.onAdd = function () {
-      var div = L.DomUtil.create('div', 'atlas-legend');
-      div.setAttribute('role', 'img'); div.setAttribute('aria-label', meta.legendText);
+      var div = box = L.DomUtil.create('div', 'atlas-legend');
+      div.setAttribute('role', 'group'); div.setAttribute('aria-label', meta.legendText);
       div.innerHTML = meta.legend;
       var head = div.querySelector('.atlas-legend-title');
       head.setAttribute('role', 'button'); head.setAttribute('tabindex', '0'); head.title = 'Show or hide the legend';
@@ -46,15 +88,94 @@
       head.addEventListener('keydown', function (e) {
         if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); toggle(); }
       });
-      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableClickPropagation(div); L.DomEvent.disableScrollPropagation(div);
       return div;
     };
     legend.addTo(map);
-    if (meta.title) {
-      var title = L.control({position: 'topright'});
-      title.onAdd = function () { var d = L.DomUtil.create('div', 'atlas-title'); d.innerHTML = meta.title; return d; };
-      title.addTo(map);
+    map.on('resize', fit);
+    return {fit: fit};
+  }
+
+  // The map's title, naming a place after it: "Income — score · Hartlepool" (set(name); '' for none).
+  function titleControl(map, meta) {
+    if (!meta.title && !meta.place) { return {set: function () {}}; }
+    var title = L.control({position: 'topright'}), place = null;
+    title.onAdd = function () {
+      var d = L.DomUtil.create('div', 'atlas-title');
+      d.innerHTML = '<span class="atlas-title-main">' + meta.title + '</span><span class="atlas-title-place"></span>' +
+        (meta.subtitle ? '<small>' + meta.subtitle + '</small>' : '');
+      place = d.querySelector('.atlas-title-place');
+      return d;
+    };
+    title.addTo(map);
+    return {set: function (name) {
+      place.innerHTML = name ? (meta.title ? ' \u00b7 ' : '') + name : '';
+      window.atlasPlace = name;
+    }};
+  }
+
+  // District borders over the areas: thin dark lines above the fills, not interactive, drawn by the map's own
+  // renderer kind (canvas for big layers, SVG for small). Lines arrive as integers of q degrees, delta-encoded.
+  function outlines(map, meta, kind) {
+    var o = meta.outlines;
+    if (!o || !o.lines || !o.lines.length) { return null; }
+    var pane = map.createPane('atlasOutlines');
+    pane.style.zIndex = 450; pane.style.pointerEvents = 'none';
+    var lines = [];
+    for (var l = 0; l < o.lines.length; l++) {
+      var a = o.lines[l], x = 0, y = 0, pts = [];
+      for (var j = 0; j < a.length; j += 2) { x += a[j]; y += a[j + 1]; pts.push([y * o.q, x * o.q]); }
+      lines.push(pts);
     }
+    var renderer = kind === 'canvas' ? L.canvas({pane: 'atlasOutlines', padding: 0.2}) : L.svg({pane: 'atlasOutlines'});
+    var layer = L.polyline(lines, {pane: 'atlasOutlines', renderer: renderer, interactive: false, color: '#1b1b1b',
+                                   weight: 1, opacity: 0.85, lineJoin: 'round', className: 'atlas-outline'});
+    layer.addTo(map);
+    function restyle() { layer.setStyle({weight: map.getZoom() >= (meta.labelZoom || 9) ? 2 : 1}); }
+    map.on('zoomend', restyle); restyle();
+    window.atlasOutlines = layer;
+    return layer;
+  }
+
+  // District names, from meta.labelZoom (none on a national view), biggest districts first. Returns a function
+  // that shows or hides them for the current zoom (true: shown), or null when the map has none.
+  function districtLabels(map, meta) {
+    var labels = meta.districtLabels;
+    if (!labels || !labels.length) { return null; }
+    var pane = map.createPane('atlasNames');
+    pane.style.zIndex = 620; pane.style.pointerEvents = 'none';
+    var group = L.layerGroup();
+    for (var i = 0; i < labels.length; i++) {
+      group.addLayer(L.marker([labels[i][0], labels[i][1]], {pane: 'atlasNames', interactive: false, keyboard: false,
+        icon: L.divIcon({className: 'atlas-label atlas-place', html: '<span>' + labels[i][2] + '</span>', iconSize: null})}));
+    }
+    window.atlasNames = group;
+    return function () {
+      var on = map.getZoom() >= meta.labelZoom;
+      if (on && !map.hasLayer(group)) { group.addTo(map); }
+      if (!on && map.hasLayer(group)) { map.removeLayer(group); }
+      return on;
+    };
+  }
+
+  // No label covers another: district names first (biggest districts first), then the value labels; a label that
+  // would overlap one already placed is hidden (a hidden value is still in its area's tooltip).
+  function declutter(map) {
+    var box = map.getContainer().getBoundingClientRect(), placed = [], names = 0;
+    function overlaps(a, b) { return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom; }
+    function place(spans, isName) {
+      for (var k = 0; k < spans.length; k++) {
+        var span = spans[k];
+        span.style.visibility = 'visible';
+        var r = span.getBoundingClientRect(), hide = false;
+        if (r.right < box.left || r.left > box.right || r.bottom < box.top || r.top > box.bottom) { continue; }
+        for (var s = 0; s < placed.length && !hide; s++) { hide = overlaps(r, placed[s]); }
+        if (hide) { span.style.visibility = 'hidden'; } else { placed.push(r); if (isName) { names++; } }
+      }
+    }
+    place(map.getContainer().querySelectorAll('.atlas-place span'), true);
+    place(map.getContainer().querySelectorAll('.atlas-label:not(.atlas-place) span'), false);
+    window.atlasPlaceLabels = names;
   }
 
   function norm(s) { var t = document.createElement('textarea'); t.innerHTML = s; return t.value.toLowerCase().trim(); }
@@ -148,8 +269,15 @@
   }
 
   // Everything around the renderer: legend, title, search, labels and the found and hovered outlines.
-  function attach(map, meta, areas) {
-    var found = -1, hover = -1, members = [];
+  function attach(map, meta, areas, kind) {
+    var found = -1, hover = -1, members = [], foundName = '', hoverName = '', full = meta.chrome !== 'bare';
+    var title = {set: function () {}}, legend = null;
+    function named() { title.set(hoverName || foundName || meta.place || ''); }
+    function placeOf(i) {  // the district of area i (LSOA maps), or the area itself on a district map
+      if (i < 0) { return ''; }
+      if (meta.districts) { var d = meta.districts.of[areas.row(i)]; return d >= 0 ? meta.districts.names[d] : ''; }
+      return meta.level === 'district' ? areas.name(i) : '';
+    }
     function redraw() {
       var marks = [];
       for (var m = 0; m < members.length; m++) { marks.push([members[m], MARKS.district]); }
@@ -159,9 +287,9 @@
     }
     var ctl = {
       areas: areas,
-      hover: function (i) { if (i !== hover) { hover = i; redraw(); } },
+      hover: function (i) { if (i !== hover) { hover = i; redraw(); hoverName = placeOf(i); named(); } },
       show: function (i) {
-        found = i; members = [];
+        found = i; members = []; foundName = areas.name(i); named();
         var bounds = areas.boundsOf(i);
         map.fitBounds(bounds, {maxZoom: 13, padding: [20, 20]});
         redraw();
@@ -180,6 +308,7 @@
           }
         }
         if (!bounds) { return; }
+        foundName = meta.districts.names[d]; named();
         map.fitBounds(bounds, {maxZoom: 13, padding: [20, 20]});
         redraw();
         window.atlasFound = norm(meta.districts.codes[d]).toUpperCase();
@@ -190,9 +319,27 @@
       find: function (query) { return find(areas, query); }
     };
     if (!areas.row) { areas.row = function (i) { return i; }; }
-    if (!meta.bare) { legendControl(map, meta); searchControl(map, areas, ctl, meta); }
+    if (meta.large) { L.DomUtil.addClass(map.getContainer(), 'atlas-large'); }  // presenter mode: text >= 20 px
+    outlines(map, meta, kind);
+    if (full) {  // bare: the areas and outlines only (a comparison's small maps share one legend on the page)
+      title = titleControl(map, meta);
+      legend = legendControl(map, meta);
+      searchControl(map, areas, ctl, meta);
+    }
+    named();
     valueLabels(map, meta.labels);
+    var names = districtLabels(map, meta);
+    if (names || (meta.labels && meta.labels.length)) {
+      var tidy = function () { if (names) { names(); } declutter(map); };
+      map.on('zoomend moveend resize', tidy);
+      tidy();
+    } else { window.atlasPlaceLabels = 0; }
     map.attributionControl.addAttribution(meta.attribution);
+    if (legend) { legend.fit(); }
+    // The map follows its frame: page CSS may resize the iframe (or its container) after the map is drawn.
+    var resized = function () { map.invalidateSize({pan: false}); };
+    window.addEventListener('resize', resized);
+    if (window.ResizeObserver) { new ResizeObserver(resized).observe(map.getContainer()); }
     window.atlasMap = ctl;
     if (meta.focus) {  // MapSpec.focus: open on this area or district, outlined
       areas.ready(function () { var hit = findHit(areas, norm(meta.focus), meta.districts); if (hit) { ctl.land(hit); } });
@@ -214,7 +361,7 @@
       onEachFeature: function (f, l) {
         var i = items.length, p = f.properties;
         items.push(l);
-        l.bindTooltip(tip(p.n, p.c, meta.fields, p.t), {sticky: true});
+        l.bindTooltip(tip(p.n, p.c, meta.fields, p.t, meta.kinds), {sticky: true});
         l.on('mouseover', function () { if (ctl) { ctl.hover(i); } });
         l.on('mouseout', function () { if (ctl) { ctl.hover(-1); } });
         l.on('click', function () { if (ctl) { ctl.select(i); } });
@@ -239,7 +386,7 @@
         }
       },
       openTip: function (i, at) { items[i].openTooltip(at); }
-    });
+    }, 'svg');
     return ctl;
   }
 
@@ -258,7 +405,7 @@
       boundsOf: function (i) { return layer.boundsOf(i); },
       mark: function (marks) { layer.mark(marks); },
       openTip: function (i, at) { layer.openTip(i, at); }
-    });
+    }, 'canvas');
     layer.onHover = ctl.hover;
     layer.onClick = ctl.select;
     return ctl;
