@@ -8,10 +8,12 @@ here asserts a time (timings belong in bench/). Set $WSLOAD_TEST_PORT to pin the
 from __future__ import annotations
 
 import asyncio
+import http.server
+import itertools
 import os
 import random
+import threading
 
-import pytest
 from streamlit.proto.Alert_pb2 import Alert
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
@@ -106,6 +108,44 @@ def test_widget_values_are_sent_back_with_the_changed_one():
     assert states["$$ID-b-basemap"].WhichOneof("value") == "bool_value" and not states["$$ID-b-basemap"].bool_value
     assert msg.rerun_script.query_string == "view=lsoas"
     assert list(msg.rerun_script.cached_message_hashes) == ["h1"]
+
+
+def test_each_session_keeps_its_own_cookies_and_sends_them_on_the_websocket_upgrade():
+    """A sticky proxy's cookie (set on the page or the health check) and the XSRF cookie go on the upgrade."""
+    counter = itertools.count(1)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            if self.path.startswith("/?") or self.path == "/":
+                self.send_header("Set-Cookie", f"atlas_replica=r{next(counter)}; Path=/; HttpOnly")
+            if self.path == "/_stcore/health":
+                self.send_header("Set-Cookie", "_streamlit_xsrf=2|aa|bb|1; Path=/")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    port = int(os.environ.get("WSLOAD_TEST_PORT") or free_port())
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        args = wsload.parser().parse_args(["--url", f"http://127.0.0.1:{port}", "--query", "view=lsoas"])
+        sessions = [wsload.Session(args.url[0], i, args, wsload.Stats(), random.Random(i)) for i in range(2)]
+        upgrades = []
+        for s in sessions:
+            s._prelude()
+            upgrades.append(s._ws_headers())
+    finally:
+        server.shutdown()
+        server.server_close()
+    (url1, h1), (_, h2) = upgrades
+    assert url1 == f"ws://127.0.0.1:{port}/_stcore/stream"
+    assert sorted(h1["Cookie"].split("; ")) == ["_streamlit_xsrf=2|aa|bb|1", "atlas_replica=r1"]
+    assert "atlas_replica=r2" in h2["Cookie"] and "atlas_replica=r1" not in h2["Cookie"]
+    assert h1["Origin"] == f"http://127.0.0.1:{port}"
+    assert sessions[0].token() == "2|aa|bb|1"
 
 
 def test_three_sessions_load_change_a_widget_and_see_the_page_change(tmp_path):
