@@ -64,8 +64,10 @@ def start_replica(port: int, packs_dir: Path | None, log_path: Path) -> tuple[su
         env["ATLAS_PACKS_DIR"] = str(packs_dir)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = open(log_path, "wb")
+    venv = ROOT / ".venv" / "bin" / "streamlit"
+    streamlit = [str(venv)] if venv.exists() else [sys.executable, "-m", "streamlit"]
     proc = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "streamlit"), "run", "app.py", "--server.headless", "true",
+        [*streamlit, "run", "app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
@@ -134,18 +136,19 @@ def row(target: str, replicas_n: int | str, r: dict) -> dict:
             "reruns": r["reruns"], "p50": s["p50"], "p95": s["p95"], "max": s["max"],
             "first_p50": r["first_load_s"]["p50"], "errors": r["errors"], "rss_base": m["baseline"],
             "rss_peak": m["peak"], "per_session": m["per_session_loaded"], "server_cpu": r["server_cpu_s"],
-            "gen_cpu": r["generator_cpu_s"]}
+            "gen_cpu": r["generator_cpu_s"], "load": r["load_average"]["mean"]}
 
 
 def print_table(rows: list[dict]) -> None:
     cols = [("target", 10), ("replicas", 8), ("sessions", 8), ("loaded", 6), ("reruns", 6), ("p50", 7), ("p95", 7),
             ("max", 7), ("first_p50", 9), ("errors", 6), ("rss_base", 8), ("rss_peak", 8), ("per_session", 11),
-            ("server_cpu", 10), ("gen_cpu", 7)]
+            ("server_cpu", 10), ("gen_cpu", 7), ("load", 5)]
     print("  ".join(f"{name:>{w}}" for name, w in cols))
     for r in rows:
         print("  ".join(f"{wsload.fmt(r[name]):>{w}}" for name, w in cols))
     print("(latencies in s from the widget change sent to script_finished; RSS in MB, summed over the replicas; "
-          "per_session = (RSS once all sessions loaded − baseline) / sessions; CPU in s over the run)")
+          "per_session = (RSS once all sessions loaded − baseline) / sessions; CPU in s over the run; load = the machine's "
+          "mean 1-minute load average, other work included)")
 
 
 def main() -> int:

@@ -426,9 +426,12 @@ def total_rss(pids: list[int]) -> float:
     return sum(r for r in (rss_mb(p) for p in pids) if r is not None)
 
 
-async def sample_rss(pids: list[int], samples: list, t0: float, stop: asyncio.Event, every: float = 1.0) -> None:
+async def sample_rss(pids: list[int], samples: list, loads: list, t0: float, stop: asyncio.Event,
+                     every: float = 1.0) -> None:
+    """Summed VmRSS every `every` s, and the machine's 1-minute load average (the CPU is shared)."""
     while not stop.is_set():
         samples.append((round(time.monotonic() - t0, 1), round(total_rss(pids), 1)))
+        loads.append(os.getloadavg()[0])
         try:
             await asyncio.wait_for(stop.wait(), every)
         except asyncio.TimeoutError:
@@ -463,13 +466,14 @@ async def run_load(args) -> dict:
             raise SystemExit(f"the warm-up session failed: {warm.errors}")
     stats = Stats()
     samples: list = []
+    loads: list = []
     t0 = time.monotonic()
     cpu0 = {p: cpu_seconds(p) for p in pids}
     own0 = resource.getrusage(resource.RUSAGE_SELF)
     baseline = round(total_rss(pids), 1)
     baseline_by_pid = {p: rss_mb(p) for p in pids}
     stop_sampling = asyncio.Event()
-    sampler = asyncio.create_task(sample_rss(pids, samples, t0, stop_sampling))
+    sampler = asyncio.create_task(sample_rss(pids, samples, loads, t0, stop_sampling))
     stop_at = t0 + args.duration
     loaded = [asyncio.Event() for _ in range(args.sessions)]
     tasks = []
@@ -516,6 +520,8 @@ async def run_load(args) -> dict:
         "server_cpu_s": round(sum(cpu.values()), 1), "server_cpu_by_pid": {p: round(c, 1) for p, c in cpu.items()},
         "generator_cpu_s": round(own1.ru_utime + own1.ru_stime - own0.ru_utime - own0.ru_stime, 1),
         "generator_rss_mb": round(own1.ru_maxrss / 1024, 1),
+        "load_average": {"mean": round(statistics.fmean(loads), 1) if loads else None,
+                         "max": round(max(loads), 1) if loads else None, "cpus": os.cpu_count()},
     }
 
 
@@ -537,7 +543,8 @@ def print_report(r: dict) -> None:
           f"{m['all_loaded']} MB, after close {m['after_close']} MB; per session {m['per_session_loaded']} MB "
           f"(loaded), {m['per_session_peak']} MB (peak)")
     print(f"  CPU: server {r['server_cpu_s']} s, generator {r['generator_cpu_s']} s "
-          f"(generator RSS {r['generator_rss_mb']} MB) in {r['wall_s']} s")
+          f"(generator RSS {r['generator_rss_mb']} MB) in {r['wall_s']} s; machine load average "
+          f"{r['load_average']['mean']} (max {r['load_average']['max']}) on {r['load_average']['cpus']} CPUs")
 
 
 def parser() -> argparse.ArgumentParser:
