@@ -14,15 +14,17 @@ from dataclasses import dataclass
 from geo.state.story import Step, Story
 
 SIZES = ((1920, 1080), (1366, 768))
-HARTLEPOOL, LIVERPOOL = "E06000001", "E08000012"
+# The areas of each data: a district to open, and two to compare.
+AREAS = {"iod2019": ("E06000001", "Hartlepool", "E08000012"), "demo": ("E08000905", "Wexley Fold", "E07000901")}
 
 
-def presenter_story() -> Story:
-    return Story("Deprivation in Hartlepool (IoD2019)", [
+def presenter_story(data: str = "iod2019") -> Story:
+    district, name, _ = AREAS[data]
+    return Story(f"Deprivation in {name}", [
         Step("England's neighbourhoods by IMD score", "Darker = more deprived.",
-             {"data": "iod2019", "view": "lsoas", "measure": "imd"}),
-        Step("Hartlepool's neighbourhoods", "A third of Hartlepool's LSOAs are in England's most deprived 10%.",
-             {"data": "iod2019", "view": "lsoas", "measure": "imd", "districts": HARTLEPOOL}),
+             {"data": data, "view": "lsoas", "measure": "imd"}),
+        Step(f"{name}'s neighbourhoods", f"Where {name}'s most deprived neighbourhoods are.",
+             {"data": data, "view": "lsoas", "measure": "imd", "districts": district}),
     ])
 
 
@@ -31,16 +33,18 @@ class Shot:
     name: str
     query: str
     maps: int = 1  # map frames drawn when it is ready
+    single: bool = True  # one map filling the page (not the small maps of a comparison)
 
 
-def shots() -> list[Shot]:
+def shots(data: str = "iod2019") -> list[Shot]:
     from ui.present import story_token
 
+    district, _, other = AREAS[data]
     return [
-        Shot("national_lsoas", "data=iod2019&view=lsoas&measure=imd"),
-        Shot("district_lsoas", f"data=iod2019&view=lsoas&measure=imd&districts={HARTLEPOOL}"),
-        Shot("comparison", f"data=iod2019&view=districts&measure=imd&compare=1&areas={HARTLEPOOL},{LIVERPOOL}", 2),
-        Shot("presenter_step", f"story={story_token(presenter_story())}&present=1&step=2"),
+        Shot("national_lsoas", f"data={data}&view=lsoas&measure=imd"),
+        Shot("district_lsoas", f"data={data}&view=lsoas&measure=imd&districts={district}"),
+        Shot("comparison", f"data={data}&view=districts&measure=imd&compare=1&areas={district},{other}", 2, False),
+        Shot("presenter_step", f"story={story_token(presenter_story(data))}&present=1&step=2"),
     ]
 
 

@@ -202,3 +202,34 @@ def test_map_spec_focus_opens_on_that_district_or_area(session, canvas):
         assert _eval(page, "window.atlasFoundLevel", None) == level
         assert _eval(page, "window.atlasFoundCount", 0) == count
     session.assert_clean()
+
+
+@pytest.mark.parametrize("data", ["demo", "iod2019"])
+def test_map_first_layout_at_a_projector_and_a_laptop_size(browser, views_app, data):
+    """#17: the map is at least 75% of the viewport's width at 1920×1080 and the whole map, its legend included,
+    is above the fold at 1920×1080 and 1366×768; in presenter mode no text under 20 px at 1920×1080."""
+    from tests import screens
+
+    figures = {}
+    for width, height in screens.SIZES:
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        try:
+            for shot in screens.shots(data):
+                page.goto(f"{views_app}/?{shot.query}", wait_until="domcontentloaded")
+                wait_idle(page, 120)
+                wait_for(lambda page=page, n=shot.maps: len(screens.drawn_frames(page)) >= n, 120, shot.name)
+                wait_idle(page, 120)
+                errors = page.locator(ERRORS)
+                assert errors.count() == 0, f"{shot.name}: {errors.all_inner_texts()}"
+                f = figures[f"{shot.name} {width}x{height}"] = screens.measure(page, screens.drawn_frames(page)[0])
+                screenshot(page, ARTIFACTS / "layout" / f"{data}_{shot.name}_{width}x{height}.png")
+                if shot.single:
+                    assert f["above_fold"] and f["legend_bottom"] is not None and f["legend_bottom"] <= height, f
+                    if width == 1920:
+                        assert f["width_share"] >= 0.75, f
+                if shot.name == "presenter_step" and width == 1920:
+                    assert f["page_font"] >= 20 and f["map_font"] >= 20, f
+        finally:
+            context.close()
+    (ARTIFACTS / "layout" / f"{data}_figures.json").write_text(json.dumps(figures, indent=2))

@@ -40,12 +40,17 @@ FIT_SCRIPT = """<script>
   function fit() {
     var el = d.querySelector(%(selector)s);
     if (!el) { return; }
+    if (!el.__atlasFitOnLoad) { el.__atlasFitOnLoad = true; el.addEventListener("load", function () { w.setTimeout(fit, 50); }); }
     var top = el.getBoundingClientRect().top + w.scrollY;
     var h = Math.max(%(min)d, Math.floor(w.innerHeight - top - 8));
     var want = h + "px";
     if (d.documentElement.style.getPropertyValue("--atlas-map-h") !== want) {
       d.documentElement.style.setProperty("--atlas-map-h", want);
     }
+    try {  // the map inside follows its frame (same origin); never 100vh inside the frame: its height comes from it
+      var inner = el.contentDocument && el.contentDocument.getElementById("map_div");
+      if (inner && inner.style.height !== want) { inner.style.height = want; }
+    } catch (e) { /* not loaded yet: the next mutation fits it */ }
   }
   w.__atlasFit = fit;
   w.addEventListener("resize", fit);
