@@ -53,13 +53,14 @@ def _script_json(obj: object) -> str:
 
 def format_value(value: object) -> str:
     """A number as a person reads it ('29,199', '35.037'); text unchanged; missing as 'no data'."""
-    if value is None or (isinstance(value, float) and not np.isfinite(value)) or value is pd.NA:
-        return "no data"
-    if isinstance(value, (int, np.integer)) or (isinstance(value, float) and float(value).is_integer()):
-        return f"{int(value):,}"
-    if isinstance(value, (float, np.floating)):
-        return f"{value:,.3f}"
-    return str(value)
+    from geo.present import numbers  # the one number style (whole numbers as counts, others as scores)
+
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or isinstance(value, str):
+        return numbers.NO_DATA if value is None or value is pd.NA else str(value)
+    if not np.isfinite(float(value)):
+        return numbers.NO_DATA
+    return numbers.fmt(value, "count" if float(value).is_integer() else "score")
 
 
 @dataclass
