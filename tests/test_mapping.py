@@ -182,3 +182,12 @@ def test_not_by_colour_alone_says_what_it_offers_on_a_map_too_big_for_labels(mon
         assert "up to 3 areas; this one has 4" in meta["legend"] and "Not by colour alone" in meta["legendText"]
     off = _args(map_html(build_choropleth(gdf, MapSpec("v", "V", "name", "code"), classes)))[0]
     assert "atlas-marks-notice" not in off["legend"]
+
+
+def test_tooltip_values_come_from_the_number_style():
+    """#17: format_value delegates to geo.present.numbers: whole numbers grouped, others at the scores' precision."""
+    from geo.present.mapping import format_value
+
+    assert [format_value(v) for v in (29199, 29199.0, 35.0371, None, float("nan"), pd.NA, "Hartlepool")] == \
+        ["29,199", "29,199", "35.037", "no data", "no data", "no data", "Hartlepool"]
+    assert format_value(-2.5) == "\u22122.500"  # the minus sign of the number style, not a hyphen

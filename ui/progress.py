@@ -116,7 +116,7 @@ def _trend_chart(points, meta) -> None:
         st.caption("No period of the series has values for the group or the rest: there is no trend to draw.")
         return
     unit = meta.unit.strip()
-    title = f"{meta.label} ({unit})" if unit else meta.label
+    title = f"{meta.label} ({unit})" if unit and f"({unit})" not in meta.label else meta.label
     low, high = float(points["value"].min()), float(points["value"].max())
     pad = (high - low) * 0.1 or max(abs(high) * 0.1, 1.0)
     percent = {"labelExpr": "datum.label + '%'"} if unit == "%" else {}  # the axis says % as the table does
@@ -128,4 +128,4 @@ def _trend_chart(points, meta) -> None:
         tooltip=[alt.Tooltip("line:N", title="Line"), alt.Tooltip("period:O", title="Period"),
                  alt.Tooltip("value:Q", title=title, format=",.1f")],
     ).properties(height=320)
-    st.altair_chart(chart, use_container_width=True)
+    st.altair_chart(chart, width="stretch")

@@ -34,7 +34,7 @@ _HEADERS = {
     "lad_code": "District code", "lad_name": "District", "lsoa_code": "LSOA code", "lsoa_name": "LSOA",
     "district_code": "District code", "district_name": "District", "district": "District", "code": "Code",
     "name": "Name", "imd_rank": "IMD rank", "imd_score": "IMD score", "imd_decile": "IMD decile",
-    "nrf_2001": "NRF 2001", "per_head": "£ per head", "allocation": "Allocation (£)",
+    "nrf_2001": "NRF 2001", "per_head": "£ per head", "allocation_per_head": "£ per head", "allocation": "Allocation (£)",
     "allocation_gbp": "Allocation (£)", "allocation_m": "Allocation (£m)", "share_most_deprived_10": "Share in most deprived 10%",
     "pop_total": "Population", "pop_working_age": "Working-age population", "lsoas": "LSOAs",
     "n_lsoas": "LSOAs", "lsoa_count": "LSOAs",
