@@ -126,7 +126,7 @@ def panel(result) -> None:
             st.caption("Shares of their pots: the atlas allocates the pot over the districts holding the NRF 88; the "
                        "actual shares are the allocations read from Hansard over that year's NRF pot (£200m, £300m, "
                        "£400m in 2001–02 to 2003–04).")
-            st.dataframe(numbers.display_table(reconciliation.table), hide_index=True, height=260)
+            st.dataframe(numbers.display_table(reconciliation.table, {"ratio": "share"}), hide_index=True, height=260)
             st.download_button("Download the reconciliation (CSV and about.txt, zip)",
                                lambda: csv_zip_bytes(reconciliation.table, name="nrf_reconciliation",
                                                      title="NRF allocations: actual against the atlas' formula",

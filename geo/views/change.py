@@ -19,7 +19,8 @@ from geo.views.sources import release_words
 
 RANK_MOVES = ("moved most towards less deprived", "moved most towards rank 1")
 # Rank change is drawn on a diverging ramp centred on no change (neutral grey): the legend names both sides.
-DIVERGING_MEANS = "orange = moved towards rank 1 (more deprived), purple = towards less deprived, grey = no change"
+DIVERGING_MEANS = ("further moved: orange towards rank 1 (more deprived), purple towards less deprived; "
+                   "grey = no change")
 
 
 def change_classes(layer, column: str, k: int):

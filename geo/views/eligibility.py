@@ -206,7 +206,7 @@ class EligibilityView(View):
                     f"{len(unfunded):,} eligible district{'s get' if len(unfunded) != 1 else ' gets'} £0 under this "
                     f"formula ({names_shown}): none of {'their' if len(unfunded) != 1 else 'its'} LSOAs is in the "
                     f"most deprived {formula.percent:g}% nationally, which is what the pot is split by. A floor per "
-                    "district gives them a share.")
+                    f"district gives {'them' if len(unfunded) != 1 else 'it'} a share.")
                 notes.append(extra["unfunded"])
         if split and values.get("colour_by") == "£ per head":
             # Every eligible district has its £ per head, £0.00 included (eligible, but none of its LSOAs in the
