@@ -159,7 +159,7 @@ def test_target_progress_on_the_imd_history_for_the_nrf_88(monkeypatch):
     assert "Group: 84 areas" in text and "gap **15.9 points**" in text
     assert "Method: pooled LSOA counts (LSOA 2001 counts for 2004–2010, LSOA 2011 for 2015–2019)." in text.replace("\\", "")
     legend = at.dataframe[0].value
-    assert legend.set_index("Class").loc["achieved", "Areas"] > 0
+    assert legend.set_index("Class").loc["Target achieved", "Areas"] > 0
     assert legend["Areas"].sum() == 309  # every 2021 district drawn, from the matching boundary file
 
 
@@ -205,3 +205,43 @@ def test_the_address_carries_only_the_parameters_of_the_view_on_screen():
     at.sidebar.radio(key="view").set_value("Districts (England)").run()
     assert not at.exception and at.query_params["view"] == "districts" and "summary" in at.query_params
     assert "show" not in at.query_params  # the LSOA view's parameter left with it
+
+
+def test_eligibility_words_follow_the_what_if_and_the_pot_reads_as_money():
+    """#17: the what-if title follows N ("8 most deprived", not "50 most deprived"); the pot reads "£900m";
+    the table's headers are words, not `district_code`."""
+    at = run_app()
+    at.sidebar.radio(key="view").set_value("Fund eligibility").run()
+    rule = "NRF 2001: 50 most deprived on any of six district measures"
+    at.sidebar.selectbox(key="rule_choice").set_value(rule).run()
+    for i in range(3):
+        at.sidebar.slider(key=f"n_{rule}_{i}").set_value(8).run()
+    assert not at.exception
+    plain = text_of(at).replace("\\", "")
+    assert "**NRF 2001: 8 most deprived on any of six district measures (what-if)**" in plain
+    assert "50 most deprived" not in " ".join(m.value.replace("\\", "") for m in at.markdown if "what-if" in m.value)
+    at.toggle(key="allocate").set_value(True).run()
+    assert not at.exception
+    captions = [c.value for c in at.sidebar.caption]
+    assert "Pot: £900m" in captions and "Floor per district: £0" in captions
+    assert "£900m split" in text_of(at).replace("\\", "") and "900000000" not in text_of(at)
+    table = at.dataframe[-1].value
+    assert "District code" in table.columns and "district_code" not in table.columns
+    assert any(b.label.startswith("Download eligibility (CSV and about.txt") for b in at.get("download_button"))
+
+
+def test_progress_says_its_gap_in_one_unit():
+    """#17: the target box is in the headline's units ("Narrow the gap by (percentage points)" with 2.0 beside
+    "2.0 points"), the table in % and points, the trend chart's axis named with its unit."""
+    at = run_app()
+    at.sidebar.radio(key="view").set_value("Target progress").run()
+    assert not at.exception
+    box = next(n for n in at.sidebar.number_input if n.label.startswith("Narrow the gap by"))
+    assert box.label == "Narrow the gap by (percentage points)"
+    assert f"narrow the gap by {box.value:.1f} points" in " ".join(i.value for i in at.info).replace("\\", "")
+    table = next(d.value for d in at.dataframe if "Gap" in d.value.columns)
+    assert table["Group"].str.endswith("%").all() and table["Gap"].str.endswith("points").all()
+    import json
+
+    axis = json.loads(at.get("vega_lite_chart")[0].proto.spec)["encoding"]["y"]["axis"]
+    assert axis["title"] == "Employment rate, 16–64 (%)" and axis["labelExpr"] == "datum.label + '%'"

@@ -67,3 +67,39 @@ def test_schemes_are_a_registry_indexed_like_label_and_needs_k():
     assert SCHEMES["quantiles"][1] and not SCHEMES["user_defined"][1]
     with pytest.raises(ValueError, match="Choose one of: national_deciles, quantiles"):
         get_scheme("Quantiles")  # ids, never display labels
+
+
+def test_legend_ranges_share_one_precision_by_the_values_kind():
+    """#17: "8.501 – 9.899" beside "14.8 – 14.8" — every class at one precision, a one-value class as one value."""
+    c = classify_values(pd.Series([8.501, 9.899, 14.8, 14.8, 20.1, 35.2]), "quantiles", 3)
+    ranges = [label.split(" (")[0] for label in c.labels]
+    assert ranges == ["8.5 – 9.9", "14.8", "20.1 – 35.2"]
+    shares = classify_values(pd.Series([0.013, 0.114, 0.142, 0.425, 0.5, 0.517]), "quantiles", 3, kind="share")
+    assert shares.labels[0].startswith("1.3% – 11.4%") and "0.013" not in " ".join(shares.labels)
+    ranks = classify_values(pd.Series([10263.021, 2000.5, 30000.2]), "quantiles", 3, higher_is_worse=False,
+                            kind="rank")
+    assert ranks.labels[-1].startswith("2,000") and "10,263" in ranks.labels[1] and "." not in ranks.labels[1]
+    money = classify_values(pd.Series([0.0, 16.12, 40.0]), "quantiles", 3, kind="money_per_head")
+    assert money.labels[0].startswith("£0.00")
+
+
+def test_deciles_of_a_mapped_score_show_ranges_at_one_precision():
+    vals = pd.Series([50.123, 40.5, 30.25, 20.0, 10.75, 5.5, 4.25, 3.0, 2.5, 1.125])
+    c = classify_values(vals, "national_deciles", deciles=pd.Series(range(1, 11)))
+    assert c.labels[-1] == "Decile 1 (most deprived 10%) · 50.1"
+    assert c.labels[0] == "Decile 10 (least deprived 10%) · 1.1"
+
+
+def test_change_is_diverging_around_a_neutral_no_change():
+    """#17: rank change on a diverging ramp: no change is neutral grey, each side says which way it moved."""
+    from geo.present.classify import NO_CHANGE_COLOUR, classify_change
+
+    c = classify_change(pd.Series([-500, -10, 0, 0, 3, 40, 900, None]), 5, unit="ranks")
+    assert c.k == 5 and c.scheme == "diverging"
+    assert list(c.classes) == [0, 1, 2, 2, 3, 3, 4, NO_DATA] and c.no_data_count == 1
+    assert c.labels[2] == "No change" and c.colours[2] == NO_CHANGE_COLOUR
+    assert c.labels[0] == "500 ranks towards less deprived" and c.labels[-1] == "900 ranks towards more deprived"
+    assert c.labels[3] == "3 – 40 ranks towards more deprived"
+    assert len(set(c.colours)) == 5  # the two sides never share a colour
+    only_up = classify_change(pd.Series([0, 5, 6]), 3)
+    assert only_up.labels[0].startswith("(no area moved towards less deprived")

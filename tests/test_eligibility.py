@@ -192,3 +192,47 @@ def test_nrf_2001_preset_on_iod2019(tmp_path):
     assert round(recon["actual_share"].sum(), 6) < 1 and (recon["atlas_share"] >= 0).all()
     assert "correlate 0.85 (Pearson) and 0.67 by rank" in run.stdout
     print(run.stdout)
+
+
+def test_a_what_if_title_follows_its_n():
+    """#17: the NRF preset at N = 60 is titled "60 most deprived", not "50 most deprived"."""
+    from dataclasses import replace
+
+    from geo.derive.eligibility import retitled
+
+    nrf = next(r for r in presets().values() if "50 most deprived" in r.name)
+    at_60 = replace(nrf, conditions=tuple(replace(c, n=60) if c.kind == "top_n" else c for c in nrf.conditions))
+    assert "60 most deprived" in retitled(nrf.name, nrf, at_60) and "50" not in retitled(nrf.name, nrf, at_60)
+    assert retitled(nrf.name, nrf, nrf) == nrf.name
+    one_moved = replace(nrf, conditions=(replace(nrf.conditions[0], n=60), *nrf.conditions[1:]))
+    assert retitled(nrf.name, nrf, one_moved) == nrf.name  # 50 and 60 both in use: the name cannot say one N
+    assert retitled("Top 50 most deprived (1,050 most deprived LSOAs)", nrf, at_60).startswith("Top 60 most deprived (1,050")
+
+
+def test_the_pot_is_written_as_money():
+    """#17: "900000000" → "£900m" in the formula's words."""
+    words = Formula(pot=900_000_000.0, floor=2_000_000.0).describe()
+    assert words.startswith("£900m split") and "at least £2m" in words and "900,000,000" not in words
+
+
+@needs_shared
+def test_an_eligible_district_with_no_deprived_lsoas_has_its_zero_per_head():
+    """#17: Lambeth is eligible under the NRF rule on IoD2019 but has no LSOA in the most deprived 10%: it gets £0,
+    shown as £0.00 per head in the lightest class (was "No data"), and a note says why."""
+    from geo.present.render import ViewRequest, resolve_inputs, view_data
+    from geo.views import get_view, resolve_values
+
+    inputs = resolve_inputs(ViewRequest(), lsoa=str(SHARED / "boundaries" / "lsoa11_england_bsc.gpkg"),
+                            table=str(SHARED / "indicators" / "iod2019" / "iod2019_lsoa11_all_scores.csv"),
+                            districts=str(SHARED / "boundaries" / "lad19_england_buc.gpkg"))
+    data = view_data(inputs, join=False)
+    view = get_view("eligibility")
+    values, _ = resolve_values(view, data, {"allocate": "1", "colour_by": "£ per head"})
+    result = view.build(data, values)
+    lambeth = result.layer.index[result.layer["district_code"] == "E09000022"][0]
+    assert bool(result.layer.loc[lambeth, "eligible"]) and result.layer.loc[lambeth, "allocation_per_head"] == 0
+    assert result.classification.classes[lambeth] == 0 and result.classification.labels[0].startswith("£0.00")
+    assert any("Lambeth" in n and "£0" in n and "most deprived 10%" in n for n in result.notes)
+    not_eligible = ~result.layer["eligible"].to_numpy()
+    assert (result.classification.classes[not_eligible] == -1).all()
+    assert result.extra["provenance"]["release"] == "IoD2019 · LSOA 2011"

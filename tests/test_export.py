@@ -159,3 +159,34 @@ def test_full_disk_names_disk_space_and_leaves_nothing(tmp_path, monkeypatch):
     assert "20,000 bytes" in err.value.message
     assert target.read_bytes() == b"previous complete export"
     assert [p.name for p in tmp_path.iterdir()] == ["export.geojson"], "no temporary file is left behind"
+
+
+def test_a_data_download_is_a_zip_of_the_csv_and_its_provenance():
+    """#17: the CSV with readable, unique headers and an about.txt with source, release, licence, Crown copyright,
+    the date made and each column; the CSV itself stays a plain table a spreadsheet opens."""
+    import datetime as dt
+    import zipfile
+
+    from geo.present.export import csv_zip_bytes
+
+    frame = pd.DataFrame({"district_code": ["E06000001"], "allocation": [1.5], "Allocation (£)": [2], "name": ["=1+1"]})
+    data = csv_zip_bytes(frame, name="eligibility.csv", title="Fund eligibility", source="MHCLG", release="IoD2019",
+                         year=2019, made=dt.date(2026, 12, 1), describe={"allocation": "£ for the district"})
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    assert zf.namelist() == ["eligibility.csv", "about.txt"]
+    rows = list(csv.reader(io.StringIO(zf.read("eligibility.csv").decode("utf-8-sig"))))
+    assert rows[0] == ["District code", "Allocation (£)", "Allocation (£) (2)", "Name"]
+    assert rows[1] == ["E06000001", "1.5", "2", "'=1+1"]
+    about = zf.read("about.txt").decode("utf-8")
+    for words in ("Source: MHCLG", "Release: IoD2019", "Licence: Open Government Licence v3.0",
+                  "Contains public sector information licensed under the Open Government Licence v3.0.",
+                  "© Crown copyright and database right 2019", "Made: 2026-12-01",
+                  "- Allocation (£): £ for the district (column allocation)", "- District code: column district_code"):
+        assert words in about, words
+    assert csv_zip_bytes(frame, name="x", title="t", source="s", release="r", made=dt.date(2026, 12, 1)) == \
+        csv_zip_bytes(frame, name="x", title="t", source="s", release="r", made=dt.date(2026, 12, 1))  # stable
+
+
+def test_the_command_lines_csv_stays_a_plain_table():
+    frame = pd.DataFrame({"district_code": ["E06000001"], "value": [1.5]})
+    assert csv_bytes(frame).decode("utf-8-sig").splitlines()[0] == "district_code,value"

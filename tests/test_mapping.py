@@ -319,3 +319,12 @@ def test_tooltips_write_numbers_by_kind_in_both_renderers():
 ])
 def test_format_value_by_kind(value, kind, text):
     assert format_value(value, kind) == text
+
+
+def test_tooltip_values_come_from_the_number_style():
+    """#17: format_value delegates to geo.present.numbers: whole numbers grouped, others at the scores' precision."""
+    from geo.present.mapping import format_value
+
+    assert [format_value(v) for v in (29199, 29199.0, 35.0371, None, float("nan"), pd.NA, "Hartlepool")] == \
+        ["29,199", "29,199", "35.037", "no data", "no data", "no data", "Hartlepool"]
+    assert format_value(-2.5) == "\u22122.500"  # the minus sign of the number style, not a hyphen

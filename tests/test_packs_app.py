@@ -95,7 +95,8 @@ def test_eligibility_nrf_preset_what_if_and_release_switch(monkeypatch, packs_ro
     assert "merged into County Durham (2009); the successor is eligible" in plain
     assert "48 were read from a primary table" in plain
     table = at.dataframe[-1].value
-    assert table["eligible"].sum() == 89 and table.loc[table["eligible"], "reasons"].str.len().min() > 10
+    eligible = table["Eligible"] == "yes"  # #17: the table shown in words
+    assert eligible.sum() == 89 and table.loc[eligible, "Reasons"].str.len().min() > 10
     link = at.query_params["rule"]
     # What if: the 40 most deprived instead of 50.
     at.sidebar.slider(key=f"n_{NRF}_0").set_value(40).run()
@@ -115,9 +116,11 @@ def test_eligibility_allocation_reconciles(monkeypatch, packs_root):
     at.number_input(key="floor").set_value(2_000_000.0).run()
     assert not at.exception and not at.error
     table = at.dataframe[-1].value
-    assert round(table["allocation"].sum(), 2) == 900_000_000.00
-    assert table.loc[table["eligible"], "allocation"].min() >= 2_000_000
-    assert "Total: **£900,000,000.00**" in text_of(at)
+    # #17: the table shown has headers and numbers in words (the penny-exact split is tested in test_eligibility)
+    assert {"District code", "Allocation (£)", "£ per head"} <= set(table.columns) and "district_code" not in table
+    assert table.loc[table["Eligible"] == "yes", "Allocation (£)"].str.startswith("£").all()
+    assert table.loc[table["Eligible"] == "yes", "£ per head"].str.match(r"^£\d+\.\d\d$").all()
+    assert "Total: **£900m**" in text_of(at)
     plain = text_of(at).replace("\\", "")
     assert "standard amount per head of population" in plain and "NRF method of 2001" in plain
     assert "Against the actual NRF allocations of 45 districts" in plain and "correlate 0.85 (Pearson)" in plain

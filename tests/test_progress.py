@@ -178,3 +178,42 @@ def test_compare_with_the_rest_of_a_region():
     with pytest.raises(AtlasError, match="No area of the series is in region"):
         measure_progress(series, parse_target(target(indicator="'imd_score'", baseline="'2004'", by="'2019'",
                                                      compare="'region:Atlantis'")), {"E06000001"})
+
+
+def test_the_progress_table_and_chart_share_the_headlines_units():
+    """#17: the trend chart's points and the table are in the units the headlines use (36.2%, 2.0 points), never
+    fractions beside percentages, and the chart gets only finite values (no Vega "Infinite extent")."""
+    from geo.derive.progress import IndicatorMeta
+    from geo.views.progress import summary_table, trend_frame, unit_words
+
+    raw = long_series()
+    raw["value"] = (raw["value"].astype(float) / 100).astype(str)  # shares, shown ×100 as %
+    raw["numerator"] = ""
+    raw["denominator"] = ""
+    meta = IndicatorMeta("employment_rate", "Employment rate", "%", 100.0)
+    t = parse_target(target(amount="0.02"))
+    summary, _ = measure_progress(read_series(raw), t, {"E01000001", "E01000002"}, meta)
+    table = summary_table(summary, t, meta)
+    assert table.loc[0, "Group"] == "61.0%" and table.loc[0, "Gap"] == "14.5 points"
+    assert "0.145" not in table.to_string() and "Group value" not in table.columns
+    assert unit_words(meta) == "percentage points"
+    points = trend_frame(summary, t, meta)
+    assert points["value"].between(50, 100).all() and set(points["line"]) == {"Group", t.comparison, "Target path"}
+    summary.loc[summary["period"] == "2007", ["group_value", "rest_value", "trajectory"]] = float("nan")
+    assert "2007" not in set(trend_frame(summary, t, meta)["period"])
+    assert trend_frame(summary.iloc[0:0], t, meta).empty
+
+
+def test_the_status_legend_is_in_words():
+    """#17: "Class 4 of 5, on track" → "On track: 3 of the 5 areas shown"."""
+    from geo.present.legend_text import sentence_legend
+    from geo.views.progress import STATUS_ORDER, STATUS_WORDS
+    from geo.present.classify import Classification
+    import numpy as np
+
+    nan = [float("nan")] * 5
+    c = Classification(np.array([3, 3, 3, 4, 0]), [STATUS_WORDS[s] for s in STATUS_ORDER], nan, nan, [1, 0, 0, 3, 1],
+                       ["#fff"] * 5, "categories", 0)
+    lines = sentence_legend(c)
+    assert lines[0] == "Target achieved: 1 of the 5 areas shown" and "On track: 3 of the 5 areas shown" in lines
+    assert not any("Class" in line for line in lines)

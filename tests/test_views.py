@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from functools import lru_cache
 
 import pandas as pd
@@ -178,3 +178,59 @@ def test_every_view_opens_with_a_map_even_without_what_it_needs():
     assert values["against"] == "file:x/old.csv"
     result = change.build(other, values)
     assert [p.message for p in result.problems] == ["Cannot read it."] and len(result.layer) == len(demo.joined)
+
+
+def test_a_filtered_map_names_its_place_in_the_title():
+    """#17: LSOAs filtered to one district are titled "… — score · Ashbridge", not only "… — score"."""
+    data = demo_data()
+    view = get_view("lsoas")
+    values, _ = resolve_values(view, data, {"districts": ["E08000901"], "show": "score"})
+    result = view.build(data, values)
+    assert result.spec.title.endswith(" — score · Ashbridge") and result.place == "Ashbridge"
+    values, _ = resolve_values(view, data, {"districts": ["E08000901", "E07000901"], "show": "score"})
+    assert view.build(data, values).spec.title.endswith(" · Ashbridge, Brackenholme")
+    values, _ = resolve_values(view, data, {"show": "score"})
+    assert " · " not in view.build(data, values).spec.title
+
+
+def test_each_views_value_has_a_kind_for_its_legend():
+    from geo.views.classes import value_kind
+
+    data = demo_data()
+    districts = get_view("districts")
+    kinds = {}
+    for summary in ("average_score", "average_rank", "extent", "scale"):
+        values, _ = resolve_values(districts, data, {"measure": "income", "summary": summary})
+        kinds[summary] = value_kind(districts.build(data, values))
+    assert kinds == {"average_score": "score", "average_rank": "rank", "extent": "share", "scale": "count"}
+    values, _ = resolve_values(districts, data, {"measure": "income", "summary": "average_rank", "scheme": "quantiles"})
+    result = districts.build(data, values)
+    labels = classify_result(result, values).labels
+    assert all("." not in label for label in labels), labels  # average ranks are whole ranks in the legend
+
+
+def test_change_is_diverging_and_its_subtitle_names_the_release_not_the_file():
+    """#17: rank change on diverging classes centred on no change; "against IoD2015 · LSOA 2011", not a file name."""
+    from geo.views.base import Source
+    from geo.views.sources import release_words
+
+    demo = demo_data()
+    other = replace(demo, others={"file:x/File_7.csv": Source("LSOA change against x/File_7.csv", lambda: demo.ind,
+                                                              "table", meta={"name": "File_7.csv", "year": 2015,
+                                                                             "release": "IoD2015 File 7"})})
+    change = get_view("change")
+    values, _ = resolve_values(change, other, {"districts": ["E08000901"]})
+    result = change.build(other, values)
+    assert result.problems == [] and result.spec.subtitle == "against IoD2015 · LSOA 2011"
+    assert "File_7" not in result.spec.subtitle + " ".join(result.notes)
+    assert result.classification.scheme == "diverging" and "No change" in result.classification.labels
+    assert result.classification.counts[result.classification.labels.index("No change")] == len(result.layer)
+    assert result.spec.title.endswith("· Ashbridge")
+    assert release_words("IoD2025 File 7") == "IoD2025 · LSOA 2021"
+    assert release_words("IoD File 7 (LSOA 2021, districts 2024)") == "IoD File 7 (LSOA 2021, districts 2024)"
+
+
+def test_place_names_are_capitalised_in_possessives():
+    from geo.present.legend_text import possessive
+
+    assert possessive("england") == "England's" and possessive("St. Aldhelm's") == "St. Aldhelm's"

@@ -9,10 +9,11 @@ from dataclasses import replace
 
 import streamlit as st
 
-from geo.derive.eligibility import Rule, parse_rule, presets, threshold_of, with_threshold
+from geo.derive.eligibility import Rule, parse_rule, presets, retitled, threshold_of, with_threshold
 from geo.errors import AtlasError
-from geo.present.export import csv_bytes
-from geo.views.eligibility import domain_frames, encode_rule, rule_from
+from geo.present import numbers
+from geo.present.export import csv_zip_bytes
+from geo.views.eligibility import TABLE_KINDS, domain_frames, encode_rule, rule_from
 from ui import permalink
 from ui.common import md, show_error
 from ui.params import custom
@@ -71,7 +72,8 @@ def _what_if(rule: Rule, n_districts: int) -> Rule:
     name = st.sidebar.text_input("Rule name (for saving and sharing)", rule.name, key=f"name_{rule.name}").strip()
     edited = replace(rule, combine=combine, conditions=tuple(conditions))
     if edited != rule and name == rule.name:
-        name += " (what-if)"  # a changed rule never passes under the preset's name
+        # A changed rule never passes under the preset's name, and its name follows its N ("60 most deprived").
+        name = retitled(name, rule, edited) + " (what-if)"
     return replace(edited, name=name or "Unnamed rule")
 
 
@@ -86,8 +88,9 @@ def panel(result) -> None:
     st.markdown(f"**{md(rule.name)}** — {md(rule.describe(labels))}.")
     covered = eligible["population"].sum() / table["population"].sum() if table["population"].sum() else 0
     of = f"districts of {vintage}" if vintage else "districts"
-    st.markdown(f"- Eligible districts: **{len(eligible):,} of {len(table):,}** ({of})\n"
-                f"- Population covered: **{eligible['population'].sum():,.0f}** ({covered:.1%})")
+    st.markdown(f"- Eligible districts: **{numbers.count(len(eligible))} of {numbers.count(len(table))}** ({of})\n"
+                f"- Population covered: **{numbers.count(eligible['population'].sum())}** "
+                f"({numbers.share(covered)})")
     if rule.source:
         st.caption(f"Source of the rule: {md(rule.source)}")
     if x["with_reference"]:
@@ -109,9 +112,13 @@ def panel(result) -> None:
         st.caption(md(x["verification"]))
     elif x["reference_note"]:
         st.caption(f"No comparison with the NRF 88: {md(x['reference_note'])}")
-    st.caption(f"Re-evaluated in {x['elapsed_ms']:.0f} ms.")
+    st.caption(f"Re-evaluated in {numbers.count(x['elapsed_ms'])} ms.")
+    about = x.get("provenance") or {"source": "the loaded table", "release": "the loaded release", "year": None}
     if x["split"]:
-        st.markdown(f"**Allocation:** {md(x['formula'].describe())} Total: **£{table['allocation'].sum():,.2f}**.")
+        st.markdown(f"**Allocation:** {md(x['formula'].describe())} Total: "
+                    f"**{numbers.money(round(table['allocation'].sum(), 2))}**.")
+        if x.get("unfunded"):
+            st.caption(md(x["unfunded"]))
     reconciliation = x["reconciliation"]
     if reconciliation is not None:
         with st.expander(f"Reconciliation with the actual NRF allocations ({reconciliation.compared} districts)"):
@@ -119,16 +126,22 @@ def panel(result) -> None:
             st.caption("Shares of their pots: the atlas allocates the pot over the districts holding the NRF 88; the "
                        "actual shares are the allocations read from Hansard over that year's NRF pot (£200m, £300m, "
                        "£400m in 2001–02 to 2003–04).")
-            st.dataframe(reconciliation.table, hide_index=True, height=260)
-            st.download_button("Download the reconciliation (CSV)", lambda: csv_bytes(reconciliation.table),
-                               "nrf_reconciliation.csv", "text/csv", key="recon_csv")
+            st.dataframe(numbers.display_table(reconciliation.table, {"ratio": "share"}), hide_index=True, height=260)
+            st.download_button("Download the reconciliation (CSV and about.txt, zip)",
+                               lambda: csv_zip_bytes(reconciliation.table, name="nrf_reconciliation",
+                                                     title="NRF allocations: actual against the atlas' formula",
+                                                     **about), "nrf_reconciliation.zip", "application/zip",
+                               key="recon_csv")
     columns = ["district_code", "name", "eligible", "reasons"] + \
         (["status", "reference", "reference_note"] if x["with_reference"] else []) + \
         (["allocation", "allocation_per_head"] if x["split"] else []) + ["population", "lsoa_count"]
     shown = table[columns].sort_values(["eligible", "district_code"], ascending=[False, True])
-    st.dataframe(shown, hide_index=True, height=320)
-    st.download_button("Download eligibility (CSV)", lambda: csv_bytes(shown), "eligibility.csv",
-                       "text/csv", key="elig_csv")
+    st.dataframe(numbers.display_table(shown, TABLE_KINDS, per_head=("allocation_per_head",)), hide_index=True,
+                 height=320)
+    st.download_button("Download eligibility (CSV and about.txt, zip)",
+                       lambda: csv_zip_bytes(shown, name="eligibility", title=f"Fund eligibility: {rule.name}",
+                                             notes=(f"Rule: {rule.describe(labels)}.",), **about),
+                       "eligibility.zip", "application/zip", key="elig_csv")
     st.download_button("Save this rule (.toml)", rule.to_toml().encode(), "rule.toml", "application/toml",
                        key="rule_toml")
     st.caption("The page address now carries this rule: copy it to share the view.")

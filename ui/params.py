@@ -11,8 +11,11 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from geo.present import numbers
 from geo.views import Param, View, ViewData
 from ui import permalink
+
+OWN_ARGS = ("group", "money")  # widget_args read here, not passed to the widget
 
 # (view id, parameter name) → a function drawing that parameter's own control, returning its value,
 # and the function writing such a value into the page address.
@@ -60,7 +63,8 @@ def draw_param(p: Param, data: ViewData, values: dict, side=None):
     key = p.widget_key(data, values)
     _seed(p, key, data, values)
     side = side if side is not None else st.sidebar
-    extra = {k: v for k, v in (p.widget_args or {}).items() if k != "group"}
+    args = p.widget_args or {}
+    extra = {k: v for k, v in args.items() if k not in OWN_ARGS}
     if p.help:
         extra.setdefault("help", p.help)
     if p.kind == "choice":
@@ -90,7 +94,10 @@ def draw_param(p: Param, data: ViewData, values: dict, side=None):
         cast = int if p.kind == "int" else float
         value = {} if key in st.session_state else {"value": cast(p.default_for(data, values))}
         bounds = {k: cast(v) for k, v in (("min_value", p.lo), ("max_value", p.hi), ("step", p.step)) if v is not None}
-        return side.number_input(p.label, key=key, **bounds, **value, **extra)
+        number = side.number_input(p.label, key=key, **bounds, **value, **extra)
+        if args.get("money"):  # the box takes a plain number; beside it, the amount as the atlas writes money
+            side.caption(f"{p.label.split(' (')[0]}: {numbers.money(number)}")
+        return number
     value = {} if key in st.session_state else {"value": str(p.default_for(data, values) or "")}
     text = side.text_input(p.label, key=key, **value, **extra)
     if problem := p.problem(text):

@@ -10,9 +10,9 @@ from dataclasses import replace
 import streamlit as st
 
 from geo.errors import AtlasError
-from geo.present.export import csv_bytes
-from geo.derive.progress import Target, parse_target, presets
-from geo.views.progress import encode_target, series_of, target_from
+from geo.present.export import csv_zip_bytes
+from geo.derive.progress import Target, indicator_meta, parse_target, presets
+from geo.views.progress import encode_target, series_of, summary_table, target_from, trend_frame, unit_words
 from ui import permalink
 from ui.common import md, show_error
 from ui.params import custom
@@ -42,12 +42,17 @@ def target_control(data, values: dict) -> Target | None:
         return None
     chosen = options[st.sidebar.selectbox("Target", list(options), key="target_choice")]
     key = chosen.name
+    # The box is in the units the panel, headlines and chart use (2.0 percentage points, not 0.02).
+    meta = indicator_meta(chosen.indicator, tuple(data.series[values["series"]].meta.get("meta_files", ())))
+    scale = meta.scale or 1.0
     if chosen.kind == "gap_reduction":
-        amount = st.sidebar.number_input("Narrow the gap by", value=float(chosen.amount), key=f"amount_{key}",
-                                         format="%.3g")
-        return replace(chosen, amount=amount)
-    value = st.sidebar.number_input("Level to reach", value=float(chosen.value), key=f"value_{key}", format="%.4g")
-    return replace(chosen, value=value)
+        shown = st.sidebar.number_input(f"Narrow the gap by ({unit_words(meta)})", value=float(chosen.amount) * scale,
+                                        key=f"amount_{key}", step=0.1, format="%.1f")
+        return replace(chosen, amount=shown / scale)
+    unit = f" ({meta.unit.strip()})" if meta.unit.strip() else ""
+    shown = st.sidebar.number_input(f"Level to reach{unit}", value=float(chosen.value) * scale, key=f"value_{key}",
+                                    step=0.1, format="%.1f")
+    return replace(chosen, value=shown / scale)
 
 
 @custom("progress", "period")
@@ -85,23 +90,42 @@ def panel(result) -> None:
                 f"- Group: {len(group):,} areas; rest: "
                 f"{areas['code'].nunique() - len(group):,} areas")
     st.caption(md(words))
-    chart = summary.set_index("period")[["group_value", "rest_value"]] * meta.scale
-    by_period = summary.set_index("period")
-    sign = 1 if target.higher_is_better else -1
-    # The group value that would put it exactly on the trajectory (gap = sign × (rest − group)).
-    path = by_period["rest_value"] - sign * by_period["trajectory"] if target.kind == "gap_reduction" \
-        else by_period["trajectory"]
-    chart["target path"] = path.where(summary.set_index("period")["status"] != "baseline", by_period["group_value"])
-    chart["target path"] *= meta.scale
-    st.line_chart(chart.rename(columns={"group_value": "group", "rest_value": target.comparison}), height=220)
+    _trend_chart(trend_frame(summary, target, meta), meta)
     st.caption(md(f"Method: {x['method']}."))
-    table = summary[["period", "group_value", "rest_value", "gap", "relative_gap", "trajectory", "status", "method"]]
-    st.dataframe(table, hide_index=True)
+    st.dataframe(summary_table(summary, target, meta), hide_index=True)
     st.markdown("**Headlines**")
     for line in result.headlines[1:]:
         st.markdown("• " + md(line))
     shown = result.tables["progress"]
-    st.download_button("Download progress (CSV)", lambda: csv_bytes(shown), "progress.csv",
-                       "text/csv", key="progress_csv")
+    about = {"source": meta.source or "the loaded indicator series", "release": str(x.get("series_label") or
+                                                                                 meta.label), "year": None}
+    st.download_button("Download progress (CSV and about.txt, zip)",
+                       lambda: csv_zip_bytes(shown, name="progress", title=f"Progress to the target: {target.name}",
+                                             notes=(str(words),), **about),
+                       "progress.zip", "application/zip", key="progress_csv")
     st.download_button("Save this target (.toml)", target.to_toml().encode(), "target.toml", "application/toml",
                        key="target_toml")
+
+
+def _trend_chart(points, meta) -> None:
+    """The trend: group, comparison and target path, its axis labelled in the table's units; nothing drawn (a
+    caption instead) when no period has a value, so Vega never meets an empty or infinite extent."""
+    import altair as alt
+
+    if points.empty:
+        st.caption("No period of the series has values for the group or the rest: there is no trend to draw.")
+        return
+    unit = meta.unit.strip()
+    title = f"{meta.label} ({unit})" if unit and f"({unit})" not in meta.label else meta.label
+    low, high = float(points["value"].min()), float(points["value"].max())
+    pad = (high - low) * 0.1 or max(abs(high) * 0.1, 1.0)
+    percent = {"labelExpr": "datum.label + '%'"} if unit == "%" else {}  # the axis says % as the table does
+    axis = alt.Axis(title=title, format=",.1f", **percent)
+    chart = alt.Chart(points).mark_line(point=True).encode(
+        x=alt.X("period:O", title="Period", sort=list(dict.fromkeys(points["period"]))),
+        y=alt.Y("value:Q", axis=axis, scale=alt.Scale(domain=[low - pad, high + pad], nice=False)),
+        color=alt.Color("line:N", title=None, legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("line:N", title="Line"), alt.Tooltip("period:O", title="Period"),
+                 alt.Tooltip("value:Q", title=title, format=",.1f")],
+    ).properties(height=320)
+    st.altair_chart(chart, width="stretch")

@@ -18,6 +18,8 @@ Each takes an optional `domain` (default the rule's, else "imd").
 
 from __future__ import annotations
 
+import re
+
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -253,6 +255,19 @@ def threshold_of(condition: Condition, n_districts: int) -> Threshold:
     return rule_kind(condition.kind).threshold(condition, n_districts)
 
 
+def retitled(name: str, before: Rule, after: Rule) -> str:
+    """A rule's name that follows its what-if thresholds: "… 50 most deprived …" reads "… 60 most deprived …"
+    when every top-n condition that was 50 is now 60 (a name that does not say its N is kept as it is)."""
+    moved: dict[int, set[int]] = {}
+    for old, new in zip(before.conditions, after.conditions):
+        if old.kind == "top_n" and new.kind == "top_n":
+            moved.setdefault(int(old.n), set()).add(int(new.n))
+    for old_n, new_ns in moved.items():
+        if len(new_ns) == 1 and (new_n := next(iter(new_ns))) != old_n:
+            name = re.sub(rf"(?<![\d,.]){old_n}(?=\s+most deprived)", str(new_n), name)
+    return name
+
+
 def with_threshold(condition: Condition, value: float) -> Condition:
     """The condition with its what-if threshold set to `value` (n as a whole number, at_least as a float)."""
     t = threshold_of(condition, 0)
@@ -447,18 +462,20 @@ class Formula:
         return not self.weight_by_score and self.percent == 10.0
 
     def describe(self) -> str:
+        from geo.present.numbers import money
+
         if self.weight_by_score:
-            words = (f"£{self.pot:,.0f} split across eligible districts in proportion to the population × IMD score "
+            words = (f"{money(self.pot)} split across eligible districts in proportion to the population × IMD score "
                      f"of their LSOAs in the most deprived {self.percent:g}% nationally (not the NRF method)")
         else:
-            words = (f"£{self.pot:,.0f} split across eligible districts as a standard amount per head of population "
+            words = (f"{money(self.pot)} split across eligible districts as a standard amount per head of population "
                      f"living in the most deprived {self.percent:g}% of LSOAs nationally"
                      + (" (the NRF method of 2001, which counted the most deprived 10% of wards)"
                         if self.is_nrf_method else ""))
         if self.floor:
-            words += f"; every eligible district gets at least £{self.floor:,.0f}"
+            words += f"; every eligible district gets at least {money(self.floor)}"
         if self.ceiling:
-            words += f"; none gets more than £{self.ceiling:,.0f}"
+            words += f"; none gets more than {money(self.ceiling)}"
         return words + "; amounts rounded to the penny so that they add up exactly to the pot."
 
 

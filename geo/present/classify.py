@@ -69,16 +69,24 @@ def palette_colours(name: str, k: int) -> list[str]:
     return out
 
 
-def _fmt(x: float) -> str:
+def _fmt(x: float, kind: str = "score", decimals: int | None = None) -> str:
+    """One legend number in the atlas' number style (geo.present.numbers); a break as the user wrote it."""
+    from geo.present import numbers
+
     if not np.isfinite(x):
         return "–"
-    if float(x).is_integer():
-        return f"{int(x):,}"
-    if abs(x) >= 1000:
-        return f"{x:,.0f}"
-    if abs(x) >= 10:
-        return f"{x:,.1f}"
-    return f"{x:,.3f}".rstrip("0").rstrip(".")
+    if decimals is None and kind == "score":
+        # a user's break: as few decimals as it has (10 → "10", 2.5 → "2.5"), at most the published precision
+        decimals = next((d for d in range(numbers.SCORE_DECIMALS) if round(x, d) == x), numbers.SCORE_DECIMALS)
+    return numbers.fmt(x, kind, decimals=decimals)
+
+
+def _range_labels(lower: list[float], upper: list[float], kind: str) -> list[str]:
+    """Each class's range at one precision for all classes (geo.present.numbers.range_labels)."""
+    from geo.present import numbers
+
+    per_head = kind == "money_per_head"
+    return numbers.range_labels(lower, upper, "money" if per_head else kind, per_head=per_head)
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,7 @@ class ClassifyRequest:
     higher_is_worse: bool
     breaks: list[float] | None
     seed: int
+    kind: str = "score"         # the mapped value's kind (geo.present.numbers), for the legend
 
 
 @dataclass(frozen=True)
@@ -157,7 +166,8 @@ def _user_defined(req: ClassifyRequest) -> Bins:
     yb, edges = classifier.yb, [float(b) for b in classifier.bins]
     k = len(edges)
     # The breaks themselves label the legend, so it reads the same for any data.
-    labels = [f"up to {_fmt(edges[0])}"] + [f"{_fmt(a)} – {_fmt(b)}" for a, b in zip(edges, edges[1:])]
+    kind = req.kind if req.kind in ("rank", "count", "decile", "share") else "score"
+    labels = [f"up to {_fmt(edges[0], kind)}"] + [f"{_fmt(a, kind)} – {_fmt(b, kind)}" for a, b in zip(edges, edges[1:])]
     if not req.higher_is_worse:
         yb, labels = k - 1 - yb, labels[::-1]
     return Bins(yb, k, labels)
@@ -183,7 +193,7 @@ def get_scheme(scheme: str) -> Scheme:
         raise ValueError(f"Unknown classification '{scheme}'. Choose one of: {', '.join(SCHEMES)}.") from None
 
 
-def _national_deciles(vals: np.ndarray, deciles: pd.Series | None, palette: str) -> Classification:
+def _national_deciles(vals: np.ndarray, deciles: pd.Series | None, palette: str, kind: str = "score") -> Classification:
     """Published national deciles as classes: decile 1 (most deprived 10%) is the last, darkest class."""
     if deciles is None:
         raise ValueError("National deciles need the measure's published decile column.")
@@ -202,8 +212,8 @@ def _national_deciles(vals: np.ndarray, deciles: pd.Series | None, palette: str)
     counts = [int((classes == c).sum()) for c in range(10)]
     if not np.allclose(np.where(ok & present, vals, 0), np.where(ok & present, dec, 0)):
         # Mapping a score or rank by its decile: show the range of the mapped values in each decile.
-        labels = [f"{lab} · {_fmt(lo)} – {_fmt(hi)}" if np.isfinite(lo) else lab
-                  for lab, lo, hi in zip(labels, lower, upper)]
+        ranges = _range_labels(lower, upper, kind)
+        labels = [f"{lab} · {r}" if np.isfinite(lo) else lab for lab, r, lo in zip(labels, ranges, lower)]
     return Classification(classes, labels, lower, upper, counts, palette_colours(palette, 10), "national_deciles",
                           int((classes == NO_DATA).sum()))
 
@@ -218,23 +228,26 @@ def classify_values(
     palette: str = "viridis",
     seed: int = 12345,
     extremes: tuple[str, str] = ("least deprived", "most deprived"),
+    kind: str = "score",
 ) -> Classification:
     """Classify values so that the last class is the most deprived, by a scheme looked up in SCHEMES.
 
     national_deciles needs `deciles` (1 = most deprived 10% nationally); user_defined needs
-    `breaks` (upper bounds, ascending). Missing values get NO_DATA.
+    `breaks` (upper bounds, ascending). Missing values get NO_DATA. `kind` is the mapped value's kind
+    (geo.present.numbers.KINDS, or "money_per_head"): the legend writes every class's range at one precision.
     """
     chosen = get_scheme(scheme)
     vals = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
     if chosen.bin is None:
-        return _national_deciles(vals, deciles, palette)
+        return _national_deciles(vals, deciles, palette, kind)
     present = np.isfinite(vals)
     classes = np.full(len(vals), NO_DATA, dtype=int)
     data = vals[present]
     if data.size == 0:
         return Classification(classes, [], [], [], [], [], scheme, len(vals))
     k = int(max(1, min(k, np.unique(data).size)))
-    binned = chosen.bin(ClassifyRequest(data, data if higher_is_worse else -data, k, higher_is_worse, breaks, seed))
+    binned = chosen.bin(ClassifyRequest(data, data if higher_is_worse else -data, k, higher_is_worse, breaks, seed,
+                                        kind))
     yb, k = binned.yb, binned.k
     classes[present] = yb
     lower, upper, counts = [], [], []
@@ -246,9 +259,76 @@ def classify_values(
     if binned.labels is not None:
         labels = list(binned.labels)
     else:
-        labels = [f"{_fmt(lo)} – {_fmt(hi)}" if np.isfinite(lo) else "(empty class)" for lo, hi in zip(lower, upper)]
+        labels = _range_labels(lower, upper, kind)
     if k:
         labels[-1] += f" ({extremes[1]})"
         labels[0] += f" ({extremes[0]})" if k > 1 else ""
     return Classification(classes, labels, lower, upper, counts, palette_colours(palette, k), scheme,
                           int((~present).sum()))
+
+
+# A diverging ramp for change (ColorBrewer PuOr, colour-blind safe): purple = less deprived, orange = more deprived,
+# from the strongest move towards less deprived to the strongest towards more deprived; no change is neutral grey.
+DIVERGING_LESS = ["#542788", "#8073ac", "#b2abd2", "#d8daeb"]   # strongest … weakest move towards less deprived
+DIVERGING_MORE = ["#fee0b6", "#fdb863", "#e08214", "#b35806"]   # weakest … strongest move towards more deprived
+NO_CHANGE_COLOUR = "#bdbdbd"
+
+
+def _side_bins(magnitude: np.ndarray, n: int) -> tuple[np.ndarray, list[float], list[float]]:
+    """Quantile classes 0..n-1 of positive magnitudes (0 = smallest), with each class's range."""
+    if magnitude.size == 0:
+        return np.zeros(0, dtype=int), [float("nan")] * n, [float("nan")] * n
+    edges = np.quantile(magnitude, np.linspace(0, 1, n + 1)[1:-1]) if n > 1 else np.array([])
+    cls = np.searchsorted(edges, magnitude, side="left").astype(int)
+    lower = [float(magnitude[cls == c].min()) if (cls == c).any() else float("nan") for c in range(n)]
+    upper = [float(magnitude[cls == c].max()) if (cls == c).any() else float("nan") for c in range(n)]
+    return cls, lower, upper
+
+
+def classify_change(values: pd.Series, k: int = 5, *, kind: str = "rank", unit: str = "ranks",
+                    more: str = "more deprived", less: str = "less deprived", tolerance: float = 0.0) -> Classification:
+    """Diverging classes of a change centred on no change: a positive change is *more* deprived.
+
+    `k` classes in all (odd; (k − 1) / 2 on each side, at most 4): class 0 is the strongest move towards less
+    deprived, the middle class "No change" (|change| ≤ `tolerance`) is neutral grey, the last class the strongest
+    move towards more deprived. Each side is cut by quantiles of its own magnitudes, and every label says which
+    side it is on ("1 – 250 ranks towards more deprived"), at one precision (geo.present.numbers).
+    """
+    from geo.present import numbers
+
+    side = int(min(4, max(1, (int(k) - 1) // 2)))
+    vals = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    present = np.isfinite(vals)
+    same = present & (np.abs(vals) <= tolerance)
+    up, down = present & ~same & (vals > 0), present & ~same & (vals < 0)
+    classes = np.full(len(vals), NO_DATA, dtype=int)
+    classes[same] = side
+    up_cls, up_lo, up_hi = _side_bins(vals[up], side)
+    down_cls, down_lo, down_hi = _side_bins(-vals[down], side)
+    classes[up] = side + 1 + up_cls
+    classes[down] = side - 1 - down_cls
+    magnitudes_lo = down_lo[::-1] + up_lo
+    magnitudes_hi = down_hi[::-1] + up_hi
+    ranges = numbers.range_labels(magnitudes_lo, magnitudes_hi, kind)
+    word = f" {unit}" if unit else ""
+    labels = [f"{r}{word} towards {less}" if r != "(empty class)" else f"(no area moved towards {less})"
+              for r in ranges[:side]]
+    labels.append("No change")
+    labels += [f"{r}{word} towards {more}" if r != "(empty class)" else f"(no area moved towards {more})"
+               for r in ranges[side:]]
+    lower = [-x for x in down_hi[::-1]] + [0.0] + up_lo
+    upper = [-x for x in down_lo[::-1]] + [0.0] + up_hi
+    counts = [int((classes == c).sum()) for c in range(2 * side + 1)]
+    colours = palette_colours_from(DIVERGING_LESS, side) + [NO_CHANGE_COLOUR] + \
+        palette_colours_from(DIVERGING_MORE, side)
+    return Classification(classes, labels, lower, upper, counts, colours, "diverging", int((~present).sum()))
+
+
+def palette_colours_from(colours: list[str], k: int) -> list[str]:
+    """k colours of a short ramp (first … last), the ends kept: the side of a diverging ramp."""
+    if k >= len(colours):
+        return list(colours)
+    idx = np.round(np.linspace(0, len(colours) - 1, k)).astype(int)
+    if k == 1:
+        idx = np.array([len(colours) - 1 if colours is DIVERGING_MORE else 0])
+    return [colours[i] for i in idx]

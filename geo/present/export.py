@@ -9,6 +9,11 @@ is UTF-8 with a byte-order mark so Excel reads accents and symbols correctly.
 rounded to 6 decimal places (about 0.1 m), polygon rings oriented by the right-hand rule
 (exteriors counter-clockwise, holes clockwise).
 
+`csv_zip_bytes` is what the app offers as a data download: a zip of the CSV (readable, unique headers) and an
+`about.txt` saying where the numbers come from (source, release, licence, the Crown copyright line, the date it
+was made and what each column is), so the provenance travels with the file without a line in the CSV that a
+reader would trip on. The command line's CSV outputs stay plain tables (`csv_bytes`).
+
 `write_atomic` writes a file under a temporary name in the same folder and renames it into place
 only when every byte is written, flushed and checked, so a full disk or a crash never leaves a
 partial file under the real name.
@@ -17,11 +22,15 @@ partial file under the real name.
 from __future__ import annotations
 
 import errno
+import io
 import json
 import os
 import re
 import stat
 import tempfile
+import zipfile
+from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 
 import geopandas as gpd
@@ -67,6 +76,66 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
     frame = df.drop(columns=[df.geometry.name]) if isinstance(df, gpd.GeoDataFrame) else df
     # CRLF (RFC 4180) also makes the writer quote a cell holding a lone carriage return.
     return ("\ufeff" + safe_frame(frame).to_csv(index=False, lineterminator="\r\n")).encode("utf-8")
+
+
+LICENCE = "Open Government Licence v3.0"
+LICENCE_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
+OGL_LINE = "Contains public sector information licensed under the Open Government Licence v3.0."
+
+
+def crown_copyright(year: int) -> str:
+    """The Crown copyright line of OGL data, for the year the data was published."""
+    return f"\u00a9 Crown copyright and database right {int(year)}"
+
+
+def about_text(columns: Mapping[str, str], *, title: str, source: str, release: str, year: int | None = None,
+               made: date | None = None, notes: tuple[str, ...] = ()) -> str:
+    """The `about.txt` of a download: what it is, source, release, licence and Crown copyright, date made, columns.
+
+    `columns` maps each header as written in the CSV to what it holds (its machine name, or a sentence).
+    `year` is the Crown copyright year (default: the year of `made`). Plain text, CRLF line ends.
+    """
+    made = made or date.today()
+    lines = [title, "=" * len(title), "",
+             f"Source: {source}", f"Release: {release}",
+             f"Licence: {LICENCE} ({LICENCE_URL})", OGL_LINE, crown_copyright(year or made.year),
+             f"Made: {made.isoformat()} by the Neighbourhood Renewal Atlas", ""]
+    lines += [*notes, ""] if notes else []
+    lines += ["Columns:"] + [f"- {h}: {what}" for h, what in columns.items()]
+    return "\r\n".join(lines) + "\r\n"
+
+
+def csv_zip_bytes(df: pd.DataFrame, *, name: str, title: str, source: str, release: str, year: int | None = None,
+                  made: date | None = None, describe: Mapping[str, str] | None = None,
+                  notes: tuple[str, ...] = ()) -> bytes:
+    """A data download: a zip of `<name>.csv` and `about.txt`.
+
+    The CSV has readable headers ("District code", not `district_code`: geo.present.numbers.unique_headers, unique
+    and the same for the same columns), numbers kept as numbers, formula-like text neutralised (`csv_bytes`).
+    `about.txt` gives the source, release, licence (OGL v3.0), the Crown copyright line (`year`: the data's year),
+    the date made and each column: `describe` (machine name → meaning; default: its machine name).
+    """
+    from geo.present.numbers import unique_headers
+
+    frame = df.drop(columns=[df.geometry.name]) if isinstance(df, gpd.GeoDataFrame) else df
+    headers = unique_headers(list(frame.columns))
+    meaning = dict(describe or {})
+    columns = {h: (f"{meaning[str(c)]} (column {c})" if str(c) in meaning else f"column {c}")
+               for h, c in zip(headers, frame.columns)}
+    readable = pd.DataFrame(frame).copy()
+    readable.columns = headers
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "data"
+    stem = stem[:-4] if stem.lower().endswith(".csv") else stem
+    buffer = io.BytesIO()
+    stamp = (made or date.today()).timetuple()[:3] + (0, 0, 0)
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for member, data in ((f"{stem}.csv", csv_bytes(readable)),
+                             ("about.txt", about_text(columns, title=title, source=source, release=release, year=year,
+                                                      made=made, notes=notes).encode("utf-8"))):
+            info = zipfile.ZipInfo(member, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
+    return buffer.getvalue()
 
 
 def _round_and_orient(geoms: np.ndarray) -> np.ndarray:

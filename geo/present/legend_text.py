@@ -11,8 +11,10 @@ from geo.present.classify import Classification
 
 
 def possessive(place: str) -> str:
-    """'Hartlepool' -> "Hartlepool's", 'Wexley Fold' -> "Wexley Fold's"; names ending in s take a bare apostrophe."""
+    """'Hartlepool' -> "Hartlepool's", 'Wexley Fold' -> "Wexley Fold's", 'england' -> "England's"; names ending
+    in s take a bare apostrophe."""
     place = place.strip()
+    place = place[:1].upper() + place[1:]  # a place name: "england" → "England's"
     if place.endswith(("'s", "’s")):
         return place  # "St. Aldhelm's" is already possessive in form; "St. Aldhelm's's" reads badly
     return place + ("'" if place.endswith("s") else "'s")
@@ -43,6 +45,12 @@ def sentence_legend(classification: Classification, *, area_word: str = "areas",
             else:
                 what = f"Decile {decile} ({(decile - 1) * 10}–{decile * 10}% most deprived nationally)"
             out.append(f"{what}: {_of_total(classification.counts[cls], total, place, area_word)}")
+    elif classification.scheme in ("categories", "diverging"):
+        # Categories (status, eligibility) and change classes are named by their labels, not by a position.
+        for cls in range(classification.k - 1, -1, -1):
+            label = str(classification.labels[cls])
+            out.append(f"{label[:1].upper() + label[1:]}: "
+                       f"{_of_total(classification.counts[cls], total, place, area_word)}")
     else:
         k = classification.k
         for cls in range(k - 1, -1, -1):

@@ -55,19 +55,21 @@ def _script_json(obj: object) -> str:
 
 
 def format_value(value: object, kind: str | None = None, *, per_head: bool = False) -> str:
-    """A number as a person reads it ('29,199', '35.037'); text unchanged; missing as 'no data'.
+    """A number as a person reads it ('29,199', '35.037', '−2.500'); text unchanged; missing as 'no data'.
 
     With a `kind` (geo.present.numbers: rank, share, score, money, …) it is written in that kind's style
-    ("10,263", "36.2%", "£12.3m"), as the map's tooltips are; atlas-map.js's `fmt` writes the same."""
+    ("10,263", "36.2%", "£12.3m"), as the map's tooltips are; without one, whole numbers as counts and others
+    as scores. atlas-map.js's `fmt` writes the same."""
+    from geo.present import numbers  # the one number style
+
     if kind is not None and kind != "text":
         return fmt_number(value, kind, per_head=per_head)
-    if value is None or (isinstance(value, float) and not np.isfinite(value)) or value is pd.NA:
-        return "no data"
-    if isinstance(value, (int, np.integer)) or (isinstance(value, float) and float(value).is_integer()):
-        return f"{int(value):,}"
-    if isinstance(value, (float, np.floating)):
-        return f"{value:,.3f}"
-    return str(value)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or isinstance(value, str):
+        return numbers.NO_DATA if value is None or value is pd.NA else str(value)
+    if not np.isfinite(float(value)):
+        return numbers.NO_DATA
+    return numbers.fmt(value, "count" if float(value).is_integer() else "score")
 
 
 @dataclass

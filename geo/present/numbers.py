@@ -15,7 +15,7 @@ Every value has a *kind*; `fmt(value, kind)` writes it. The kinds and their styl
 Missing values are written "no data". Negative numbers use the minus sign (−), not a hyphen, and `signed=True`
 writes "+" before a positive change. `ordinal` and `position` give "10th" and "10th of 317"; `header` turns a
 column name such as ``district_code`` into "District code"; `range_labels` gives a legend's class ranges one
-precision, enough to tell neighbouring classes apart.
+precision, enough to tell neighbouring classes apart (whole numbers stay whole).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ _HEADERS = {
     "lad_code": "District code", "lad_name": "District", "lsoa_code": "LSOA code", "lsoa_name": "LSOA",
     "district_code": "District code", "district_name": "District", "district": "District", "code": "Code",
     "name": "Name", "imd_rank": "IMD rank", "imd_score": "IMD score", "imd_decile": "IMD decile",
-    "nrf_2001": "NRF 2001", "per_head": "£ per head", "allocation": "Allocation (£)",
+    "nrf_2001": "NRF 2001", "per_head": "£ per head", "allocation_per_head": "£ per head", "allocation": "Allocation (£)",
     "allocation_gbp": "Allocation (£)", "allocation_m": "Allocation (£m)", "share_most_deprived_10": "Share in most deprived 10%",
     "pop_total": "Population", "pop_working_age": "Working-age population", "lsoas": "LSOAs",
     "n_lsoas": "LSOAs", "lsoa_count": "LSOAs",
@@ -204,6 +204,8 @@ def range_decimals(lower: Sequence[float], upper: Sequence[float], kind: str = "
     span = max(bounds) - min(bounds) if bounds else 0
     top = 1 if kind == "share" else SCORE_DECIMALS
     d = min(top, 0 if span >= 100 else 1 if span >= 10 else 2 if span >= 1 else 3)
+    if bounds and kind == "score" and all(float(b).is_integer() for b in bounds):
+        d = 0  # whole numbers (counts, ranks mapped as plain columns) need no decimals unless classes would merge
     while d < top:
         labels = [(round(lo * scale, d), round(hi * scale, d)) for lo, hi in zip(lower, upper)
                   if not (_missing(lo) or _missing(hi))]
@@ -213,16 +215,17 @@ def range_decimals(lower: Sequence[float], upper: Sequence[float], kind: str = "
     return d
 
 
-def range_labels(lower: Sequence[float], upper: Sequence[float], kind: str = "score") -> list[str]:
+def range_labels(lower: Sequence[float], upper: Sequence[float], kind: str = "score", *,
+                 per_head: bool = False) -> list[str]:
     """Legend ranges "8.5 – 9.9" at one precision for all classes (see `range_decimals`); one value when a
-    class holds one ("14.8"); "(empty class)" when it holds none."""
+    class holds one ("14.8"); "(empty class)" when it holds none. ``per_head`` writes money as "£27.50"."""
     d = range_decimals(lower, upper, kind)
     out = []
     for lo, hi in zip(lower, upper):
         if _missing(lo) or _missing(hi):
             out.append("(empty class)")
             continue
-        a, b = fmt(lo, kind, decimals=d), fmt(hi, kind, decimals=d)
+        a, b = fmt(lo, kind, decimals=d, per_head=per_head), fmt(hi, kind, decimals=d, per_head=per_head)
         out.append(a if a == b else f"{a} – {b}")
     return out
 
@@ -248,3 +251,49 @@ def gap_words(difference: object, kind: str, reference: str, *, more: str = "mor
     if (kind == "rank" and round(x) == 0) or x == 0:
         return f"the same as {reference}"
     return f"{amount} {more if x > 0 else less} than {reference}"
+
+
+def _text(value: object) -> str:
+    if _missing(value):
+        return NO_DATA
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return "yes" if value else "no"
+    return str(value)
+
+
+def unique_headers(columns: Sequence[object]) -> list[str]:
+    """`header` of each column, made unique where two read the same ("Allocation (£)", "Allocation (£) (2)"):
+    the readable headers of a download, stable for the same columns."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for column in columns:
+        text = header(column)
+        candidate, i = text, 2
+        while candidate in seen:
+            candidate, i = f"{text} ({i})", i + 1
+        seen.add(candidate)
+        out.append(candidate)
+    return out
+
+
+def display_table(df, kinds: dict[str, str] | None = None, *, per_head: Sequence[str] = (),
+                  decimals: dict[str, int] | None = None):
+    """A table as people read it: every number written by its kind (given, else `kind_of` the column), text and
+    booleans as they are, headers in words (`unique_headers`). Returns a new frame of text; the input is unchanged."""
+    import pandas as pd
+
+    kinds, decimals = dict(kinds or {}), dict(decimals or {})
+    out = pd.DataFrame(index=df.index)
+    for col in df.columns:
+        series = df[col]
+        kind = kinds.get(col)
+        numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+        if kind is None and not numeric:
+            kind = "text"
+        kind = kind or kind_of(str(col))
+        if kind == "text":
+            out[col] = [_text(v) for v in series]
+        else:
+            out[col] = [fmt(v, kind, decimals=decimals.get(col), per_head=col in per_head) for v in series]
+    out.columns = unique_headers(list(df.columns))
+    return out

@@ -227,6 +227,7 @@ class ViewResult:
     national_place: str | None = None          # "England" when the classes are national
     illustrative: bool | None = None           # None: as the data
     extra: dict = field(default_factory=dict)  # per-view detail for its panel
+    kind: str = ""                             # the mapped value's kind (geo.present.numbers); "" = from its column
 
 
 @dataclass

@@ -10,13 +10,23 @@ from geo.derive.change import CAVEAT, decile_transitions, district_change, lsoa_
 from geo.errors import AtlasError
 from geo.link.join import join_indicators
 from geo.link.layers import lsoas_in_districts, measure_frame
+from geo.present.classify import classify_change
 from geo.present.mapping import MapSpec
 from geo.views.base import Param, View, ViewData, ViewResult
-from geo.views.classes import class_params
 from geo.views.common import districts_param, measure_param, release_map, with_districts
-from geo.views.lsoas import place_name
+from geo.views.lsoas import filter_words, place_name, place_title
+from geo.views.sources import release_words
 
 RANK_MOVES = ("moved most towards less deprived", "moved most towards rank 1")
+# Rank change is drawn on a diverging ramp centred on no change (neutral grey): the legend names both sides.
+DIVERGING_MEANS = ("further moved: orange towards rank 1 (more deprived), purple towards less deprived; "
+                   "grey = no change")
+
+
+def change_classes(layer, column: str, k: int):
+    """Diverging classes of a rank change (> 0: moved towards rank 1, more deprived), centred on no change."""
+    return classify_change(layer[column], k, kind="rank", unit="ranks", more="more deprived (rank 1)",
+                           less="less deprived")
 NO_OTHER = ("To see change, build a second real pack (Get real England data) or put an earlier release's "
             "LSOA table in a data folder (ATLAS_DATA_DIRS).")
 NO_OTHER_SHOWN = "There is no other IoD release to compare with: this is the current release's map. " + NO_OTHER
@@ -65,7 +75,8 @@ class ChangeView(View):
                       labels=lambda d, v: {k: s.label for k, s in d.others.items()},
                       help="Another release: a pack (district change) or an LSOA table (LSOA rank change)."),
                 districts_param(),
-                *class_params(lambda d, v: False))
+                Param("k", "Classes (an odd number: each side of no change)", "int", default=5, lo=3, hi=9,
+                      widget="slider", help="Rank change is drawn on diverging classes centred on no change."))
 
     def build(self, data: ViewData, values: dict) -> ViewResult:
         if not data.others or values.get("against") is None:
@@ -76,7 +87,7 @@ class ChangeView(View):
         label = data.measure_labels()[values["measure"]]
         try:
             if source.kind == "pack":
-                return _district_change(data, source, values["measure"], label)
+                return _district_change(data, source, values["measure"], label, values.get("k") or 5)
             return _lsoa_change(data, source, values, label)
         except AtlasError as exc:  # the other release cannot be used: say so beside the current release's map
             result = release_map(data, values.get("measure"), values.get("districts"))
@@ -98,20 +109,23 @@ def _lsoa_change(data: ViewData, source, values: dict, label: str) -> ViewResult
     if chosen:
         layer = lsoas_in_districts(layer, data.ind, chosen)
     other_name = source.meta.get("name", source.label)
+    other_release = release_words(source.meta.get("release") or other_name)
+    place = place_name(data, chosen)
     spec = MapSpec("rank_change", f"{label}: change in rank", data.name_column, "_code",
                    tooltip_columns=(("Rank then", "rank_old"), ("Rank now", "rank_new"), ("Decile then", "decile_old"),
                                     ("Decile now", "decile_new"), ("Score change", "score_change")),
-                   title=f"{label} — change in national rank", subtitle=f"against {other_name}",
-                   caveat=CAVEAT, darker_means="moved towards rank 1 (relatively more deprived)", extremes=RANK_MOVES)
+                   title=place_title(f"{label} — change in national rank", filter_words(data, chosen)),
+                   subtitle=f"against {other_release}",
+                   caveat=CAVEAT, darker_means=DIVERGING_MEANS, extremes=RANK_MOVES)
     with_districts(spec, data, layer)
     notes = [f"{len(change):,} LSOAs in both releases; {len(mine) - len(change):,} only in this one, "
-             f"{len(theirs) - len(change):,} only in '{other_name}'."]
-    return ViewResult(layer, spec, True, tables={"change": change}, notes=notes, caveats=[CAVEAT],
-                      place=place_name(data, chosen), area_word="LSOAs",
-                      extra={"transitions": decile_transitions(change)})
+             f"{len(theirs) - len(change):,} only in {other_release}."]
+    return ViewResult(layer, spec, True, classification=change_classes(layer, "rank_change", values.get("k") or 5),
+                      tables={"change": change}, notes=notes, caveats=[CAVEAT], place=place, area_word="LSOAs",
+                      kind="rank", extra={"transitions": decile_transitions(change)})
 
 
-def _district_change(data: ViewData, source, measure: str, label: str) -> ViewResult:
+def _district_change(data: ViewData, source, measure: str, label: str, k: int = 5) -> ViewResult:
     current, other = data.pack, source.meta["pack"]
     older, newer = sorted([current, other], key=lambda p: p.manifest["published"])
     frames = {}
@@ -134,6 +148,6 @@ def _district_change(data: ViewData, source, measure: str, label: str) -> ViewRe
                                     ("Extent change", "extent_change")),
                    title=f"{label}: {older.manifest['short']} → {newer.manifest['short']}",
                    subtitle=f"on {newer.manifest['district_vintage']} districts", caveat=CAVEAT,
-                   darker_means="moved towards rank 1 (relatively more deprived)", extremes=RANK_MOVES)
-    return ViewResult(joined, spec, True, report=report, tables={"change": change}, caveats=[CAVEAT],
-                      area_word="districts")
+                   darker_means=DIVERGING_MEANS, extremes=RANK_MOVES)
+    return ViewResult(joined, spec, True, classification=change_classes(joined, "average_score_rank_change", k),
+                      report=report, tables={"change": change}, caveats=[CAVEAT], area_word="districts", kind="rank")

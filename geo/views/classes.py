@@ -44,6 +44,26 @@ def class_params(allow_deciles) -> tuple[Param, ...]:
     )
 
 
+# District summaries (indicators/catalogue.toml [[summary]]) and the columns views map, by kind of number.
+SUMMARY_KINDS = {"average_score": "score", "average_rank": "rank", "proportion_most_deprived_10pct": "share",
+                 "extent": "share", "local_concentration": "rank", "scale": "count"}
+
+
+def value_kind(result) -> str:
+    """The kind of the value a view maps (geo.present.numbers.KINDS, or "money_per_head"): as the view says,
+    else a district summary's, else read from the column's name and label."""
+    from geo.present import numbers
+
+    if result.kind:
+        return result.kind
+    column = str(result.spec.value_column)
+    if column in SUMMARY_KINDS:
+        return SUMMARY_KINDS[column]
+    if column.endswith(("_rank", "_rank_change", "rank_change")):
+        return "rank"
+    return numbers.kind_of(column, str(result.spec.value_label))
+
+
 def classify_result(result, values: dict) -> Classification:
     """The view's own classes (categorical maps), else the chosen scheme on its mapped value.
 
@@ -59,6 +79,6 @@ def classify_result(result, values: dict) -> Classification:
     try:
         return classify_values(result.layer[result.spec.value_column], scheme, values.get("k") or 5, result.higher_is_worse,
                                deciles=result.deciles, breaks=breaks, palette=values.get("palette", "viridis"),
-                               extremes=result.spec.extremes)
+                               extremes=result.spec.extremes, kind=value_kind(result))
     except ValueError as exc:
         raise AtlasError(str(exc), "Choose another classification.") from None

@@ -25,16 +25,21 @@ from geo.derive.eligibility import (
 from geo.errors import AtlasError
 from geo.link.layers import measure_frame
 from geo.present.mapping import MapSpec
+from geo.present.numbers import money
 from geo.derive.nrf import abolished_notes, reference_codes, verification_sentence
 from geo.state.tokens import pack_text, unpack_text
 from geo.present.compare import summary_measures, with_summaries
 from geo.views.base import CompareSetup, Param, View, ViewData, ViewResult, district_lsoas
 from geo.views.common import measure_param, release_map
+from geo.views.sources import provenance
 
 # Light to dark; distinct in colour-blind views. Successors of districts abolished in 2009 (County Durham,
 # Cornwall, Northumberland) get paler tones of their own, never the plain "no longer eligible" colour.
 STATUS_COLOURS = ["#f2f2f2", "#b39ddb", "#e3dcef", "#f28e2b", "#9fb8de", "#1f4e9c"]
 POT = {"group": "Split a pot"}
+MONEY = {**POT, "format": "%.0f", "money": True}  # a number box in pounds, its amount written as money beside it
+# The kinds of the eligibility table's numbers (geo.present.numbers), for the table shown and its headers.
+TABLE_KINDS = {"allocation": "money", "allocation_per_head": "money", "population": "count", "lsoa_count": "count"}
 CAVEAT = ("Ranks are relative to the release; a district's eligibility can change between releases without any "
           "absolute change in deprivation.")
 
@@ -94,7 +99,7 @@ class EligibilityView(View):
             Param("allocate", "Allocate", "bool", default=False, help="Split a pot between the eligible districts.",
                   widget_args=POT),
             Param("pot", "Pot (£)", "float", default=900_000_000.0, lo=0, hi=1e11, step=1_000_000.0,
-                  widget_args={**POT, "format": "%.0f"}, when=lambda d, v: v["allocate"]),
+                  widget_args=MONEY, when=lambda d, v: v["allocate"]),
             Param("alloc_percent", "Count LSOAs in the most deprived (%)", "int", default=10, lo=1, hi=50,
                   widget="slider", widget_args=POT, when=lambda d, v: v["allocate"]),
             Param("alloc_score", "Weight by IMD score (not the NRF method)", "bool", default=False,
@@ -102,9 +107,9 @@ class EligibilityView(View):
                        "areas nationally; weighting by score is an alternative.", widget_args=POT,
                   when=lambda d, v: v["allocate"]),
             Param("floor", "Floor per district (£)", "float", default=0.0, lo=0, hi=1e10, step=100_000.0,
-                  widget_args={**POT, "format": "%.0f"}, when=lambda d, v: v["allocate"]),
+                  widget_args=MONEY, when=lambda d, v: v["allocate"]),
             Param("ceiling", "Ceiling per district (£, 0 = none)", "float", default=0.0, lo=0, hi=1e11,
-                  step=1_000_000.0, widget_args={**POT, "format": "%.0f"}, when=lambda d, v: v["allocate"]),
+                  step=1_000_000.0, widget_args=MONEY, when=lambda d, v: v["allocate"]),
             Param("colour_by", "Colour the map by", "choice", default="eligibility", choices=("eligibility", "£ per head"),
                   widget="radio", widget_args={"horizontal": True}, when=lambda d, v: v["allocate"]),
         )
@@ -173,7 +178,8 @@ class EligibilityView(View):
         if split:
             tips += [("Allocation (£)", "allocation"), ("£ per head", "allocation_per_head")]
         spec = MapSpec("eligible_text", "Eligibility", _name_column(districts), code_col, tooltip_columns=tuple(tips),
-                       title=rule.name, subtitle=f"{int(table['eligible'].sum())} of {len(table)} districts eligible",
+                       title=rule.name, subtitle=f"{int(table['eligible'].sum()):,} of {len(table):,} districts eligible"
+                       + (f" · {money(formula.pot)} split" if split else ""),
                        caveat=CAVEAT, darker_means="eligible")
         if not table["eligible"].any():
             warnings.append(f"No district meets “{rule.name}” in this release: loosen a threshold, switch 'Combine "
@@ -184,20 +190,33 @@ class EligibilityView(View):
         extra = {"rule": rule, "table": table, "with_reference": reference is not None, "reference_note": reference_note,
                  "split": split, "formula": formula, "elapsed_ms": elapsed, "labels": labels, "vintage": vintage,
                  "reconciliation": reconciliation, "recovery": rec, "eligible_codes": result.eligible_codes,
-                 "verification": verification_sentence() if reference is not None else ""}
+                 "verification": verification_sentence() if reference is not None else "",
+                 "provenance": provenance(data)}
         tables = {"eligibility": table}
         if reconciliation is not None:
             tables["reconciliation"] = reconciliation.table
         common = dict(tables=tables, headlines=headlines, notes=notes, warnings=warnings, problems=problems, caveats=[CAVEAT],
                       area_word="districts",
                       extra=extra)
+        if split:
+            unfunded = table[table["eligible"] & (table["allocation"] <= 0)]
+            if len(unfunded):
+                names_shown = ", ".join(map(str, unfunded["name"].head(8))) + (" …" if len(unfunded) > 8 else "")
+                extra["unfunded"] = (
+                    f"{len(unfunded):,} eligible district{'s get' if len(unfunded) != 1 else ' gets'} £0 under this "
+                    f"formula ({names_shown}): none of {'their' if len(unfunded) != 1 else 'its'} LSOAs is in the "
+                    f"most deprived {formula.percent:g}% nationally, which is what the pot is split by. A floor per "
+                    f"district gives {'them' if len(unfunded) != 1 else 'it'} a share.")
+                notes.append(extra["unfunded"])
         if split and values.get("colour_by") == "£ per head":
-            layer["allocation_per_head"] = layer["allocation_per_head"].where(layer["eligible"])
+            # Every eligible district has its £ per head, £0.00 included (eligible, but none of its LSOAs in the
+            # most deprived percent): only districts that are not eligible are "no data" on this map.
+            layer["allocation_per_head"] = layer["allocation_per_head"].fillna(0.0).where(layer["eligible"])
             spec.value_column, spec.value_label = "allocation_per_head", "Allocation, £ per head"
             spec.darker_means, spec.extremes = "more £ per head", ("least per head", "most per head")
-            classes = classify_values(layer["allocation_per_head"].where(layer["allocation_per_head"] > 0),
-                                      "quantiles", 5, extremes=spec.extremes)
-            return ViewResult(layer, spec, True, classification=classes, **common)
+            classes = classify_values(layer["allocation_per_head"], "quantiles", 5, extremes=spec.extremes,
+                                      kind="money_per_head")
+            return ViewResult(layer, spec, True, classification=classes, kind="money_per_head", **common)
         return ViewResult(layer, spec, True, classification=status_classes(layer, reference is not None), **common)
 
 

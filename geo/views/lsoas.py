@@ -30,6 +30,21 @@ def place_name(data: ViewData, codes: list[str]) -> str | None:
     return district_names(data).get(codes[0].upper())
 
 
+def filter_words(data: ViewData, codes: list[str]) -> str | None:
+    """The districts a map is filtered to, for its title: one to three names ("Hartlepool, Middlesbrough"),
+    else "5 districts"; None when none is chosen."""
+    if not codes:
+        return None
+    names = district_names(data) if data.ind is not None else {}
+    shown = [str(names.get(str(c).upper(), c)) for c in codes]
+    return ", ".join(shown) if len(shown) <= 3 else f"{len(shown):,} districts"
+
+
+def place_title(title: str, place: str | None) -> str:
+    """A map's title naming the district it is filtered to: "Income — score · Hartlepool"."""
+    return f"{title} · {place}" if place and not title.endswith(f" · {place}") else title
+
+
 class LsoasView(View):
     id = "lsoas"
     label = "Neighbourhoods (LSOAs)"
@@ -62,6 +77,7 @@ class LsoasView(View):
             shown = lsoa_measure_layer(data.ind, layer, data.report.boundary_code, data.name_column, values["measure"],
                                        label, values["show"])
             with_districts(shown.spec, data, shown.layer)
+            shown.spec.title = place_title(shown.spec.title, filter_words(data, chosen))
             return ViewResult(shown.layer, shown.spec, shown.higher_is_worse, shown.deciles, place=place,
                               area_word="LSOAs")
         col = values.get("column")
@@ -70,7 +86,8 @@ class LsoasView(View):
         worse = bool(values.get("higher_is_worse", True))
         layer = layer.copy()
         layer[col], _ = parse_numbers(layer[col])
-        spec = MapSpec(col, str(col), data.name_column, data.report.boundary_code, title=str(col),
+        spec = MapSpec(col, str(col), data.name_column, data.report.boundary_code,
+                       title=place_title(str(col), filter_words(data, chosen)),
                        subtitle="Darker = " + ("higher" if worse else "lower"), darker_means="worse",
                        extremes=("best", "worst"))
         with_districts(spec, data, layer)

@@ -22,7 +22,10 @@ from geo.errors import AtlasError
 from geo.link.layers import lsoa_measure_layer, lsoas_in_districts
 from geo.present.classify import classify_values
 from geo.present.compare import AREA_LETTERS, Comparison, national_decile, national_rank, spine_svg, spine_table
+from geo.present import numbers
 from geo.present.mapping import format_value
+from geo.views.classes import SUMMARY_KINDS
+from geo.views.sources import provenance
 from geo.views.base import Param, View, ViewData, ViewResult
 from geo.views.common import district_names, release_map
 from geo.views.eligibility import domain_frames, rule_from
@@ -107,7 +110,8 @@ class ProfileView(View):
                  "spine_table": spine_table(comparison) if comparison is not None else pd.DataFrame(),
                  "spine_note": measures_note, "summaries": pd.DataFrame(summary_rows),
                  "priority": profile.priority, "gaps": profile.gaps, "deciles": profile.deciles,
-                 "nrf": pd.DataFrame(nrf_rows), "target": target_lines, "gap_note": GAP_NOTE}
+                 "nrf": pd.DataFrame(nrf_rows), "target": target_lines, "gap_note": GAP_NOTE,
+                 "provenance": provenance(data)}
         tables = {"profile": table, "priority": profile.priority, "gaps": profile.gaps,
                   "summaries": pd.DataFrame(summary_rows)}
         return ViewResult(shown.layer, spec, shown.higher_is_worse, shown.deciles, classification=classification,
@@ -136,7 +140,7 @@ class ProfileView(View):
                         continue
                     rank = at.loc[code].get(f"{col}_rank")
                     rows.append({"district_code": code, "district": profile.names.get(code, code), "measure": label,
-                                 "summary": s["label"], "value": at.loc[code, col],
+                                 "summary": s["label"], "summary_id": col, "value": at.loc[code, col],
                                  "national_rank": int(rank) if pd.notna(rank) else None, "of": len(table)})
             if "average_score" not in table.columns:
                 continue
@@ -239,7 +243,8 @@ class ProfileView(View):
             out.append(("LSOAs by national IMD decile", p.name, f"decile {decile}", count, None, p.n_lsoas,
                         "decile 1 = England's most deprived 10%"))
         for r in summary_rows:
-            out.append(("District summaries", r["district"], f"{r['measure']}: {r['summary']}", format_value(r["value"]),
+            out.append(("District summaries", r["district"], f"{r['measure']}: {r['summary']}",
+                        numbers.fmt(r["value"], SUMMARY_KINDS.get(r.get("summary_id", ""), "score")),
                         r["national_rank"], r["of"], "rank 1 = most deprived"))
         for r in p.priority.itertuples():
             out.append(("Priority neighbourhoods", r.name, f"{r.code} ({r.priority})", format_value(r.imd_score),

@@ -28,6 +28,9 @@ from geo.views.base import CompareSetup, Param, View, ViewData, ViewResult
 from geo.views.common import release_map
 
 STATUS_ORDER = ["not in group", "not rated", "off track", "on track", "achieved"]
+# The legend's words for each status (a legend reads "On track", never "Class 4 of 5, on track").
+STATUS_WORDS = {"not in group": "Not in the target group", "not rated": "Not rated (too little data)",
+                "off track": "Off track", "on track": "On track", "achieved": "Target achieved"}
 STATUS_COLOURS = ["#f7f7f7", "#bdbdbd", "#f28e2b", "#74a9cf", "#08306b"]
 MAPS = ("status", "value (breaks locked across periods)", "change since baseline")
 GROUPS = {"target": "As the target says", "nrf88": "The 88 NRF authorities of 2001",
@@ -224,7 +227,8 @@ class ProgressView(View):
                 headlines.append(headline(str(rows["name"].iloc[0]), target, meta, rows))
         shown = areas[["code", "name", "period", "value", "in_group", "group_value", "rest_value", "gap", "status"]]
         extra = {"target": target, "meta": meta, "summary": summary, "words": words, "areas": areas, "group": group,
-                 "period": period, "periods": periods, "method": method_in_words(summary)}
+                 "period": period, "periods": periods, "method": method_in_words(summary),
+                 "series_label": source.label}
         return ViewResult(layer, spec, not meta.higher_is_better, classification=classification,
                           tables={"progress": shown, "summary": summary}, headlines=headlines,
                           notes=list(series.attrs.get("notes", [])), caveats=[meta.rank_caveat] if meta.rank_caveat else [],
@@ -297,8 +301,11 @@ def _progress_map(data: ViewData, series: pd.DataFrame, target: Target, meta, ar
     layer["p_status"] = layer["p_status"].where(layer["p_in_group"], "not in the group (part of the rest)")
     layer["p_shown"] = layer["p_value"] * meta.scale
     layer["p_gap_shown"] = layer["p_gap"] * meta.scale
+    # The tooltip's gap in the indicator's own units, as the panel and headlines write it ("2.0 points").
+    layer["p_gap_text"] = [(("−" if g < 0 else "+" if g > 0 else "") + meta.points(g)) if pd.notna(g) else "no data"
+                           for g in layer["p_gap"]]
     name_col = next((c for c in gdf.columns if str(c).lower().endswith(("nm", "name"))), None)
-    tips = (("Gap to the rest", "p_gap_shown"), ("Status", "p_status"))
+    tips = (("Gap to the rest", "p_gap_text"), ("Status", "p_status"))
     if layer["p_lower"].notna().any():
         layer["p_interval"] = [f"{meta.show(lo)} – {meta.show(hi)}" if pd.notna(lo) and pd.notna(hi) else "–"
                                for lo, hi in zip(layer["p_lower"], layer["p_upper"])]
@@ -311,8 +318,8 @@ def _progress_map(data: ViewData, series: pd.DataFrame, target: Target, meta, ar
         classes = np.array([STATUS_ORDER.index(s) for s in rated])
         counts = [int((classes == k).sum()) for k in range(len(STATUS_ORDER))]
         nan = [float("nan")] * len(STATUS_ORDER)
-        classification = Classification(classes, list(STATUS_ORDER), nan, nan, counts, list(STATUS_COLOURS),
-                                        "categories", 0)
+        classification = Classification(classes, [STATUS_WORDS[s] for s in STATUS_ORDER], nan, nan, counts,
+                                        list(STATUS_COLOURS), "categories", 0)
         layer["p_status_label"] = rated
         spec = MapSpec("p_shown", f"{meta.label} ({period})", name_col, code_col, tooltip_columns=tips,
                        title=target.name, subtitle=f"Status of each group area in {period}", caveat=caveat,
@@ -334,3 +341,50 @@ def _progress_map(data: ViewData, series: pd.DataFrame, target: Target, meta, ar
                        title=f"{meta.label}, {period}", subtitle="Class breaks are the same for every period",
                        caveat=caveat, darker_means="worse", extremes=("best", "worst"))
     return layer, spec, classification
+
+
+def unit_words(meta) -> str:
+    """The unit a progress figure is written in: "percentage points" for a % indicator's gaps, else its unit."""
+    return "percentage points" if meta.unit == "%" else (meta.unit.strip() or "points")
+
+
+def summary_table(summary: pd.DataFrame, target: Target, meta) -> pd.DataFrame:
+    """The per-period table as people read it, in the same units as the chart and the headlines: values as
+    the indicator shows them ("36.2%"), gaps in points ("2.0 points"), the relative gap as a share."""
+    from geo.present import numbers
+
+    def show(v) -> str:
+        return meta.show(v) if pd.notna(v) else numbers.NO_DATA
+
+    def gap(v) -> str:
+        if pd.isna(v):
+            return numbers.NO_DATA
+        return ("−" if v < 0 else "") + meta.points(v)
+
+    on_path = "Gap on the target path" if target.kind == "gap_reduction" else "Group value on the target path"
+    return pd.DataFrame({
+        "Period": summary["period"].astype(str),
+        "Group": [show(v) for v in summary["group_value"]],
+        str(target.comparison)[:1].upper() + str(target.comparison)[1:]: [show(v) for v in summary["rest_value"]],
+        "Gap": [gap(v) for v in summary["gap"]],
+        "Gap relative to the rest": [numbers.share(v) for v in summary["relative_gap"]],
+        on_path: [(gap(v) if target.kind == "gap_reduction" else show(v)) for v in summary["trajectory"]],
+        "Status": summary["status"].astype(str),
+        "Method": summary["method"].astype(str),
+    })
+
+
+def trend_frame(summary: pd.DataFrame, target: Target, meta) -> pd.DataFrame:
+    """The trend chart's points in long form (period, line, value), in the table's display units (scaled: 36.2
+    for 36.2%); only finite values, so a chart never gets an empty or infinite extent."""
+    by_period = summary.set_index("period")
+    sign = 1 if target.higher_is_better else -1
+    # The group value that would put it exactly on the trajectory (gap = sign × (rest − group)).
+    path = (by_period["rest_value"] - sign * by_period["trajectory"] if target.kind == "gap_reduction"
+            else by_period["trajectory"])
+    path = path.where(by_period["status"] != "baseline", by_period["group_value"])
+    lines = {"Group": by_period["group_value"], str(target.comparison): by_period["rest_value"], "Target path": path}
+    rows = [{"period": str(p), "line": name, "value": float(v) * meta.scale}
+            for name, series in lines.items() for p, v in series.items()
+            if pd.notna(v) and np.isfinite(float(v))]
+    return pd.DataFrame(rows, columns=["period", "line", "value"])

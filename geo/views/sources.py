@@ -67,3 +67,35 @@ def table_release(path: Path, load: Callable[[], object], headers: list[str] | N
     name, year, _ = release
     return Source(f"LSOA change against {path.parent.name}/{path.name}", load, "table",
                   meta={"name": path.name, "year": year if year is not None else year_in(path.name), "release": name})
+
+
+IOD_SOURCE = "English Indices of Deprivation, Ministry of Housing, Communities and Local Government (MHCLG)"
+_LSOA_YEAR = {"2004": "2001", "2007": "2001", "2010": "2001", "2015": "2011", "2019": "2011", "2025": "2021"}
+
+
+def release_words(release: object) -> str:
+    """A release as a subtitle names it: "IoD2019 File 7" → "IoD2019 · LSOA 2011" (never a file name)."""
+    text = str(release or "").strip()
+    year = re.search(r"(?:IoD|IMD)\s*((?:19|20)\d\d)", text, re.IGNORECASE)
+    lsoa = re.search(r"LSOA\s*((?:19|20)\d\d)", text, re.IGNORECASE)
+    if year is None:
+        return text or "another release"
+    lsoa_year = lsoa.group(1) if lsoa else _LSOA_YEAR.get(year.group(1))
+    return f"IoD{year.group(1)}" + (f" · LSOA {lsoa_year}" if lsoa_year else "")
+
+
+def provenance(data) -> dict:
+    """Where a view's numbers come from, for a download's about.txt: source, release (in words) and the year of
+    publication (the Crown copyright year), from the pack's manifest or the table's headers."""
+    release, year = "", None
+    if getattr(data, "pack", None) is not None:
+        release = str(data.pack.label)
+        year = year_in(data.pack.manifest.get("published"))
+    elif getattr(data, "ind", None) is not None:
+        found = release_of([str(c) for c in data.ind.frame.columns])
+        if found is not None:
+            release, year = found[0], found[1]
+    words = release_words(release) if release else "the loaded table"
+    if getattr(data, "illustrative", False):
+        words = f"{release or 'demo pack'} (illustrative, made-up numbers)"
+    return {"source": IOD_SOURCE, "release": words, "year": year}
