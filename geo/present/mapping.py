@@ -363,12 +363,15 @@ def build_choropleth(
     if spec.legend_words:
         legend_text += ". " + " ".join(spec.legend_words)
     bare = spec.chrome == "bare"
+    title = spec.title  # the place is named by the map beside the title (and replaced by a hovered or found one)
+    if spec.place and title.endswith(f" · {spec.place}"):
+        title = title[: -len(f" · {spec.place}")]
     kinds = [field_kind(col, label) for label, col in tooltip_cols]
     meta = {
         "colours": classification.colours, "noData": "#ffffff",
         "fields": [escape_text(label) for label, _ in tooltip_cols], "kinds": kinds,
         "legend": _legend_html(spec, classification, notice), "legendText": escape_text(legend_text),
-        "title": "" if bare else escape_text(spec.title), "subtitle": "" if bare else escape_text(spec.subtitle),
+        "title": "" if bare else escape_text(title), "subtitle": "" if bare else escape_text(spec.subtitle),
         "place": "" if bare else escape_text(spec.place), "chrome": spec.chrome, "large": bool(spec.large_text),
         **_outlines_meta(gdf, spec), "weight": 0.6 if len(gdf) < 2000 else 0.2,
         "attribution": escape_text(attribution), "labels": labels,

@@ -116,7 +116,8 @@ def _lsoa_change(data: ViewData, source, values: dict, label: str) -> ViewResult
                                     ("Decile now", "decile_new"), ("Score change", "score_change")),
                    title=place_title(f"{label} — change in national rank", filter_words(data, chosen)),
                    subtitle=f"against {other_release}",
-                   caveat=CAVEAT, darker_means=DIVERGING_MEANS, extremes=RANK_MOVES)
+                   caveat=CAVEAT, darker_means=DIVERGING_MEANS, extremes=RANK_MOVES,
+                   place=filter_words(data, chosen) or "")
     with_districts(spec, data, layer)
     notes = [f"{len(change):,} LSOAs in both releases; {len(mine) - len(change):,} only in this one, "
              f"{len(theirs) - len(change):,} only in {other_release}."]

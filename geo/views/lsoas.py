@@ -78,6 +78,7 @@ class LsoasView(View):
                                        label, values["show"])
             with_districts(shown.spec, data, shown.layer)
             shown.spec.title = place_title(shown.spec.title, filter_words(data, chosen))
+            shown.spec.place = filter_words(data, chosen) or ""
             return ViewResult(shown.layer, shown.spec, shown.higher_is_worse, shown.deciles, place=place,
                               area_word="LSOAs")
         col = values.get("column")
