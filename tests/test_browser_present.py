@@ -222,7 +222,8 @@ def test_presenter_text_is_projector_sized_and_every_step_fits(sized_session, ap
         if i:
             page.locator(".atlas-present h1").click()
             page.keyboard.press("ArrowRight")
-        wait_for(lambda: position(page) == f"Step {i + 1} of 3", 60, f"step {i + 1}")
+        wanted = f"Step {i + 1} of 3"
+        wait_for(lambda: position(page) == wanted, 60, wanted)  # noqa: B023 — used at once, in this pass
         wait_idle(page)
         map_frames(page, 2 if "compare" in step.view else 1, timeout=120)
         assert heading(page) == step.title
@@ -239,7 +240,7 @@ def test_presenter_text_is_projector_sized_and_every_step_fits(sized_session, ap
         if left:
             problems.append((i + 1, "scrolls", left))
         screenshot(page, ARTIFACTS / f"presenter_step{i + 1}_{width}.png")
-    assert problems == []
+    assert problems == [], "\n".join(str(p) for p in problems)
     sized_session.assert_clean()
 
 

@@ -4,6 +4,16 @@ The story lives in the session (and in the link as ?story=<packed JSON>&present=
 step opens its saved link in this session (ui.permalink.apply), so a step looks exactly like opening
 its permalink. Keys: ArrowRight / PageDown / Space = next, ArrowLeft / PageUp = previous (a clicker
 sends PageDown / PageUp); a small script in the page clicks the Next / Previous buttons.
+
+A step fits the screen (1920×1080 and 1366×768) with no text under 20 px. What the page does:
+- THEME floors every text of the main area at MIN_TEXT_PX (22 px); headings and the header are larger.
+- The header is one slim bar (the story's title, 'Step n of N', the three buttons), the step's title and callout.
+- SCRIPT's fit gives the maps (every streamlit_folium frame of the main area, one or a row of them) the height
+  the rest of the step leaves, so the step's content ends at the bottom of the screen; never less than 40% of
+  the screen's height (then the page scrolls); the map fills its frame.
+What the layout does (app.py, ui/*): `with present.details("…"):` around everything beyond a step's map and its
+key table (closed toggle while presenting, drawn as is otherwise); a key table as st.table (an st.dataframe is
+drawn on a canvas, its text cannot be sized). `present.presenting()` says whether a story is being presented.
 """
 
 from __future__ import annotations
