@@ -112,14 +112,22 @@ VISIBLE_GRIDS = """() => [...document.querySelectorAll('[data-testid="stDataFram
   .filter(e => e.checkVisibility() && e.getBoundingClientRect().height > 0).length"""
 
 
+CONTENT_HEIGHT = """(() => { const c = document.querySelector('[data-testid="stMainBlockContainer"]');
+  return c ? Math.round(c.getBoundingClientRect().height) : -1; })()"""
+
+
 def scrolling(page) -> list:
-    """What still scrolls once the fit has settled (empty when the step fits), waiting a little for the fit."""
-    for _ in range(40):
-        found = _eval(page, SCROLLING, None)
-        if found == []:
-            return found
+    """What scrolls once the step's layout has settled (its height unchanged for a second, the fit included):
+    empty when the step fits. Measured once, after settling, so a half-drawn step cannot pass."""
+    last, same = None, 0
+    for _ in range(80):
+        height = _eval(page, CONTENT_HEIGHT, -1)
+        same = same + 1 if height == last and height > 0 else 0
+        last = height
+        if same >= 4:
+            break
         page.wait_for_timeout(250)
-    return found
+    return _eval(page, SCROLLING, None)
 
 
 def map_frames(page, count: int, min_paths: int = 1, timeout: float = MAP_TIMEOUT):
