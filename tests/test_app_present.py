@@ -96,6 +96,46 @@ def test_build_a_story_present_it_and_step():
     assert "present" not in at.query_params and at.sidebar.radio(key="view").value == "Neighbourhoods (LSOAs)"
 
 
+def header(at: AppTest) -> str:
+    """The presenter header's HTML (story title, position, step title, callout)."""
+    return " ".join(h.proto.body for h in at.get("html"))
+
+
+def test_the_audience_sees_the_story_title_never_untitled_story():
+    at = open_link(data="demo", view="districts")
+    at.sidebar.text_input(key="step_title").input("All districts")
+    at.sidebar.button(key="story_add").click().run()
+    # Untitled: the presenter is asked for a title, and until then the first step's title heads the steps.
+    assert any("Give the story a title" in c.value and "All districts" in c.value for c in at.sidebar.caption)
+    at.sidebar.radio(key="view").set_value("Neighbourhoods (LSOAs)").run()
+    at.sidebar.button(key="story_add").click().run()
+    at.sidebar.button(key="story_present").click().run()
+    assert not at.exception
+    assert '<span class="atlas-story-name">All districts</span>' in header(at) and "Step 1 of 2" in header(at)
+    assert "Untitled" not in header(at)
+    at.button(key="present_exit").click().run()
+    at.sidebar.text_input(key="story_title").input("Deprivation in <the> demo districts").run()
+    assert not any("Give the story a title" in c.value for c in at.sidebar.caption)
+    at.sidebar.button(key="story_present").click().run()
+    at.button(key="present_next").click().run()
+    text = header(at)
+    assert '<span class="atlas-story-name">Deprivation in &lt;the&gt; demo districts</span>' in text, text
+    assert "Step 2 of 2" in text and "Untitled" not in text
+    assert st_story(at).title == "Deprivation in <the> demo districts"
+
+
+def st_story(at: AppTest) -> Story:
+    return at.session_state["story"]
+
+
+def test_a_story_link_opens_with_its_title_in_the_title_box():
+    story = Story("Tees Valley", [Step("One", "", {"data": "demo", "view": "districts"})])
+    at = open_link(story=story_token(story), present="1")
+    assert not at.exception and "Tees Valley" in header(at) and "Step 1 of 1" in header(at)
+    at.button(key="present_exit").click().run()
+    assert at.sidebar.text_input(key="story_title").value == "Tees Valley"
+
+
 def test_a_story_link_with_unknown_settings_and_values_gives_notices():
     story = Story("Odd", [Step("<b>One</b>", "{{7*7}}", {"data": "demo", "view": "districts", "colour": "red"}),
                           Step("Two", "", {"data": "demo", "view": "lsoas", "measure": "happiness"})])

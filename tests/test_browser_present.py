@@ -30,10 +30,13 @@ from ui.present import story_token
 HARTLEPOOL, LIVERPOOL, MIDDLESBROUGH = "E06000001", "E08000012", "E06000002"
 
 
-@pytest.fixture
-def hd_session(browser):  # noqa: F811
-    """Like test_browser's session, at 1920×1080 (a projector), every non-loopback request blocked."""
-    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+PROJECTOR, LAPTOP = {"width": 1920, "height": 1080}, {"width": 1366, "height": 768}
+MIN_TEXT_PX = 20  # issue #17: no text under 20 px in presenter mode at 1920×1080
+
+
+def offline_session(browser, viewport: dict):  # noqa: F811
+    """Like test_browser's session at `viewport`, every non-loopback request blocked; returns (session, context)."""
+    context = browser.new_context(viewport=viewport)
     s = Session(context.new_page())
 
     def route(r):
@@ -48,8 +51,83 @@ def hd_session(browser):  # noqa: F811
     s.page.on("pageerror", lambda e: s.page_errors.append(str(e)))
     s.page.on("dialog", lambda d: (s.dialogs.append(d.message), d.dismiss()))
     s.page.set_default_timeout(30_000)
+    return s, context
+
+
+@pytest.fixture
+def hd_session(browser):  # noqa: F811
+    """At 1920×1080 (a projector)."""
+    s, context = offline_session(browser, PROJECTOR)
     yield s
     context.close()
+
+
+@pytest.fixture(params=[PROJECTOR, LAPTOP], ids=["1920x1080", "1366x768"])
+def sized_session(browser, request):  # noqa: F811
+    """At a projector's 1920×1080 and a council laptop's 1366×768."""
+    s, context = offline_session(browser, request.param)
+    yield s
+    context.close()
+
+
+# Every visible text node of the page (outside frames: the map's own text is the map chrome's test), smallest first:
+# [computed font size in px, the text, where]. Text behind a closed details toggle is not rendered, so not counted.
+SMALLEST_TEXT = """() => {
+  const out = [], walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const text = n.textContent.trim(), el = n.parentElement;
+    if (!text || !el || el.closest('script, style, noscript, template')) { continue; }
+    if (!el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})) { continue; }
+    const range = document.createRange();
+    range.selectNodeContents(n);
+    const box = range.getBoundingClientRect();
+    if (box.width < 1 || box.height < 1) { continue; }
+    if (box.right <= 0 || box.bottom + window.scrollY <= 0) { continue; }  // parked off the page (a skip link)
+    // SVG text is drawn at its font size times the drawing's scale (a viewBox scaled to its column).
+    const scale = el instanceof SVGGraphicsElement && el.getScreenCTM() ? Math.hypot(el.getScreenCTM().a,
+                                                                                      el.getScreenCTM().b) : 1;
+    const where = el.closest('[data-testid]');
+    out.push([Math.round(parseFloat(getComputedStyle(el).fontSize) * scale * 10) / 10, text.slice(0, 60),
+              el.tagName.toLowerCase() + (where ? ' in ' + where.getAttribute('data-testid') : '')]);
+  }
+  return out.sort((a, b) => a[0] - b[0]);
+}"""
+
+# Whatever would make the presenter scroll: the page itself, or any box on it, taller than its view.
+SCROLLING = """() => {
+  const out = [], root = document.scrollingElement;
+  if (root.scrollHeight > window.innerHeight + 1) { out.push(['page', root.scrollHeight, window.innerHeight]); }
+  document.querySelectorAll('body *').forEach(el => {
+    const y = getComputedStyle(el).overflowY;
+    if ((y === 'auto' || y === 'scroll') && el.clientHeight > 0 && el.scrollHeight > el.clientHeight + 1) {
+      out.push([el.getAttribute('data-testid') || el.className || el.tagName, el.scrollHeight, el.clientHeight]);
+    }
+  });
+  return out;
+}"""
+
+# Grids drawn on a canvas (st.dataframe): their text is not in the page, so it cannot be sized; a step's key table
+# is an st.table, and a dataframe belongs behind the details toggle.
+VISIBLE_GRIDS = """() => [...document.querySelectorAll('[data-testid="stDataFrame"]')]
+  .filter(e => e.checkVisibility() && e.getBoundingClientRect().height > 0).length"""
+
+
+CONTENT_HEIGHT = """(() => { const c = document.querySelector('[data-testid="stMainBlockContainer"]');
+  return c ? Math.round(c.getBoundingClientRect().height) : -1; })()"""
+
+
+def scrolling(page) -> list:
+    """What scrolls once the step's layout has settled (its height unchanged for a second, the fit included):
+    empty when the step fits. Measured once, after settling, so a half-drawn step cannot pass."""
+    last, same = None, 0
+    for _ in range(80):
+        height = _eval(page, CONTENT_HEIGHT, -1)
+        same = same + 1 if height == last and height > 0 else 0
+        last = height
+        if same >= 4:
+            break
+        page.wait_for_timeout(250)
+    return _eval(page, SCROLLING, None)
 
 
 def map_frames(page, count: int, min_paths: int = 1, timeout: float = MAP_TIMEOUT):
@@ -130,6 +208,50 @@ def three_step_story() -> Story:
     ])
 
 
+def demo_story() -> Story:
+    return Story("Deprivation in the demo districts", [
+        Step("The twelve districts", "Wexley Fold is the most deprived on average score.",
+             {"data": "demo", "view": "districts"}),
+        Step("Wexley Fold's neighbourhoods", "", {"data": "demo", "view": "lsoas", "districts": "E08000905"}),
+        Step("Wexley Fold and Ashbridge side by side", "",
+             {"data": "demo", "view": "districts", "compare": "1", "areas": "E08000905,E08000901"}),
+    ])
+
+
+def test_presenter_text_is_projector_sized_and_every_step_fits(sized_session, app_url):  # noqa: F811
+    """Every step of a story on the demo pack, at 1920×1080 and 1366×768: the story's title and 'Step n of N' in the
+    header, no visible text of the page under 20 px, no st.dataframe (canvas) showing, and nothing to scroll."""
+    page = sized_session.page
+    story = demo_story()
+    width = page.viewport_size["width"]
+    page.goto(f"{app_url}/?story={story_token(story)}&present=1", wait_until="domcontentloaded")
+    problems = []
+    for i, step in enumerate(story.steps):
+        if i:
+            page.locator(".atlas-present h1").click()
+            page.keyboard.press("ArrowRight")
+        wanted = f"Step {i + 1} of 3"
+        wait_for(lambda: position(page) == wanted, 60, wanted)  # noqa: B023 — used at once, in this pass
+        wait_idle(page)
+        map_frames(page, 2 if "compare" in step.view else 1, timeout=120)
+        assert heading(page) == step.title
+        assert _eval(page, "document.querySelector('.atlas-story-name')?.innerText", "") == story.title
+        texts = _eval(page, SMALLEST_TEXT, [])
+        assert texts and any(t[1] == story.title for t in texts), texts[:5]
+        print(f"{width} step {i + 1}: smallest text {texts[0]}")
+        if texts[0][0] < MIN_TEXT_PX:
+            problems.append((i + 1, "text under 20 px", [t for t in texts if t[0] < MIN_TEXT_PX][:6]))
+        if _eval(page, VISIBLE_GRIDS, 0):
+            problems.append((i + 1, "an st.dataframe (canvas text) on the step", _eval(page, VISIBLE_GRIDS, 0)))
+        left = scrolling(page)
+        print(f"{width} step {i + 1}: scrolling {left}")
+        if left:
+            problems.append((i + 1, "scrolls", left))
+        screenshot(page, ARTIFACTS / f"presenter_step{i + 1}_{width}.png")
+    assert problems == [], "\n".join(str(p) for p in problems)
+    sized_session.assert_clean()
+
+
 def position(page) -> str:
     return _eval(page, "document.querySelector('.atlas-position')?.innerText || ''", "")
 
@@ -143,7 +265,7 @@ def test_story_steps_with_the_keyboard_in_presenter_mode(hd_session, iod2019_app
     story = three_step_story()
     page.goto(f"{iod2019_app}/?story={story_token(story)}&present=1", wait_until="domcontentloaded")
     wait_idle(page)
-    wait_for(lambda: position(page) == "1 / 3", 60, "position 1 / 3")
+    wait_for(lambda: position(page) == "Step 1 of 3", 60, "position Step 1 of 3")
     frames = map_frames(page, 1, min_paths=317, timeout=120)
     assert heading(page) == story.steps[0].title
     # Presenter theme: no sidebar, no Streamlit header, large type.
@@ -156,7 +278,7 @@ def test_story_steps_with_the_keyboard_in_presenter_mode(hd_session, iod2019_app
     page.locator(".atlas-present h1").click()  # the page, not a control, has the focus (as after opening a link)
 
     page.keyboard.press("ArrowRight")
-    wait_for(lambda: position(page) == "2 / 3", 60, "position 2 / 3 after ArrowRight")
+    wait_for(lambda: position(page) == "Step 2 of 3", 60, "step 2 after ArrowRight")
     wait_idle(page)
     frames = map_frames(page, 1, min_paths=58, timeout=120)
     assert frames[0].locator("path.leaflet-interactive").count() == 58  # Hartlepool's 58 LSOAs
@@ -166,7 +288,7 @@ def test_story_steps_with_the_keyboard_in_presenter_mode(hd_session, iod2019_app
     assert _eval(page, "typeof window.pwned", "") == "undefined"
 
     page.keyboard.press("ArrowRight")
-    wait_for(lambda: position(page) == "3 / 3", 60, "position 3 / 3 after the second ArrowRight")
+    wait_for(lambda: position(page) == "Step 3 of 3", 60, "step 3 after the second ArrowRight")
     wait_idle(page)
     frames = map_frames(page, 3, timeout=120)
     assert heading(page) == story.steps[2].title
@@ -176,14 +298,14 @@ def test_story_steps_with_the_keyboard_in_presenter_mode(hd_session, iod2019_app
     page.keyboard.press("ArrowRight")  # the last step: stays
     page.wait_for_timeout(500)
     wait_idle(page)
-    assert position(page) == "3 / 3"
+    assert position(page) == "Step 3 of 3"
     screenshot(page, ARTIFACTS / "presenter_mode.png", ROOT / "docs" / "presenter_mode.png")
 
     page.keyboard.press("PageUp")  # a clicker's "previous"
-    wait_for(lambda: position(page) == "2 / 3", 60, "position 2 / 3 after PageUp")
+    wait_for(lambda: position(page) == "Step 2 of 3", 60, "step 2 after PageUp")
     wait_idle(page)
     page.keyboard.press("ArrowLeft")
-    wait_for(lambda: position(page) == "1 / 3", 60, "position 1 / 3 after ArrowLeft")
+    wait_for(lambda: position(page) == "Step 1 of 3", 60, "step 1 after ArrowLeft")
     wait_idle(page)
     frames = map_frames(page, 1, min_paths=317, timeout=120)
     assert "step=1" in page.url and "present=1" in page.url
@@ -192,19 +314,19 @@ def test_story_steps_with_the_keyboard_in_presenter_mode(hd_session, iod2019_app
     wait_for(lambda: frames[0].evaluate("!!document.__atlasPresenterKeys"), 10, "the map frame's keys hooked")
     frames[0].locator(".leaflet-control-zoom-in").focus()
     page.keyboard.press("PageDown")
-    wait_for(lambda: position(page) == "2 / 3", 60, "position 2 / 3 after PageDown inside the map")
+    wait_for(lambda: position(page) == "Step 2 of 3", 60, "step 2 after PageDown inside the map")
     wait_idle(page)
     map_frames(page, 1, min_paths=58, timeout=120)
     page.locator(".atlas-present h1").click()
     page.keyboard.press(" ")
-    wait_for(lambda: position(page) == "3 / 3", 60, "position 3 / 3 after Space")
+    wait_for(lambda: position(page) == "Step 3 of 3", 60, "step 3 after Space")
     wait_idle(page)
     hd_session.assert_clean()
 
 
 def test_open_a_story_file_and_present_it(hd_session, app_url, tmp_path):  # noqa: F811
     """The upload path on the demo pack: a file that is not a story is refused with advice; a story with an unknown
-    setting opens with a notice, and 'Present the story' starts presenter mode at 1 / 2."""
+    setting opens with a notice, and 'Present the story' starts presenter mode at step 1 of 2."""
     page = hd_session.page
     page.goto(app_url, wait_until="domcontentloaded")
     wait_idle(page)
@@ -229,11 +351,11 @@ def test_open_a_story_file_and_present_it(hd_session, app_url, tmp_path):  # noq
     text = wait_for(lambda: (t := sidebar(page).inner_text()) and "Opened" in t and t, 30, "the story to open")
     assert "Opened “Two demo views”: 2 steps." in text and "unknown view setting 'colour'" in text, text
     sidebar(page).get_by_role("button", name="Present the story").click()
-    wait_for(lambda: position(page) == "1 / 2", 60, "presenter mode at 1 / 2")
+    wait_for(lambda: position(page) == "Step 1 of 2", 60, "presenter mode at step 1 of 2")
     wait_idle(page)
     assert heading(page) == "Districts" and not sidebar(page).is_visible()
     page.keyboard.press("ArrowRight")
-    wait_for(lambda: position(page) == "2 / 2", 60, "position 2 / 2")
+    wait_for(lambda: position(page) == "Step 2 of 2", 60, "step 2 of 2")
     wait_idle(page)
     map_frames(page, 1, min_paths=2)
     assert "view=lsoas" in page.url and "districts=E08000905" in page.url

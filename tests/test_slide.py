@@ -17,7 +17,8 @@ from geo.link.join import join_indicators
 from geo.present.legend_text import possessive, sentence_legend
 from geo.load.assets import atlas_text
 from geo.present.mapping import MapSpec, build_choropleth, map_html
-from geo.present.slide import THEMES, contrast_ratio, render_slide
+from geo.present.classify import PALETTES, palette_colours
+from geo.present.slide import CLASS_CONTRAST, MIN_TEXT_PX, THEMES, class_colours, contrast_ratio, render_slide
 from geo.link.layers import prepare_table
 from tests import cases
 
@@ -119,6 +120,58 @@ def test_svg_is_valid_vector_with_user_strings_verbatim_and_projector_sized_type
     assert sizes["$x^2$ and {{7*7}} <b>bold</b> \\alpha"] >= 40
     assert min(sizes.values()) >= 22 - 0.01, sorted(texts, key=lambda t: t[1])[:3]
     assert len(svg) < 2_000_000
+
+
+@pytest.mark.parametrize("theme", list(THEMES))
+@pytest.mark.parametrize("areas", [4, 120])
+def test_every_text_on_a_slide_is_at_least_20_px_at_1920_wide(theme, areas):
+    """Title, subtitle, legend (ten classes and No data), the legend in words, callout, source, release,
+    attribution, caveat, date and the class numbers written on up to 300 areas: none under 20 px."""
+    gdf = cases.squares(areas, size=0.01)
+    gdf["v"] = [float(i) if i % 7 else None for i in range(areas)]
+    cls = classify_values(gdf["v"], "quantiles", 10 if areas > 10 else 3)
+    spec = MapSpec("v", "A value", "name", "code", title="A long title " * 8, subtitle="A subtitle " * 12,
+                   caveat="A caveat " * 30)
+    svg = render_slide(gdf, spec, cls, fmt="svg", theme=theme, marks="labels", callout="A callout " * 40,
+                       source="A source " * 10, release="IoD2019", attribution=ATTRIBUTION)
+    texts = _svg_texts(svg)
+    assert len(texts) > 20 + (areas if areas > 10 else 0) * 0.8  # legend rows, footer lines and area numbers drawn
+    small = sorted((s, t) for t, s in texts if s < MIN_TEXT_PX - 0.01)
+    assert small == [], small[:5]
+    assert MIN_TEXT_PX >= 20
+
+
+@pytest.mark.parametrize("palette", list(PALETTES))
+@pytest.mark.parametrize("theme", list(THEMES))
+def test_every_class_stands_out_from_a_dark_background(palette, theme):
+    """WCAG 1.4.11 (non-text contrast, 3:1): on a dark theme every class of every palette, for 3 to 10 classes, is
+    distinguishable from the background; the ramp keeps its order (the darkest colour is the most deprived class)
+    and its classes stay distinct. On a light theme the slide paints the web map's own colours."""
+    th = THEMES[theme]
+    for k in range(3, 11):
+        web = palette_colours(palette, k)
+        drawn = class_colours(web, theme)
+        assert len(drawn) == k
+        if not th.dark:
+            assert drawn == web
+            continue
+        ratios = [contrast_ratio(c, th.background) for c in drawn]
+        assert min(ratios) >= CLASS_CONTRAST, (palette, theme, k, drawn, [round(r, 2) for r in ratios])
+        # Still light to dark: each class darker than the one before, so 'Darker = more deprived' holds.
+        assert all(a > b for a, b in zip(ratios, ratios[1:])), (palette, k, ratios)
+        assert drawn[0] == web[0]  # the lightest class is the web map's
+
+
+def test_projector_slide_paints_the_recoloured_classes(demo):
+    """The projector slide's map and legend use the ramp cut above black, not the web map's darkest purple."""
+    _, _, cls = demo
+    counts = _pixel_counts(slide(demo, theme="projector"))
+    drawn = class_colours(cls.colours, "projector")
+    assert drawn != cls.colours and counts.get(_rgb(cls.colours[-1]), 0) == 0
+    for colour, n in zip(drawn, cls.counts):
+        assert counts.get(_rgb(colour), 0) > (400 if n else 0), (colour, n)
+    svg = slide(demo, theme="projector", fmt="svg").decode()
+    assert "Darker = " in svg
 
 
 def test_pdf_is_a_one_page_16_by_9_pdf(demo):
@@ -227,6 +280,7 @@ def test_map_css_text_meets_wcag_aa_over_any_map_colour():
 
 
 def test_slide_themes_meet_wcag_aa():
+    assert THEMES["projector"].dark and not THEMES["light"].dark
     for name, theme in THEMES.items():
         for role in ("text", "muted"):
             ratio = contrast_ratio(getattr(theme, role), theme.background)

@@ -27,7 +27,22 @@ def test_json_round_trip_and_position():
     story = three_steps()
     back, notes = parse_story(story.to_json())
     assert back == story and notes == []
-    assert story.position(2) == "3 / 3" and story.position(0) == "1 / 3"
+    assert story.position(2) == "Step 3 of 3" and story.position(0) == "Step 1 of 3"
+
+
+def test_the_audience_never_sees_untitled_story():
+    """A story without a title is shown by its first step's title; 'Untitled story' from older files means none."""
+    story = three_steps()
+    assert story.shown_title == "Tees Valley and Liverpool"
+    story.title = ""
+    assert story.shown_title == "Hartlepool"
+    assert Story().shown_title == "" and Story().title == ""
+    legacy = json.loads(three_steps().to_json())
+    legacy["title"] = "Untitled story"
+    back, notes = parse_story(json.dumps(legacy))
+    assert back.title == "" and back.shown_title == "Hartlepool" and notes == []
+    del legacy["title"]
+    assert parse_story(json.dumps(legacy))[0].shown_title == "Hartlepool"
 
 
 def test_toml_is_read_too():

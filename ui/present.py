@@ -4,11 +4,23 @@ The story lives in the session (and in the link as ?story=<packed JSON>&present=
 step opens its saved link in this session (ui.permalink.apply), so a step looks exactly like opening
 its permalink. Keys: ArrowRight / PageDown / Space = next, ArrowLeft / PageUp = previous (a clicker
 sends PageDown / PageUp); a small script in the page clicks the Next / Previous buttons.
+
+A step fits the screen (1920×1080 and 1366×768) with no text under 20 px. What the page does:
+- THEME floors every text of the main area at MIN_TEXT_PX (22 px); headings and the header are larger.
+- The header is one slim bar (the story's title, 'Step n of N', the three buttons), the step's title and callout.
+- SCRIPT's fit gives the maps (every streamlit_folium frame of the main area, one or a row of them) the height
+  the rest of the step leaves, so the step's content ends at the bottom of the screen; never less than 40% of
+  the screen's height (then the page scrolls); the map fills its frame.
+What the layout does (app.py, ui/*): `with present.details("…"):` around everything beyond a step's map and its
+key table (closed toggle while presenting, drawn as is otherwise); a key table as st.table (an st.dataframe is
+drawn on a canvas, its text cannot be sized). `present.presenting()` says whether a story is being presented.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import streamlit as st
 
@@ -23,31 +35,48 @@ LINK_KEYS = ("story", "present", "step")
 # Keys the views keep outside the permalink seeds that must start afresh when a step opens its link.
 RESET = ("rule_from_url_used", "rule_from_url", "rule_choice", "target_choice", "compare_areas", "compare_on")
 
+MIN_TEXT_PX = 22  # the smallest text of the page in presenter mode (issue #17: none under 20 px at 1920×1080)
+MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'  # what streamlit_folium renders (its component's name)
+
+# Presenter mode's page: black on white, and every text at least MIN_TEXT_PX — a floor on every element of the main
+# area (`max(floor, 1em)`: nothing smaller than the floor or than its parent), headings and the header set above it.
+# SVG drawings keep their own sizes (they scale with their column). The maps' height is set by the fit in SCRIPT
+# (--atlas-map-h); without it a map takes 60% of the screen's height.
 THEME = """<style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
 [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stStatusWidget"],
 .st-key-compare_areas, .st-key-present_keys { display: none !important; }
 .stApp, .stApp [data-testid="stMain"] { background: #ffffff !important; color: #000000 !important; }
-.stApp p, .stApp li, .stApp label, .stApp [data-testid="stCaptionContainer"], .stApp [data-testid="stCaptionContainer"] * {
-  font-size: 1.35rem !important; color: #000000 !important; }
+.stApp [data-testid="stMain"] :not(svg, svg *), [data-testid="stSkipToContent"] {
+  font-size: max(MINpx, 1em) !important; }
+.stApp [data-testid="stMain"] p, .stApp [data-testid="stMain"] li, .stApp [data-testid="stMain"] label,
+.stApp [data-testid="stMain"] td, .stApp [data-testid="stMain"] th,
+.stApp [data-testid="stMain"] [data-testid="stCaptionContainer"],
+.stApp [data-testid="stMain"] [data-testid="stCaptionContainer"] * { color: #000000 !important; }
 .stApp [data-testid="stCaptionContainer"] { opacity: 1 !important; }
-.stApp h2, .stApp h3 { font-size: 2rem !important; color: #000 !important; font-weight: 800 !important; }
-.stApp [data-testid="stTable"] td, .stApp [data-testid="stTable"] th { font-size: 1.2rem !important; color: #000 !important; }
-[data-testid="stMainBlockContainer"], .block-container { padding: 1.5rem 2rem 1rem !important; max-width: 100% !important; }
-.atlas-present { display: flex; align-items: baseline; gap: 1.5rem; border-bottom: 6px solid #000; padding-bottom: .4rem;
+.stApp [data-testid="stMain"] h1, .stApp [data-testid="stMain"] h2, .stApp [data-testid="stMain"] h3,
+.stApp [data-testid="stMain"] h4 { font-size: 30px !important; line-height: 1.2 !important; color: #000 !important;
+  font-weight: 800 !important; padding: 0 !important; }
+[data-testid="stMainBlockContainer"], .block-container { padding: .6rem 1.5rem .5rem !important; max-width: 100% !important; }
+.stApp [data-testid="stMain"] [data-testid="stVerticalBlock"] { gap: .5rem !important; }
+.stApp [data-testid="stMain"] MAP_FRAME { height: var(--atlas-map-h, 60vh) !important; display: block; }
+.atlas-present-bar { display: flex; align-items: center; gap: 1rem; min-height: 44px;
   font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #000; }
-.atlas-present h1 { font-size: 2.8rem; line-height: 1.15; margin: 0; flex: 1; font-weight: 800; color: #000; }
-.stApp .atlas-present .atlas-position { font-size: 2.2rem; font-weight: 800; background: #000; color: #fff !important;
-  padding: 0 .6rem;
-  border-radius: .3rem; white-space: nowrap; }
-.atlas-callout { font: 600 1.7rem/1.35 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #000;
-  border-left: 10px solid #1f4e9c; padding: .3rem 0 .3rem 1rem; margin: .6rem 0 .4rem; }
-.atlas-story-name { font: 1.1rem system-ui, sans-serif; color: #222; }
-.st-key-present_prev button, .st-key-present_next button, .st-key-present_exit button { font-size: 1.2rem !important;
+.stApp [data-testid="stMain"] .atlas-story-name { font-size: 26px !important; font-weight: 700; flex: 1; color: #000;
+  overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.stApp [data-testid="stMain"] .atlas-present-bar .atlas-position { font-size: 26px !important; font-weight: 800;
+  background: #000; color: #fff !important; padding: 0 .6rem; border-radius: .3rem; white-space: nowrap; }
+.atlas-present { border-bottom: 6px solid #000; padding-bottom: .2rem;
+  font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #000; }
+.stApp [data-testid="stMain"] .atlas-present h1 { font-size: 40px !important; line-height: 1.15 !important;
+  margin: 0 !important; }
+.stApp [data-testid="stMain"] .atlas-callout { font: 600 28px/1.3 system-ui, -apple-system, "Segoe UI", Roboto,
+  sans-serif !important; color: #000; border-left: 10px solid #1f4e9c; padding: .1rem 0 .1rem 1rem; margin: .3rem 0 0; }
+.st-key-present_prev button, .st-key-present_next button, .st-key-present_exit button { min-height: 44px;
   border: 2px solid #000 !important; color: #000 !important; background: #fff !important; }
 .st-key-present_prev button:focus-visible, .st-key-present_next button:focus-visible,
 .st-key-present_exit button:focus-visible { outline: 4px solid #1f4e9c !important; outline-offset: 2px; }
-</style>"""
+</style>""".replace("MINpx", f"{MIN_TEXT_PX}px").replace("MAP_FRAME", MAP_FRAME)
 
 KEYS_SCRIPT = """<script>
 (function () {
@@ -80,12 +109,63 @@ KEYS_SCRIPT = """<script>
       } catch (err) { /* another origin: not ours */ }
     });
   }
-  hook();
+  // The fit: the maps take the height the rest of the step leaves (the step's content ends at the screen's
+  // bottom), never less than MIN_SHARE of it (then the page scrolls); inside each map frame the map fills the frame.
+  var MIN_SHARE = 0.4, FRAME = 'MAP_FRAME', FIT_CSS = "html.atlas-fit, html.atlas-fit body { margin: 0; overflow: hidden; }"
+    + " html.atlas-fit #map_div, html.atlas-fit #map_div2 { height: 100vh !important; }";
+  function fit() {
+    var presenting = !!d.querySelector(".atlas-present");
+    var frames = Array.prototype.slice.call(d.querySelectorAll('[data-testid="stMain"] ' + FRAME));
+    frames.forEach(function (f) {
+      try {
+        var fd = f.contentDocument;
+        if (!fd || !fd.documentElement) { return; }
+        if (!fd.getElementById("atlas-fit-css") && fd.head) {
+          var css = fd.createElement("style");
+          css.id = "atlas-fit-css";
+          css.textContent = FIT_CSS;
+          fd.head.appendChild(css);
+        }
+        fd.documentElement.classList.toggle("atlas-fit", presenting);
+      } catch (err) { /* another origin: not ours */ }
+    });
+    if (!presenting) { d.documentElement.style.removeProperty("--atlas-map-h"); return; }
+    var shown = frames.filter(function (f) { return f.getBoundingClientRect().height > 0; });
+    var content = d.querySelector('[data-testid="stMainBlockContainer"]'), main = d.querySelector('[data-testid="stMain"]');
+    if (!shown.length || !content || !main) { return; }
+    var rows = {};
+    shown.forEach(function (f) { rows[Math.round(f.getBoundingClientRect().top + main.scrollTop)] = 1; });
+    var now = shown[0].getBoundingClientRect().height;
+    var spare = w.innerHeight - (content.getBoundingClientRect().bottom + main.scrollTop);
+    var height = Math.round(Math.max(w.innerHeight * MIN_SHARE, now + spare / Object.keys(rows).length));
+    if (Math.abs(height - now) >= 2) { d.documentElement.style.setProperty("--atlas-map-h", height + "px"); }
+  }
+  function tick() { hook(); fit(); }
+  tick();
+  if (w.__atlasPresenterFit) { w.removeEventListener("resize", w.__atlasPresenterFit); }
+  w.__atlasPresenterFit = fit;
+  w.addEventListener("resize", fit);
   if (w.__atlasPresenterHook) { w.clearInterval(w.__atlasPresenterHook); }
-  w.__atlasPresenterHook = w.setInterval(hook, 250);
+  w.__atlasPresenterHook = w.setInterval(tick, 250);
   w.__atlasPresenterReady = true;
 })();
-</script>"""
+</script>""".replace("MAP_FRAME", MAP_FRAME)
+
+
+def presenting() -> bool:
+    """True while a story is being presented (after begin() has run this script run)."""
+    return bool(st.session_state.get(PRESENTING)) and st.session_state.get(STORY) is not None
+
+
+@contextmanager
+def details(label: str = "Details") -> Iterator[None]:
+    """What a step shows beyond its map and key table: behind a closed toggle in presenter mode, so the step fits
+    the screen; drawn as it is otherwise. The maps of the step take the height the rest leaves (SCRIPT's fit)."""
+    if presenting():
+        with st.expander(label, expanded=False):
+            yield
+    else:
+        yield
 
 
 def story_token(story: Story) -> str:
@@ -158,17 +238,16 @@ def begin() -> bool:
     index = st.session_state.get(STEP, 0)
     step = story.steps[index]
     st.markdown(THEME, unsafe_allow_html=True)
-    st.html(f'<div class="atlas-present"><h1>{html.escape(step.title)}</h1>'
-            f'<span class="atlas-position" role="status" aria-live="polite" aria-label="Step {index + 1} of '
-            f'{len(story.steps)}">{story.position(index)}</span></div>'
-            + (f'<p class="atlas-callout">{html.escape(step.callout)}</p>' if step.callout else "")
-            + f'<div class="atlas-story-name">{html.escape(story.title)}</div>')
-    prev, nxt, _, leave = st.columns([1, 1, 5, 1.4])
+    bar, prev, nxt, leave = st.columns([5, 1.3, 1.1, 1.9], vertical_alignment="center")
+    bar.html(f'<div class="atlas-present-bar"><span class="atlas-story-name">{html.escape(story.shown_title)}</span>'
+             f'<span class="atlas-position" role="status" aria-live="polite">{story.position(index)}</span></div>')
     prev.button("◀ Previous", key="present_prev", on_click=_go, args=(-1,), disabled=index == 0,
                 help="ArrowLeft or PageUp", use_container_width=True)
     nxt.button("Next ▶", key="present_next", on_click=_go, args=(1,), disabled=index == len(story.steps) - 1,
                help="ArrowRight, PageDown or Space", use_container_width=True)
     leave.button("Exit presenter mode", key="present_exit", on_click=_stop, use_container_width=True)
+    st.html(f'<div class="atlas-present"><h1>{html.escape(step.title)}</h1>'
+            + (f'<p class="atlas-callout">{html.escape(step.callout)}</p>' if step.callout else "") + '</div>')
     with st.container(key="present_keys"):
         st.iframe(KEYS_SCRIPT, height=1)
     _notices(st.session_state.pop("_story_notes", []), "The story in this link was read with changes")
@@ -179,11 +258,19 @@ def story_controls(default_title: str) -> None:
     """Sidebar: add the current view to the story, list, save, open and present it."""
     story: Story = st.session_state.setdefault(STORY, Story())
     st.session_state["_default_step_title"] = default_title
+    if st.session_state.get("_story_title_of") is not story:  # a story opened from a file or a link: its title
+        st.session_state["_story_title_of"] = story
+        st.session_state["story_title"] = story.title
     with st.sidebar.expander(f"Story for presenting ({len(story.steps)} steps)", expanded=bool(story.steps)):
         flash = st.session_state.pop("_story_flash", None)
         if flash:
             st.success(md(flash))
         _notices(st.session_state.pop("_story_file_notes", []), "Read with changes")
+        st.text_input("Story title (the audience sees it)", key="story_title", max_chars=120, on_change=_retitle,
+                      placeholder="e.g. Deprivation in the Tees Valley")
+        if not story.title:
+            st.caption("Give the story a title: it heads every step in presenter mode"
+                       + (f" (until then, the first step's: “{md(story.shown_title)}”)." if story.steps else "."))
         st.text_input("Step title", key="step_title", max_chars=120, placeholder=default_title)
         st.text_area("Callout (one or two sentences)", key="step_callout", max_chars=400, height=80)
         st.button("Add this view to the story", key="story_add", on_click=_add, use_container_width=True)
@@ -193,7 +280,6 @@ def story_controls(default_title: str) -> None:
             c1, c2 = st.columns(2)
             c1.button("Remove last", key="story_pop", on_click=lambda: story.steps.pop())
             c2.button("Clear", key="story_clear", on_click=lambda: story.steps.clear())
-            st.text_input("Story title", story.title, key="story_title", on_change=_retitle)
             st.button("Present the story", key="story_present", type="primary", on_click=_start,
                       use_container_width=True)
             st.download_button("Save the story (.json)", story.to_json().encode(), "atlas_story.json",
@@ -233,4 +319,4 @@ def _add() -> None:
 
 
 def _retitle() -> None:
-    st.session_state[STORY].title = (st.session_state.get("story_title") or "").strip()[:120] or "Untitled story"
+    st.session_state[STORY].title = " ".join((st.session_state.get("story_title") or "").split())[:120]

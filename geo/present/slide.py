@@ -4,7 +4,12 @@ The slide carries the title and subtitle, the choropleth in the web map's class 
 British National Grid, EPSG:27700, simplified to about a pixel), the legend with each class's
 range and count and a 'No data' swatch, the legend in words, a callout, and a footer with the
 source, release, licence attribution and date. Type is sized for a projector: at 1920 px wide the
-title is 47 px and no text is smaller than 22 px.
+title is 48 px and no text is smaller than 20 px (MIN_TEXT_PX), class numbers on the areas included.
+
+On a dark theme the class colours start above the background: the web map's ramp is kept in its
+order (darker = more deprived) but cut where its darker end would fall below 3:1 contrast against
+the background (WCAG 1.4.11, non-text contrast), and the k classes are spread over what is left
+(`class_colours`). On the light theme the slide paints exactly the web map's colours.
 
 Every string is drawn as plain text: matplotlib's mathtext (`$x^2$`) and TeX are switched off for
 each text, so a place called `$x^2$` or `{{7*7}}` is printed as written. Fonts are matplotlib's
@@ -29,7 +34,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.path import Path as MplPath
 
-from geo.present.classify import NO_DATA, Classification
+from geo.present.classify import NO_DATA, PALETTES, Classification
 from geo.errors import AtlasError
 from geo.present.legend_text import sentence_legend
 from geo.present.mapping import MapSpec
@@ -42,6 +47,8 @@ MARKS = ("none", "hatch", "labels")
 MAX_LABELLED_AREAS = 300
 PT = 72 / DPI  # points per pixel at this resolution
 TITLE_PX, SUBTITLE_PX, BODY_PX, FOOTER_PX = 48, 30, 24, 22
+MIN_TEXT_PX = 20  # nothing on a slide is drawn smaller (at 1920×1080), so it reads from the back of a hall
+CLASS_CONTRAST = 3.0  # every class colour against a dark background (WCAG 1.4.11 non-text contrast)
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,11 @@ class Theme:
     no_data: str
     no_data_hatch: str
     callout_bar: str
+
+    @property
+    def dark(self) -> bool:
+        """A dark background: the class ramp must start above it (`class_colours`)."""
+        return relative_luminance(self.background) < 0.18
 
 
 THEMES: dict[str, Theme] = {
@@ -111,6 +123,57 @@ def contrast_ratio(a: str, b: str) -> float:
 def _ink_on(fill: str) -> str:
     """Black or white, whichever contrasts more with `fill` (for hatches and labels on a class colour)."""
     return "#000000" if contrast_ratio(fill, "#000000") >= contrast_ratio(fill, "#ffffff") else "#ffffff"
+
+
+def _hex(rgb: np.ndarray) -> str:
+    return "#" + "".join(f"{int(round(float(c))):02x}" for c in rgb)
+
+
+def _ramp(colours: list[str]) -> list[str]:
+    """The ramp the classes were sampled from (light to dark): a whole palette of geo.present.classify when the
+    colours are one of its samples, else the colours themselves."""
+    for base in PALETTES.values():
+        if palette_colours_of(base, len(colours)) == [c.lower() for c in colours]:
+            return base
+    return [c.lower() for c in colours]
+
+
+def palette_colours_of(base: list[str], k: int) -> list[str]:
+    """k colours sampled evenly along `base` (light to dark), as geo.present.classify.palette_colours does."""
+    return list(base) if k == len(base) else [_hex(_along(base, t)) for t in np.linspace(0, 1, k)]
+
+
+def _along(base: list[str], t: float) -> np.ndarray:
+    """The colour at t (0 = the lightest end, 1 = the darkest) of a piecewise-linear ramp through `base`."""
+    rgb = np.array([[int(h[i:i + 2], 16) for i in (1, 3, 5)] for h in base], dtype=float)
+    p = t * (len(base) - 1)
+    lo, hi = int(np.floor(p)), int(np.ceil(p))
+    return rgb[lo] + (rgb[hi] - rgb[lo]) * (p - lo)
+
+
+def class_colours(colours: list[str], theme: str) -> list[str]:
+    """The class colours a slide paints on `theme` (light to dark, as Classification.colours).
+
+    Light theme: the web map's own colours. Dark theme: the same ramp, in the same order, cut before its darker end
+    falls under CLASS_CONTRAST against the background, with the classes spread evenly over the rest; a ramp that
+    already clears the background is kept as it is.
+    """
+    th = THEMES[theme]
+    if not th.dark or len(colours) < 1 or all(contrast_ratio(c, th.background) >= CLASS_CONTRAST for c in colours):
+        return list(colours)
+    base = _ramp(colours)
+
+    def clears(t: float) -> bool:
+        return contrast_ratio(_hex(_along(base, t)), th.background) >= CLASS_CONTRAST + 0.05
+
+    end = 0.0
+    for t in np.linspace(0, 1, 401):  # from the light end until the first colour too close to the background
+        if not clears(t):
+            break
+        end = t
+    if len(colours) == 1:
+        return [_hex(_along(base, end))]
+    return [_hex(_along(base, t)) for t in np.linspace(0, end, len(colours))]
 
 
 def _paths(geoms: np.ndarray) -> list[MplPath | None]:
@@ -183,6 +246,7 @@ def render_slide(
     if len(classification.classes) != len(gdf):
         raise ValueError("The classification does not match the layer (different number of rows).")
     th = THEMES[theme]
+    colours = class_colours(classification.colours, theme)
     date = date or dt.datetime.now(dt.timezone.utc).date()
     sentences = default_sentences(classification) if sentences is None else sentences
     rc = {"font.family": "DejaVu Sans", "text.usetex": False, "text.parse_math": False, "svg.fonttype": "none",
@@ -213,7 +277,7 @@ def render_slide(
                            map_box[2] / WIDTH_PX, map_box[3] / HEIGHT_PX])
         ax.set_axis_off()
         ax.set_facecolor(th.background)
-        _draw_map(ax, gdf, classification, th, marks)
+        _draw_map(ax, gdf, classification, colours, th, marks)
 
         # Legend: a heading, then one row per class (darkest first) and No data.
         x0, width = 1160, 720
@@ -228,7 +292,7 @@ def render_slide(
         rows.append((NO_DATA, "No data", classification.no_data_count))
         row_h = BODY_PX * (1.5 if len(rows) <= 8 else 1.3)
         for cls, label, count in rows:
-            fill = th.no_data if cls == NO_DATA else classification.colours[cls]
+            fill = th.no_data if cls == NO_DATA else colours[cls]
             hatch = "////" if cls == NO_DATA else (HATCHES[classification.k - 1 - cls] if marks == "hatch" else None)
             ink = th.no_data_hatch if cls == NO_DATA else _ink_on(fill)
             swatch = Rectangle(((x0) / WIDTH_PX, 1 - (y + BODY_PX * 1.1) / HEIGHT_PX), 52 / WIDTH_PX,
@@ -286,7 +350,8 @@ def render_slide(
     return buf.getvalue()
 
 
-def _draw_map(ax, gdf: gpd.GeoDataFrame, classification: Classification, th: Theme, marks: str) -> None:
+def _draw_map(ax, gdf: gpd.GeoDataFrame, classification: Classification, colours: list[str], th: Theme,
+              marks: str) -> None:
     geoms = _projected(gdf)
     paths = _paths(geoms.values)
     classes = np.asarray(classification.classes)
@@ -303,7 +368,7 @@ def _draw_map(ax, gdf: gpd.GeoDataFrame, classification: Classification, th: The
         if cls == NO_DATA:
             face, hatch, ink, edge = th.no_data, "////", th.no_data_hatch, th.no_data_hatch
         else:
-            face = classification.colours[cls]
+            face = colours[cls]
             hatch = HATCHES[classification.k - 1 - cls] if marks == "hatch" else None
             ink, edge = _ink_on(face), th.edge
         coll = PathCollection(members, facecolors=face, edgecolors=edge, linewidths=edge_width, hatch=hatch,
@@ -320,11 +385,11 @@ def _draw_map(ax, gdf: gpd.GeoDataFrame, classification: Classification, th: The
     ax.set_aspect("equal", adjustable="box")
     if marks == "labels" and len(drawn) <= MAX_LABELLED_AREAS:
         points = shapely.point_on_surface(geoms.values)
-        size = BODY_PX if len(drawn) <= 60 else BODY_PX * 0.7
+        size = BODY_PX if len(drawn) <= 60 else MIN_TEXT_PX
         for i in drawn:
             cls = int(classes[i])
             if cls == NO_DATA:
                 continue
-            face = classification.colours[cls]
+            face = colours[cls]
             ax.text(points[i].x, points[i].y, str(classification.k - cls), ha="center", va="center",
                     fontsize=size * PT, color=_ink_on(face), weight="bold", parse_math=False)

@@ -20,6 +20,8 @@ VERSION = 1
 MAX_STORY_BYTES = 100_000
 MAX_STEPS = 50
 MAX_TITLE, MAX_CALLOUT, MAX_VALUE = 120, 400, 8_000
+# What older versions wrote for a story without a title: read as no title, so the audience never sees it.
+LEGACY_NO_TITLE = "Untitled story"
 # The parameters that define a view in the page address: every parameter of the view registry.
 from geo.views import LINK_PARAMS as VIEW_PARAMS  # noqa: E402
 
@@ -33,8 +35,13 @@ class Step:
 
 @dataclass
 class Story:
-    title: str = "Untitled story"
+    title: str = ""
     steps: list[Step] = field(default_factory=list)
+
+    @property
+    def shown_title(self) -> str:
+        """The title the audience sees: the story's own, else its first step's ('' for an empty, untitled story)."""
+        return self.title or (self.steps[0].title if self.steps else "")
 
     def to_json(self) -> str:
         return json.dumps({"format": FORMAT, "version": VERSION, "title": self.title,
@@ -42,8 +49,8 @@ class Story:
                           indent=2, ensure_ascii=False) + "\n"
 
     def position(self, index: int) -> str:
-        """'3 / 7' for the third of seven steps (index is 0-based)."""
-        return f"{index + 1} / {len(self.steps)}"
+        """'Step 3 of 7' for the third of seven steps (index is 0-based)."""
+        return f"Step {index + 1} of {len(self.steps)}"
 
 
 def view_params(params: dict) -> tuple[dict[str, str], list[str]]:
@@ -123,4 +130,5 @@ def parse_story(data: bytes | str) -> tuple[Story, list[str]]:
         steps.append(Step(title, _text(item.get("callout"), f"step {i + 1} callout", MAX_CALLOUT, notices), params))
     if not steps:
         raise AtlasError("This story has no usable steps.", "Add views with 'Add this view to the story', then save.")
-    return Story(_text(doc.get("title"), "story title", MAX_TITLE, notices) or "Untitled story", steps), notices
+    title = _text(doc.get("title"), "story title", MAX_TITLE, notices)
+    return Story("" if title == LEGACY_NO_TITLE else title, steps), notices
