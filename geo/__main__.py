@@ -25,10 +25,13 @@ def _print_notes(notes: list[dict]) -> None:
 
 def _read_inputs(args: argparse.Namespace):
     """Boundaries and table of join/map, with the notes of both reads."""
-    from geo.load.io import ReadNotes, read_boundaries, read_table
+    from geo.load.io import ReadNotes, read_table
+    from geo.load.readcache import read_boundaries_cached
+    from geo.settings import read_cache
 
     b_notes, t_notes = ReadNotes(), ReadNotes()
-    boundaries = read_boundaries(args.boundaries, layer=args.layer, assume_crs=args.assume_crs, notes=b_notes)
+    boundaries = read_boundaries_cached(args.boundaries, layer=args.layer, assume_crs=args.assume_crs, notes=b_notes,
+                                        cache=read_cache())
     table = read_table(args.indicators, sheet=args.sheet, notes=t_notes)
     return boundaries, table, b_notes, t_notes
 

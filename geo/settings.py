@@ -65,3 +65,17 @@ def geometry_cache() -> Path | None:
         return app
     base = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
     return Path(base) / "atlas" / "geometry"
+
+
+def read_cache() -> Path | None:
+    """Where the command line keeps boundary files it has read (geo.load.readcache), None when caching is off.
+
+    reads/ inside the geometry cache, except when that is the app's static store (the app serves it: the
+    reads go to the user's cache folder instead)."""
+    store = geometry_cache()
+    if store is None:
+        return None
+    if store.resolve() != app_geometry_store().resolve():
+        return store / "reads"
+    base = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
+    return Path(base) / "atlas" / "reads"
