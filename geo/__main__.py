@@ -25,14 +25,14 @@ def _print_notes(notes: list[dict]) -> None:
 
 def _read_inputs(args: argparse.Namespace):
     """Boundaries and table of join/map, with the notes of both reads."""
-    from geo.load.io import ReadNotes, read_table
-    from geo.load.readcache import read_boundaries_cached
+    from geo.load.io import ReadNotes
+    from geo.load.readcache import read_boundaries_cached, read_table_cached
     from geo.settings import read_cache
 
-    b_notes, t_notes = ReadNotes(), ReadNotes()
+    b_notes, t_notes, cache = ReadNotes(), ReadNotes(), read_cache()
     boundaries = read_boundaries_cached(args.boundaries, layer=args.layer, assume_crs=args.assume_crs, notes=b_notes,
-                                        cache=read_cache())
-    table = read_table(args.indicators, sheet=args.sheet, notes=t_notes)
+                                        cache=cache)
+    table = read_table_cached(args.indicators, sheet=args.sheet, notes=t_notes, cache=cache)
     return boundaries, table, b_notes, t_notes
 
 

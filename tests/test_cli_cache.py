@@ -17,8 +17,8 @@ import shapely
 from shapely.geometry import box
 
 from geo import settings
-from geo.load.io import ReadNotes, read_boundaries
-from geo.load.readcache import read_boundaries_cached
+from geo.load.io import ReadNotes, read_boundaries, read_table
+from geo.load.readcache import read_boundaries_cached, read_table_cached
 from tests.cases import REPO, bowtie, geojson_bytes
 
 
@@ -114,6 +114,21 @@ def test_cached_read_is_the_read(tmp_path):
         entry.write_bytes(b"PAR1 not really")
     again = read_boundaries_cached(lsoa, cache=tmp_path / "reads")
     assert again.loc[1, "name"] == "Renamed" and len(again) == len(fresh)
+
+
+def test_cached_table_is_the_table_with_its_notes(tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_bytes("\ufeffcode,score,score,Rank\nE01000001,1.5,2,\"29,199\"\nE01000002,,3,7\n".encode("utf-8"))
+    fresh_notes = ReadNotes()
+    fresh = read_table(table, notes=fresh_notes)
+    assert fresh_notes.duplicate_columns, "a header given twice: the reader names its copies"
+    for _ in range(2):  # cold (read and kept), then warm (from the cache)
+        notes = ReadNotes()
+        got = read_table_cached(table, notes=notes, cache=tmp_path / "reads")
+        pd.testing.assert_frame_equal(got, fresh)
+        assert (notes.items, notes.duplicate_columns, notes.format) == (
+            fresh_notes.items, fresh_notes.duplicate_columns, fresh_notes.format)
+    assert len(list((tmp_path / "reads").glob("*.parquet"))) == 1
 
 
 def test_a_link_is_refused_from_the_cache_too(tmp_path):
