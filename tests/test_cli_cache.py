@@ -3,7 +3,6 @@ cache by content, the same page either way, and the cache's location as document
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess

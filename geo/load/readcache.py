@@ -1,11 +1,12 @@
 """Files read once per version: the command line keeps what `read_boundaries` and `read_table` returned as Parquet.
 
-Reading the national LSOA GeoPackage (32,844 polygons) costs ~0.6 s each run (GDAL, the CRS checks, the repair
-of the one invalid polygon) and the IoD table as much again (every cell read as text). A run of `python -m geo
-map` on files it has read before reads its own Parquet instead and repeats the readers' notes word for word. The entry is keyed by the file's
-bytes and name, the read options, the reader's own source and the limits in geo/settings.py, and the library
-versions that repair geometry, so any change to one of them reads the file afresh. The file itself is still
-checked as `read_boundaries` checks it (a symbolic link or an oversized file is refused before anything else).
+Reading the national LSOA GeoPackage (32,844 polygons) costs ~0.8 s of CPU each run (GDAL, the CRS checks, the
+repair of the one invalid polygon) and the IoD table ~0.6 s (every cell read as text). A run of `python -m geo
+map` on files it has read before reads its own Parquet instead (~0.1 s each) and repeats the readers' notes word
+for word. An entry is keyed by the file's bytes and name, the read options, the reader's own source, the limits
+in geo/settings.py and the library versions that repair geometry, so any change to one of them reads the file
+afresh; a frame that does not come back from Parquet exactly as it went in is not kept. The file itself is still
+checked as the readers check it (a symbolic link or an oversized file is refused before anything else).
 
 Entries live in a `reads/` folder of their own (see `geo.settings.read_cache`), never in the app's static/
 folder, which the app serves.
