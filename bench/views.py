@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import time
@@ -127,16 +128,22 @@ def national_figures(repeats: int) -> dict[str, float]:
     if not (SHARED / "boundaries" / "lsoa11_england_bsc.gpkg").is_file():
         return {}
     sys.path.insert(0, str(ROOT))
-    from geo.load.packs import fetch_release
+    work = Path(tempfile.mkdtemp(prefix="atlas-bench-national-"))
+    try:
+        return _national_in(work, repeats)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _national_in(work: Path, repeats: int) -> dict[str, float]:
+    from geo.load.packs import fetch_release, list_packs, prepare_pack_geometry
     from tests.iod2025_fixture import serve_iod2019
     from tests.mirror import Mirror
 
-    work = Path(tempfile.mkdtemp(prefix="atlas-bench-national-"))
     packs, prepared, empty = work / "packs", work / "prepared", work / "empty"
     with Mirror() as mirror:
         serve_iod2019(mirror)
         fetch_release("iod2019", packs, mirror=mirror.url, prepare=False)
-    from geo.load.packs import list_packs, prepare_pack_geometry
 
     start = time.perf_counter()
     prepare_pack_geometry({p.id: p for p in list_packs(packs)}["iod2019"], prepared)
