@@ -8,7 +8,14 @@ import sys
 from pathlib import Path
 
 from geo.errors import AtlasError
-from geo.present.export import write_atomic
+
+
+def write_atomic(path, data: bytes) -> None:
+    """geo.present.export.write_atomic, imported when a command writes (it imports geopandas: `--help` should not)."""
+    from geo.present.export import write_atomic as write
+
+    write(path, data)
+
 
 def _print_notes(notes: list[dict]) -> None:
     """Every note of the reads, repairs, conversions and the join, on stderr (the app shows the same ones)."""
@@ -18,11 +25,14 @@ def _print_notes(notes: list[dict]) -> None:
 
 def _read_inputs(args: argparse.Namespace):
     """Boundaries and table of join/map, with the notes of both reads."""
-    from geo.load.io import ReadNotes, read_boundaries, read_table
+    from geo.load.io import ReadNotes
+    from geo.load.readcache import read_boundaries_cached, read_table_cached
+    from geo.settings import read_cache
 
-    b_notes, t_notes = ReadNotes(), ReadNotes()
-    boundaries = read_boundaries(args.boundaries, layer=args.layer, assume_crs=args.assume_crs, notes=b_notes)
-    table = read_table(args.indicators, sheet=args.sheet, notes=t_notes)
+    b_notes, t_notes, cache = ReadNotes(), ReadNotes(), read_cache()
+    boundaries = read_boundaries_cached(args.boundaries, layer=args.layer, assume_crs=args.assume_crs, notes=b_notes,
+                                        cache=cache)
+    table = read_table_cached(args.indicators, sheet=args.sheet, notes=t_notes, cache=cache)
     return boundaries, table, b_notes, t_notes
 
 
@@ -114,7 +124,8 @@ def _map(args: argparse.Namespace) -> int:
     from geo.link.join import join_indicators
     from geo.present.budget import check_map_bytes, fit_to_budget
     from geo.present.classify import classify_values
-    from geo.present.mapping import MapSpec, build_choropleth, map_html, prepare_map
+    from geo.present.mapping import MapSpec, build_choropleth, map_html
+    from geo.present.render import prepare_offline
 
     boundaries, table, b_notes, t_notes = _read_inputs(args)
     if args.column not in table.columns:
@@ -147,7 +158,7 @@ def _map(args: argparse.Namespace) -> int:
     name_col = next((c for c in boundaries.columns if str(c).lower().endswith(("nm", "name"))), None)
     spec = MapSpec(args.column, column.label, name_col, report.boundary_code, title=args.title or column.label,
                    subtitle=f"{Path(args.indicators).name} on {Path(args.boundaries).name}")
-    prepared = prepare_map(joined, spec, None)  # in memory: the offline page carries its geometry
+    prepared = prepare_offline(joined, spec)  # the offline page carries its geometry, found in the cache
     m = build_choropleth(joined, spec, classification, attribution=args.attribution, prepared=prepared)
     page = map_html(m).encode("utf-8")
     check_map_bytes(page, len(joined), what=f"the map of '{args.column}'")
@@ -186,7 +197,7 @@ def _data(args: argparse.Namespace) -> int:
         report = ImportReport({}, [], [])
         print(f"Looking for {args.release} files under {args.source} (subfolders and zips included)…", flush=True)
         try:
-            pack = import_release(args.release, Path(args.source), dest, report=report)
+            pack = import_release(args.release, Path(args.source), dest, report=report, progress=_ProgressLine())
         finally:
             for line in report.lines():
                 print("  " + line)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -15,8 +17,14 @@ DEMO_LSOA = REPO / "boundaries" / "demo_lsoa.geojson"
 DEMO_TABLE = REPO / "indicators" / "demo_iod_file7.csv"
 
 
-def geo(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "geo", *args], cwd=REPO, capture_output=True, text=True)
+# The command line's caches (prepared geometry, boundaries read) in a folder of the tests' own, not the checkout's
+# static/geometry or ~/.cache: tests that look at the cache give their own.
+CACHE = tempfile.mkdtemp(prefix="atlas-cli-cache-")
+
+
+def geo(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "geo", *args], cwd=REPO, capture_output=True, text=True,
+                          env={**os.environ, "ATLAS_GEOMETRY_CACHE": CACHE, **(env or {})})
 
 
 def test_join_demo(tmp_path):

@@ -199,3 +199,34 @@ def test_detailed_boundaries_get_a_finer_level_for_close_zooms(tmp_path):
     assert fine.vertices > 1.15 * coarse.vertices and coarse.vertices < shapely.get_num_coordinates(g.geometry.values).sum() / 5
     for detail in prepared.details:
         assert coverage_problems(decode_detail(prepared.path(detail).read_bytes())) == 0
+
+
+def test_content_key_memo_follows_the_geometry_objects():
+    """The geometry's hash is memoised by object identity (#18): the same objects give the same key without
+    rehashing; equal geometry in new objects gives the same key; any changed geometry gets a new key."""
+    import geo.present.coverage as coverage
+
+    g = grid()
+    first = content_key(g, "code", "name")
+    assert content_key(g, "code", "name") == first  # from the memo
+    # The memo alone decides nothing: emptied, the same layer hashes to the same key.
+    coverage._GEOMETRY_HASHES.clear()
+    assert content_key(g, "code", "name") == first
+    # Equal geometry, new objects (a round trip through WKB): not found in the memo, same key all the same.
+    rebuilt = g.set_geometry(gpd.GeoSeries(shapely.from_wkb(shapely.to_wkb(g.geometry.values)), crs=g.crs))
+    assert rebuilt.geometry.values[0] is not g.geometry.values[0]
+    assert content_key(rebuilt, "code", "name") == first
+    # One polygon changed in place on a copy of the same layer: a new key (the others are the same objects).
+    changed = g.copy()
+    changed.loc[changed.index[5], "geometry"] = shapely.affinity.translate(g.geometry.iloc[5], 1, 0)
+    assert changed.geometry.values[0] is g.geometry.values[0]
+    assert content_key(changed, "code", "name") != first
+    # … and the original, mapped again, still has its own.
+    assert content_key(g, "code", "name") == first
+    # A geometry changed in place in the very array the memo saw (not a copy) gets a new key too.
+    values = g.geometry.values
+    values[3] = shapely.affinity.translate(values[3], 0, 1)
+    assert content_key(g, "code", "name") != first
+    # The codes and the CRS are not memoised: changing them changes the key.
+    assert content_key(rebuilt.assign(code=rebuilt["code"].str.lower()), "code", "name") != first
+    assert content_key(rebuilt.set_crs(3857, allow_override=True), "code", "name") != first

@@ -395,10 +395,42 @@ def _same_codes(a: set[str], b: set[str], what: str) -> None:
                         "The files are from different releases or vintages: fetch them again.")
 
 
+def prepare_pack_geometry(pack: Pack, store: Path | None = None) -> str:
+    """Prepare the national LSOA map of `pack` in the app's geometry store, as the app's first map would.
+
+    The layer is built the way the app builds its default view (the same readers, join and view registry),
+    so the content key found at view time is the one written here and the pack's first map opens without
+    the ~20 s of shared-border simplification. Returns the content key (for the report and the tests)."""
+    from geo.present.budget import fit_to_budget
+    from geo.present.mapping import prepare_map
+    from geo.present.render import ViewRequest, build_view, resolve_inputs
+    from geo.settings import app_geometry_store
+
+    req = ViewRequest(params={"data": pack.id, "view": "lsoas"})
+    built = build_view(req, resolve_inputs(req, packs_root=pack.folder.parent))
+    layer, _ = fit_to_budget(built.result.layer, what="the map")  # as the app's map does before preparing
+    prepared = prepare_map(layer, built.result.spec, Path(store) if store is not None else app_geometry_store())
+    return prepared.geometry.key if prepared is not None else ""
+
+
+def _prepare_after_build(pack: Pack, store: Path | None, progress: Progress) -> None:
+    """prepare_pack_geometry, never failing the build: the pack is written; the app prepares at first map if not."""
+    short = pack.manifest.get("short", pack.id)
+    progress(f"{short}: preparing the national map's geometry", int(pack.manifest["layers"]["lsoa"]["features"]), None)
+    try:
+        prepare_pack_geometry(pack, store)
+    except (AtlasError, OSError, ValueError) as exc:  # the app prepares it at first open instead
+        progress(f"{short}: not prepared now ({exc}); the first map will prepare it", 0, None)
+
+
 def write_pack(release_id: str, table: pd.DataFrame, lsoa: gpd.GeoDataFrame, districts: gpd.GeoDataFrame,
                root: Path, sources: list[dict], lookup: pd.DataFrame | None = None,
-               postcodes: pd.DataFrame | None = None) -> Pack:
-    """Verify the parts against each other and the release, then write the pack atomically."""
+               postcodes: pd.DataFrame | None = None, geometry_store: Path | None = None, prepare: bool = True,
+               progress: Progress = _quiet) -> Pack:
+    """Verify the parts against each other and the release, then write the pack atomically.
+
+    Then (`prepare`) its national LSOA map's geometry is prepared into `geometry_store` (default: the app's
+    static/geometry), so the first open of the pack does not wait for it."""
     release = releases()[release_id]
     spec = release["table"]
     codes = _verify_table(table, spec, release["short"])
@@ -458,7 +490,7 @@ def write_pack(release_id: str, table: pd.DataFrame, lsoa: gpd.GeoDataFrame, dis
             os.replace(final, old)
         os.replace(work, final)
         shutil.rmtree(old, ignore_errors=True)
-        return read_manifest(final)
+        pack = read_manifest(final)
     except OSError as exc:
         if is_disk_full(exc):
             raise _disk_full(exc, root / release_id) from exc
@@ -466,10 +498,14 @@ def write_pack(release_id: str, table: pd.DataFrame, lsoa: gpd.GeoDataFrame, dis
                         "Check the folder is writable (ATLAS_PACKS_DIR) and run the same command again.") from exc
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    if prepare:
+        _prepare_after_build(pack, geometry_store, progress)
+    return pack
 
 
 def fetch_release(release_id: str, root: Path | None = None, mirror: str | None = None,
-                  progress: Progress = _quiet, postcodes: bool = False) -> Pack:
+                  progress: Progress = _quiet, postcodes: bool = False, geometry_store: Path | None = None,
+                  prepare: bool = True) -> Pack:
     """Download, verify and write a release's pack (resumable; nothing half-built is left to open)."""
     if release_id not in releases():
         raise PackError(f"Unknown release '{release_id}'.", f"Known releases: {', '.join(releases())}.")
@@ -536,7 +572,7 @@ def fetch_release(release_id: str, root: Path | None = None, mirror: str | None 
         codes = set(normalise_codes(table[table_spec["code"]])[0])
         codes_of_postcodes = _postcodes_of(codes_of_postcodes, codes, [])
     pack = write_pack(release_id, table, layers["lsoa"], layers["districts"], root, sources, lookup,
-                      postcodes=codes_of_postcodes)
+                      postcodes=codes_of_postcodes, geometry_store=geometry_store, prepare=prepare, progress=progress)
     shutil.rmtree(cache, ignore_errors=True)
     return pack
 
@@ -771,7 +807,8 @@ def _fetch_postcodes(release_id: str, cache: Path, mirror: str | None, progress:
 
 
 def import_release(release_id: str, folder: Path, root: Path | None = None,
-                   report: ImportReport | None = None) -> Pack:
+                   report: ImportReport | None = None, geometry_store: Path | None = None, prepare: bool = True,
+                   progress: Progress = _quiet) -> Pack:
     """Build a release's pack from the files as downloaded: File 7 and the ONS boundary files, anywhere under
     `folder` (subfolders, zips, symlinks that stay inside it), whatever they are called; every file not used is
     named in `report` with the reason."""
@@ -896,7 +933,8 @@ def import_release(release_id: str, folder: Path, root: Path | None = None,
             report.not_used.append((postcode_source.display, exc.message))
     sources = [{"part": part, "imported_from": name} for part, name in report.used.items()]
     return write_pack(release_id, table, layers["lsoa"], layers["districts"], root or packs_dir(), sources, lookup,
-                      postcodes=_postcodes_of(postcodes, codes, report.notes))
+                      postcodes=_postcodes_of(postcodes, codes, report.notes), geometry_store=geometry_store,
+                      prepare=prepare, progress=progress)
 
 
 def _postcodes_of(postcodes: pd.DataFrame | None, codes: set[str], notes: list[str]) -> pd.DataFrame | None:

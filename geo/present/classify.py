@@ -11,7 +11,6 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import mapclassify
 import numpy as np
 import pandas as pd
 
@@ -129,6 +128,8 @@ class Scheme:
 
 
 def _quantiles(req: ClassifyRequest) -> Bins:
+    import mapclassify  # imported where used: it pulls in scipy.stats, matplotlib and sklearn (~2 s)
+
     with warnings.catch_warnings():  # ties: fewer classes than asked, which the legend shows
         warnings.filterwarnings("ignore", message="Not enough unique values")
         c = mapclassify.Quantiles(req.oriented, k=req.k)
@@ -136,17 +137,23 @@ def _quantiles(req: ClassifyRequest) -> Bins:
 
 
 def _equal_interval(req: ClassifyRequest) -> Bins:
+    import mapclassify  # imported where used: it pulls in scipy.stats, matplotlib and sklearn (~2 s)
+
     c = mapclassify.EqualInterval(req.oriented, k=req.k)
     return Bins(c.yb, len(c.bins))
 
 
 def _natural_breaks(req: ClassifyRequest) -> Bins:
+    import mapclassify  # imported where used: it pulls in scipy.stats, matplotlib and sklearn (~2 s)
+
     np.random.seed(req.seed)  # k-means starts are random; seeded so the map is repeatable
     c = mapclassify.NaturalBreaks(req.oriented, k=req.k, initial=10)
     return Bins(c.yb, len(c.bins))
 
 
 def _fisher_jenks_sampled(req: ClassifyRequest) -> Bins:
+    import mapclassify  # imported where used: it pulls in scipy.stats, matplotlib and sklearn (~2 s)
+
     # Exact Fisher-Jenks is O(n²k): seconds at national scale. A seeded sample keeps it < 0.5 s.
     pct = min(1.0, int(setting("fisher_jenks_sample")) / req.oriented.size)
     np.random.seed(req.seed)
@@ -157,6 +164,8 @@ def _fisher_jenks_sampled(req: ClassifyRequest) -> Bins:
 
 
 def _user_defined(req: ClassifyRequest) -> Bins:
+    import mapclassify  # imported where used: it pulls in scipy.stats, matplotlib and sklearn (~2 s)
+
     if not req.breaks:
         raise ValueError("Your own breaks need at least one value.")
     data = req.data

@@ -325,6 +325,26 @@ def build_view(req: ViewRequest, inputs: Inputs, notes: list[dict] | None = None
     return Built(result, classification, legend_sentences(result, classification), view.id, values)
 
 
+def prepare_offline(layer, spec):
+    """What an offline page of `layer` carries, prepared once per layer in the geometry cache (`geometry_cache`).
+
+    The command line's `map` and `render --out *.html` write one self-contained page; its canvas geometry is
+    found again by content in the cache (the app's static/geometry when run from a checkout), so only the first
+    map of a layer spends the seconds of preparing it. A cache that cannot be written is skipped (in memory)."""
+    from geo.present.coverage import prepare_geometry
+    from geo.present.mapping import PreparedMap, escape_text, uses_canvas
+    from geo.settings import geometry_cache
+
+    if not uses_canvas(layer):
+        return None
+    store = geometry_cache()
+    try:
+        geometry = prepare_geometry(layer, spec.code_column, spec.name_column, store, escape=escape_text)
+    except OSError:
+        geometry = prepare_geometry(layer, spec.code_column, spec.name_column, None, escape=escape_text)
+    return PreparedMap(geometry)  # no values file: the page carries its values
+
+
 def render_view(req: ViewRequest, inputs: Inputs, fmt: str, notes: list[dict] | None = None) -> bytes:
     """The view as slide bytes (png, svg or pdf), an offline map (html) or its main table (csv).
 
@@ -333,12 +353,12 @@ def render_view(req: ViewRequest, inputs: Inputs, fmt: str, notes: list[dict] | 
     result = built.result
     if fmt == "html":
         from geo.present.budget import check_map_bytes, fit_to_budget
-        from geo.present.mapping import build_choropleth, map_html, prepare_map
+        from geo.present.mapping import build_choropleth, map_html
 
         layer, size_notes = fit_to_budget(result.layer, what=f"the {built.view} map")
         if notes is not None:
             notes += [n.to_dict() for n in size_notes]
-        prepared = prepare_map(layer, result.spec, None)  # in memory: the page carries its geometry
+        prepared = prepare_offline(layer, result.spec)  # the page carries its geometry, found in the cache
         page = map_html(build_choropleth(layer, result.spec, built.classification, attribution=inputs.attribution,
                                          prepared=prepared)).encode("utf-8")
         check_map_bytes(page, len(layer), what=f"the {built.view} map")
