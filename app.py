@@ -122,10 +122,11 @@ def main() -> None:
 def below(view, result, classification, data, messages: list[str], district_read, presenting: bool,
           comparing: bool) -> None:
     """Under the map: the view's notes and panel (or the legend as a table), then how the data joined."""
-    for note in result.notes:
-        st.info(md(note))
-    for caveat in result.caveats[:1]:
-        st.caption(md(caveat))
+    with present.details("Notes on this map"):  # behind a toggle in presenter mode: the step fits the screen
+        for note in result.notes:
+            st.info(md(note))
+        for caveat in result.caveats[:1]:
+            st.caption(md(caveat))
     if presenting:
         return
     if not comparing:

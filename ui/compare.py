@@ -30,7 +30,7 @@ from geo.present.compare import (
 )
 from geo.errors import AtlasError
 from geo.present.mapping import MapSpec, build_choropleth
-from ui import permalink
+from ui import permalink, present
 from ui.common import md, show_error
 
 KEY, AREAS = "compare_on", "compare_areas"
@@ -92,16 +92,21 @@ def compare_view(layer, spec: MapSpec, classification: Classification, measures:
     except AtlasError as exc:
         show_error(exc)
         return True
-    st.subheader("Difference table" + (f" — {md(heading)}" if heading else ""))
-    st.table(display_table(comparison), hide_index=True)
-    st.caption(md(comparison.england_note()))
-    st.subheader("Against England's range" + (f" — {md(heading)}" if heading else ""))
-    # Raw SVG (one line, every text escaped by spine_svg): st.html would strip it, an <img> would hide its text.
-    st.markdown(f'<div class="atlas-spine">{spine_svg(comparison)}</div>', unsafe_allow_html=True)
-    st.caption("Grey bar: England's range (lightest = all areas, darker = middle half, 25th–75th percentile); "
-               "black line: England (median); markers: the areas (letter, shape and colour), stacked where they "
-               "would overlap. The same as text:")
-    st.table(spine_table(comparison), hide_index=True)
+    table = display_table(comparison)
+    key = [m.label for m in measures if m.column == spec.value_column] or [measures[0].label]
+    if present.presenting():  # a step fits the screen: the mapped measure's rows here, the rest behind a toggle
+        st.table(table[table["Measure"].isin(key)], hide_index=True)
+    with present.details("The other measures, England's range and the spine chart"):
+        st.subheader("Difference table" + (f" — {md(heading)}" if heading else ""))
+        st.table(table, hide_index=True)
+        st.caption(md(comparison.england_note()))
+        st.subheader("Against England's range" + (f" — {md(heading)}" if heading else ""))
+        # Raw SVG (one line, every text escaped by spine_svg): st.html would strip it, an <img> would hide its text.
+        st.markdown(f'<div class="atlas-spine">{spine_svg(comparison)}</div>', unsafe_allow_html=True)
+        st.caption("Grey bar: England's range (lightest = all areas, darker = middle half, 25th–75th percentile); "
+                   "black line: England (median); markers: the areas (letter, shape and colour), stacked where they "
+                   "would overlap. The same as text:")
+        st.table(spine_table(comparison), hide_index=True)
     return True
 
 
@@ -132,13 +137,14 @@ def _small_maps(layer, spec: MapSpec, classification: Classification, unit: str,
                 st.markdown(f"**{md(AREA_LETTERS[i])} · {md(lookup.get(code, code))}** ({md(code)}){md(size)}")
                 st_folium(fmap, height=SMALL_MAP_HEIGHT, use_container_width=True, returned_objects=[],
                           key=f"compare_map_{i}")
-    if by_lsoas:
-        st.caption(f"Each district is drawn as its own LSOAs, coloured by their national decile ({md(legend_title)}): "
-                   "decile 1 = the most deprived 10% of England's LSOAs. Views kept in step: each map is centred on "
-                   "its own district at one common scale, the zoom at which the largest of them fits its map.")
-    else:
-        note = (" (the LSOAs of these districts are not in the data, so each is one area)"
-                if small_maps is not None else "")
-        st.caption(f"Every map uses the same {classes.k} classes, computed on all {len(layer):,} {unit} "
-                   f"({md(spec.value_label)}){note}. Views kept in step: each map is centred on its own area at one "
-                   "common scale, the zoom at which the largest of the compared areas fits its map.")
+    with present.details("How the small maps are drawn"):
+        if by_lsoas:
+            st.caption(f"Each district is drawn as its own LSOAs, coloured by their national decile ({md(legend_title)}): "
+                       "decile 1 = the most deprived 10% of England's LSOAs. Views kept in step: each map is centred on "
+                       "its own district at one common scale, the zoom at which the largest of them fits its map.")
+        else:
+            note = (" (the LSOAs of these districts are not in the data, so each is one area)"
+                    if small_maps is not None else "")
+            st.caption(f"Every map uses the same {classes.k} classes, computed on all {len(layer):,} {unit} "
+                       f"({md(spec.value_label)}){note}. Views kept in step: each map is centred on its own area at one "
+                       "common scale, the zoom at which the largest of the compared areas fits its map.")
