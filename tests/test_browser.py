@@ -308,7 +308,7 @@ def test_default_districts_map_renders_offline(session, app_url):
     # Leaflet came from the app itself.
     assert _eval(frame, "typeof L !== 'undefined' && L.version") == "1.9.4"
     page.wait_for_load_state("networkidle")
-    screenshot(page, ARTIFACTS / "app_districts.png", ROOT / "docs" / "screenshot.png")
+    screenshot(page, ARTIFACTS / "app_districts.png")
     session.assert_clean()
 
 
@@ -448,7 +448,7 @@ def test_get_real_data_button_builds_a_pack_from_a_mirror(session, empty_packs_a
     choose_radio(page, "English Indices of Deprivation 2019")
     frame = map_frame(page, min_paths=317, max_paths=317, timeout=120)
     assert frame.locator(".atlas-legend").count() == 1
-    screenshot(page, ARTIFACTS / "app_iod2019_districts.png", ROOT / "docs" / "screenshot_iod2019.png")
+    screenshot(page, ARTIFACTS / "app_iod2019_districts.png")
     session.assert_clean()
 
 

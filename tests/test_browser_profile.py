@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests import test_browser as tb
-from tests.test_browser import ROOT, map_frame, screenshot, wait_for, wait_idle
+from tests.test_browser import ARTIFACTS, map_frame, screenshot, wait_for, wait_idle
 
 # The same fixtures as the other browser tests: the app on an IoD2019 pack built through the loopback mirror.
 browser, session, iod2019_app = tb.browser, tb.session, tb.iod2019_app
@@ -33,5 +33,5 @@ def test_area_profile_opens_from_a_link(session, iod2019_app, code, name, lsoas,
     assert f"Area profile: {name}" in text and f"{name}: " in text and "England's most deprived 10%" in text, text
     assert panel.locator("svg .spine-area").count() == 8
     assert page.locator(ERRORS).count() == 0, page.locator(ERRORS).first.inner_text()
-    screenshot(page, ROOT / "docs" / shot)
+    screenshot(page, ARTIFACTS / shot)
     session.assert_clean()

@@ -82,10 +82,15 @@ def compare_view(layer, spec: MapSpec, classification: Classification, measures:
         return False
     if note:
         st.info(note)
-    _small_maps(layer, spec, classification, unit, chosen, lookup, attribution, small_maps)
+    how = _small_maps(layer, spec, classification, unit, chosen, lookup, attribution, small_maps)
+    if not present.presenting():
+        st.caption(how)
     if not measures:
-        st.info("This map type has no per-area values to compare (it shows categories): the maps above show each "
-                "area's category; there is no difference table or spine chart.")
+        with present.details("How the maps are drawn"):
+            if present.presenting():
+                st.caption(how)
+            st.info("This map type has no per-area values to compare (it shows categories): the maps above show "
+                    "each area's category; there is no difference table or spine chart.")
         return True
     try:
         comparison = compare_areas(layer, code_col, name_col, chosen, measures, unit, words)
@@ -95,8 +100,10 @@ def compare_view(layer, spec: MapSpec, classification: Classification, measures:
     table = display_table(comparison)
     key = [m.label for m in measures if m.column == spec.value_column] or [measures[0].label]
     if present.presenting():  # a step fits the screen: the mapped measure's rows here, the rest behind a toggle
-        st.table(table[table["Measure"].isin(key)], hide_index=True)
-    with present.details("The other measures, England's range and the spine chart"):
+        st.table(table.loc[table["Measure"].isin(key), ["Measure", "Area", "Value", "National rank"]], hide_index=True)
+    with present.details("How the maps are drawn, the other measures, England's range and the spine chart"):
+        if present.presenting():
+            st.caption(how)
         st.subheader("Difference table" + (f" — {md(heading)}" if heading else ""))
         st.table(table, hide_index=True)
         st.caption(md(comparison.england_note()))
@@ -111,8 +118,9 @@ def compare_view(layer, spec: MapSpec, classification: Classification, measures:
 
 
 def _small_maps(layer, spec: MapSpec, classification: Classification, unit: str, chosen: list[str], lookup: dict,
-                attribution: str, small_maps: SmallMaps | None) -> None:
-    """One bare small map per area (its name above it), two to a row, and one legend for all of them."""
+                attribution: str, small_maps: SmallMaps | None) -> str:
+    """One bare small map per area (its name above it), two to a row, and one legend for all of them; returns
+    the words on how they are drawn (shown under them, or in a presenter's details)."""
     parts = district_lsoa_layers(small_maps, chosen) if small_maps is not None else []
     by_lsoas = bool(parts) and all(len(gdf) for gdf, _ in parts)
     if by_lsoas:
@@ -123,8 +131,10 @@ def _small_maps(layer, spec: MapSpec, classification: Classification, unit: str,
         parts = [(layer[m], subset_classification(classification, m)) for m in masks]
         part_spec, classes, shown_unit, legend_title = spec, classification, unit, spec.value_label
     counts = [sum(int((sub.classes == k).sum()) for _, sub in parts) for k in range(len(classes.labels))]
-    st.markdown(shared_legend_html(classes, legend_title, counts, shown_unit), unsafe_allow_html=True)
-    bare = replace(part_spec, title="", subtitle="", chrome="bare", focus=None)
+    presenting = present.presenting()
+    st.markdown(shared_legend_html(classes, legend_title, counts, shown_unit, show_counts=not presenting),
+                unsafe_allow_html=True)
+    bare = replace(part_spec, title="", subtitle="", chrome="bare", focus=None, large_text=presenting)
     own, largest = area_extents([gdf for gdf, _ in parts])
     for row in range(0, len(chosen), PER_ROW):
         columns = st.columns(PER_ROW, gap="small")
@@ -137,14 +147,12 @@ def _small_maps(layer, spec: MapSpec, classification: Classification, unit: str,
                 st.markdown(f"**{md(AREA_LETTERS[i])} · {md(lookup.get(code, code))}** ({md(code)}){md(size)}")
                 st_folium(fmap, height=SMALL_MAP_HEIGHT, use_container_width=True, returned_objects=[],
                           key=f"compare_map_{i}")
-    with present.details("How the small maps are drawn"):
-        if by_lsoas:
-            st.caption(f"Each district is drawn as its own LSOAs, coloured by their national decile ({md(legend_title)}): "
-                       "decile 1 = the most deprived 10% of England's LSOAs. Views kept in step: each map is centred on "
-                       "its own district at one common scale, the zoom at which the largest of them fits its map.")
-        else:
-            note = (" (the LSOAs of these districts are not in the data, so each is one area)"
-                    if small_maps is not None else "")
-            st.caption(f"Every map uses the same {classes.k} classes, computed on all {len(layer):,} {unit} "
-                       f"({md(spec.value_label)}){note}. Views kept in step: each map is centred on its own area at one "
-                       "common scale, the zoom at which the largest of the compared areas fits its map.")
+    if by_lsoas:
+        return (f"Each district is drawn as its own LSOAs, coloured by their national decile ({md(legend_title)}): "
+                "decile 1 = the most deprived 10% of England's LSOAs. Views kept in step: each map is centred on "
+                "its own district at one common scale, the zoom at which the largest of them fits its map.")
+    note = (" (the LSOAs of these districts are not in the data, so each is one area)"
+            if small_maps is not None else "")
+    return (f"Every map uses the same {classes.k} classes, computed on all {len(layer):,} {unit} "
+            f"({md(spec.value_label)}){note}. Views kept in step: each map is centred on its own area at one "
+            "common scale, the zoom at which the largest of the compared areas fits its map.")

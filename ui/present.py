@@ -9,7 +9,7 @@ A step fits the screen (1920×1080 and 1366×768) with no text under 20 px. What
 - THEME floors every text of the main area at MIN_TEXT_PX (22 px); headings and the header are larger.
 - The header is one slim bar (the story's title, 'Step n of N', the three buttons), the step's title and callout.
 - SCRIPT's fit gives the maps (every streamlit_folium frame of the main area, one or a row of them) the height
-  the rest of the step leaves, so the step's content ends at the bottom of the screen; never less than 40% of
+  the rest of the step leaves, so the step's content ends at the bottom of the screen; never less than 30% of
   the screen's height (then the page scrolls); the map fills its frame.
 What the layout does (app.py, ui/*): `with present.details("…"):` around everything beyond a step's map and its
 key table (closed toggle while presenting, drawn as is otherwise); a key table as st.table (an st.dataframe is
@@ -111,7 +111,7 @@ KEYS_SCRIPT = """<script>
   }
   // The fit: the maps take the height the rest of the step leaves (the step's content ends at the screen's
   // bottom), never less than MIN_SHARE of it (then the page scrolls); inside each map frame the map fills the frame.
-  var MIN_SHARE = 0.4, FRAME = 'MAP_FRAME', FIT_CSS = "html.atlas-fit, html.atlas-fit body { margin: 0; overflow: hidden; }"
+  var MIN_SHARE = 0.3, FRAME = 'MAP_FRAME', FIT_CSS = "html.atlas-fit, html.atlas-fit body { margin: 0; overflow: hidden; }"
     + " html.atlas-fit #map_div, html.atlas-fit #map_div2 { height: 100vh !important; }";
   function fit() {
     var presenting = !!d.querySelector(".atlas-present");

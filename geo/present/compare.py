@@ -391,9 +391,10 @@ def district_lsoa_layers(small: SmallMaps, codes: list[str]) -> list[tuple[gpd.G
 
 
 def shared_legend_html(classification: Classification, title: str, counts: list[int] | None = None,
-                       unit: str = "areas") -> str:
+                       unit: str = "areas", show_counts: bool = True) -> str:
     """One legend for every small map, drawn by the page: a swatch per class, the most deprived class first,
-    with how many of the compared areas' `unit` fall in it. Every text is escaped."""
+    with how many of the compared areas' `unit` fall in it (in its words only, with `show_counts=False`: a
+    presenter's step, where it must fit one screen). Every text is escaped."""
     esc = lambda s: html.escape(str(s), quote=True)  # noqa: E731
     counts = list(counts) if counts is not None else list(classification.counts)
     items = []
@@ -402,7 +403,8 @@ def shared_legend_html(classification: Classification, title: str, counts: list[
         items.append(f'<span class="atlas-compare-key" style="display:inline-flex;align-items:center;gap:.35em;'
                      f'margin:0 1.1em .25em 0;white-space:nowrap"><span style="display:inline-block;width:1.3em;'
                      f'height:1em;background:{esc(classification.colours[k])};border:1px solid #333"></span>'
-                     f'{esc(classification.labels[k])} <span style="color:#555">({n:,} {esc(unit)})</span></span>')
+                     f'{esc(classification.labels[k])}'
+                     + (f' <span style="color:#555">({n:,} {esc(unit)})</span>' if show_counts else "") + "</span>")
     words = "; ".join(f"{classification.labels[k]}: {counts[k] if k < len(counts) else 0} {unit}"
                       for k in reversed(range(len(classification.labels))))
     return (f'<div class="atlas-compare-legend" role="img" aria-label="{esc(title)}: {esc(words)}" '
