@@ -1,5 +1,5 @@
 # Conveniences over the two README commands (./run.sh and ./test.sh).
-.PHONY: run test bench load demo-data clean
+.PHONY: run test bench load screenshots demo-data clean
 run:
 	./run.sh
 test:
@@ -8,6 +8,8 @@ bench:
 	scripts/setup.sh --dev && CHROMIUM=$${CHROMIUM:-/usr/bin/chromium} .venv/bin/python bench/run.py && .venv/bin/python bench/mirror.py && .venv/bin/python bench/views.py $(VIEWS_ARGS) && CHROMIUM=$${CHROMIUM:-/usr/bin/chromium} .venv/bin/python bench/national.py && CHROMIUM=$${CHROMIUM:-/usr/bin/chromium} .venv/bin/python bench/load.py $(LOAD_ARGS)
 load:
 	scripts/setup.sh --dev && CHROMIUM=$${CHROMIUM:-/usr/bin/chromium} .venv/bin/python bench/load.py $(LOAD_ARGS)
+screenshots:
+	scripts/setup.sh --dev && CHROMIUM=$${CHROMIUM:-/usr/bin/chromium} .venv/bin/python scripts/screenshots.py
 demo-data:
 	scripts/setup.sh && .venv/bin/python boundaries/make_demo_pack.py
 clean:

@@ -106,7 +106,7 @@ def main() -> None:
     below(view, result, classification, data, messages, district_read, presenting, comparing)
     if not presenting:
         with st.expander("Downloads: the mapped values, the areas, a slide and the offline map"):
-            downloads(result, classification, sentences, inputs, attribution, basemap, comparing)
+            downloads(result, classification, sentences, inputs, attribution, basemap, comparing, data)
     linked = link_values(view, data, values)
     stale = {name: None for name in permalink.written() if name not in linked and name not in COMMON_PARAMS}
     permalink.remember(data=st.session_state.get("_data_id"), view=view.id, **{**stale, **linked},

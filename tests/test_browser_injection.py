@@ -136,6 +136,15 @@ def trap_hits(page) -> dict[str, list[str]]:
     return {f.url: hits for f in page.frames if (hits := _eval(f, "window.__trapHits || []", []))}
 
 
+def zipped_csv(data: bytes) -> tuple[pd.DataFrame, str]:
+    """A data download of the app: the CSV in the zip, and its about.txt."""
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        csv = next(n for n in zf.namelist() if n.endswith(".csv"))
+        return pd.read_csv(io.BytesIO(zf.read(csv)), encoding="utf-8-sig"), zf.read("about.txt").decode("utf-8")
+
+
 def download(page, button: str) -> bytes:
     reveal(page.get_by_role("button", name=button))
     with page.expect_download() as info:
@@ -217,16 +226,17 @@ def test_no_payload_runs_and_all_show_literally(session, injection_app):  # noqa
     assert f"{len(CODES)} of {len(CODES)}" in main, main
 
     # Exports: the mapped values and the join report carry the strings as they were.
-    values = pd.read_csv(io.BytesIO(download(page, "Download mapped values (CSV)")), encoding="utf-8-sig")
-    assert HEADER in values.columns, list(values.columns)
-    assert sorted(values["name"]) == sorted(AREA_NAMES) and set(NOTES[:-1]) <= set(values["note"]), values
-    assert "'" + FORMULA in set(values["note"]), "a formula is neutralised for spreadsheets"
+    values, about = zipped_csv(download(page, "Download mapped values (CSV + about.txt, zip)"))
+    assert HEADER in values.columns, list(values.columns)  # a header that reads as words is kept as it is
+    assert sorted(values["Name"]) == sorted(AREA_NAMES) and set(NOTES[:-1]) <= set(values["Note"]), values
+    assert "'" + FORMULA in set(values["Note"]), "a formula is neutralised for spreadsheets"
+    assert "Open Government Licence v3.0" in about and HEADER in about  # provenance and every column named
     areas = json.loads(download(page, "Download mapped areas (GeoJSON)"))
     assert "crs" not in areas and sorted(f["properties"]["name"] for f in areas["features"]) == sorted(AREA_NAMES)
     assert {f["properties"][HEADER] for f in areas["features"]} == {10.5 * (i + 1) for i in range(len(CODES))}
-    unmatched = pd.read_csv(io.BytesIO(download(page, "Download unmatched codes (CSV)")), encoding="utf-8-sig")
+    unmatched, _ = zipped_csv(download(page, "Download unmatched codes (CSV + about.txt, zip)"))
     # Codes are compared normalised (spaces dropped, upper case); the report keeps the original too.
-    assert unmatched["code"].tolist() == ["<SVGONLOAD=WINDOW.__PWNED=1>"], unmatched
+    assert unmatched["Code"].tolist() == ["<SVGONLOAD=WINDOW.__PWNED=1>"], unmatched
     report = json.loads(download(page, "Download join report (JSON)"))
     assert UNMATCHED in json.dumps(report, ensure_ascii=False), report
 

@@ -13,6 +13,7 @@ from geo.present import numbers as n
     (-7324.089, "rank", {"signed": True}, "\u22127,324"),
     (12, "rank", {"signed": True}, "+12"),
     (0.362, "share", {}, "36.2%"),
+    (61.04, "percent", {}, "61.0%"),
     (0.0, "share", {"signed": True}, "0.0%"),
     (35.0371, "score", {}, "35.037"),
     (-0.0001, "score", {}, "0.000"),
@@ -35,7 +36,7 @@ def test_each_kind_is_written_in_its_style(value, kind, kw, expected):
 
 def test_unknown_kind_is_refused():
     with pytest.raises(ValueError, match="Unknown number kind"):
-        n.fmt(1, "percent")
+        n.fmt(1, "percentage")
 
 
 @pytest.mark.parametrize("k, text", [(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"), (11, "11th"), (12, "12th"),
@@ -59,6 +60,10 @@ def test_headers_read_as_words():
     assert n.header("imd_rank") == "IMD rank"
     assert n.header("lsoa_count") == "LSOAs"
     assert n.header("Income — score") == "Income — score"
+    assert n.header("note") == "Note"
+    # a user's header that is not a snake_case name is kept exactly (underscores, spaces, markup and all)
+    for text in ('<img src=x onerror="window.__pwned=1"> {{7*7}}', "Crime_Rate 2019", "LSOA11CD"):
+        assert n.header(text) == text
 
 
 def test_legend_ranges_share_one_precision_and_stay_distinct():
@@ -77,6 +82,8 @@ def test_kind_of_reads_column_words():
     assert n.kind_of("imd_rank") == "rank"
     assert n.kind_of("Income — decile") == "decile"
     assert n.kind_of("share_most_deprived_10") == "share"
+    assert n.kind_of("Employment rate, 16–64 (%)") == "percent"  # already in percent: not a fraction
+    assert n.gap_words(4.75, "percent", "England") == "4.8 percentage points more deprived than England"
     assert n.kind_of("allocation_gbp") == "money"
     assert n.kind_of("pop_total") == "count"
     assert n.kind_of("Income — score") == "score"

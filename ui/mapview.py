@@ -8,10 +8,11 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.present.budget import fit_to_budget
-from geo.present.export import csv_bytes, geojson_bytes
+from geo.present.export import csv_zip_bytes, geojson_bytes
 from geo.present.mapping import build_choropleth, map_html, prepare_map
 from geo.present.render import credits
 from geo.present.slide import THEMES, render_slide
+from geo.views.sources import provenance
 from ui import compare
 from ui.common import md
 from ui.data import APP_DIR
@@ -52,12 +53,16 @@ def compare_view(view, data, values: dict, result, classification, attribution: 
 
 
 def downloads(result, classification, sentences: list[str], inputs: dict, attribution: str, basemap: bool,
-              comparing: bool) -> None:
-    """The mapped values and areas, the view's own tables, a slide and the offline map."""
+              comparing: bool, data=None) -> None:
+    """The mapped values (a zip of the CSV and its about.txt) and areas, a slide and the offline map."""
     layer, spec = result.layer, result.spec
     values = layer.drop(columns=[layer.geometry.name])
-    st.download_button("Download mapped values (CSV)", lambda: csv_bytes(values), "atlas_values.csv",
-                       "text/csv", on_click="ignore")
+    about = provenance(data) if data is not None else {"source": "the loaded files", "release": "", "year": None}
+    title = spec.title or spec.value_label
+    st.download_button("Download mapped values (CSV + about.txt, zip)",
+                       lambda: csv_zip_bytes(values, name="atlas_values", title=f"Mapped values: {title}", **about,
+                                             notes=tuple(sentences)),
+                       "atlas_values.zip", "application/zip", on_click="ignore")
     st.download_button("Download mapped areas (GeoJSON)", lambda: geojson_bytes(layer), "atlas_areas.geojson",
                        "application/geo+json", on_click="ignore")
     if comparing:

@@ -7,9 +7,17 @@ import json
 import pandas as pd
 import streamlit as st
 
-from geo.present.export import csv_bytes
+from geo.present.export import csv_zip_bytes
 from geo.link.join import unmatched_table
 from ui.common import md
+
+
+def _zipped(frame: pd.DataFrame, name: str, title: str, report) -> bytes:
+    """A diagnostic table of the join as a zip with its about.txt: what was joined to what."""
+    return csv_zip_bytes(frame, name=name, title=title,
+                         source=f"the join of the table ({report.indicator_vintage or report.indicator_code}) to the "
+                                f"boundaries ({report.vintage or report.boundary_code})",
+                         release=report.level or "", notes=(report.accounting(),))
 
 
 def show_report(report, read_messages: list[str], title: str = "How well it joins", key: str = "j") -> None:
@@ -41,8 +49,9 @@ def show_report(report, read_messages: list[str], title: str = "How well it join
             if missed:
                 frame = pd.DataFrame(missed, columns=["reason", "code"])
                 st.dataframe(frame, hide_index=True, height=180)
-                st.download_button("Download codes not converted (CSV)", csv_bytes(frame),
-                                   "not_converted.csv", "text/csv", key=f"{key}_notconv")
+                st.download_button("Download codes not converted (CSV + about.txt, zip)",
+                                   _zipped(frame, "not_converted", "Codes not converted to the boundaries' codes",
+                                           report), "not_converted.zip", "application/zip", key=f"{key}_notconv")
     dups = [d for d in report.duplicates]
     if dups:
         with st.expander(f"Duplicate codes ({len(dups)})"):
@@ -51,7 +60,8 @@ def show_report(report, read_messages: list[str], title: str = "How well it join
     if not unmatched.empty:
         with st.expander(f"Unmatched codes ({len(unmatched):,})"):
             st.dataframe(unmatched, hide_index=True, height=200)
-        st.download_button("Download unmatched codes (CSV)", csv_bytes(unmatched),
-                           "unmatched_codes.csv", "text/csv", key=f"{key}_unmatched")
+        st.download_button("Download unmatched codes (CSV + about.txt, zip)",
+                           _zipped(unmatched, "unmatched_codes", "Codes that did not match, both ways", report),
+                           "unmatched_codes.zip", "application/zip", key=f"{key}_unmatched")
     st.download_button("Download join report (JSON)", json.dumps(report.to_dict(), indent=2).encode(),
                        "join_report.json", "application/json", key=f"{key}_report")

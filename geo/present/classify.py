@@ -175,7 +175,7 @@ def _user_defined(req: ClassifyRequest) -> Bins:
     yb, edges = classifier.yb, [float(b) for b in classifier.bins]
     k = len(edges)
     # The breaks themselves label the legend, so it reads the same for any data.
-    kind = req.kind if req.kind in ("rank", "count", "decile", "share") else "score"
+    kind = req.kind if req.kind in ("rank", "count", "decile", "share", "percent") else "score"
     labels = [f"up to {_fmt(edges[0], kind)}"] + [f"{_fmt(a, kind)} – {_fmt(b, kind)}" for a, b in zip(edges, edges[1:])]
     if not req.higher_is_worse:
         yb, labels = k - 1 - yb, labels[::-1]

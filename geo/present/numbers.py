@@ -6,6 +6,7 @@ Every value has a *kind*; `fmt(value, kind)` writes it. The kinds and their styl
 - ``rank``   — whole numbers with thousands separators ("10,263"); an average rank is rounded ("10,263",
   never "10,263.021"). Rank 1 is the most deprived.
 - ``share``  — a fraction (0–1) written as a percentage to one decimal ("36.2%").
+- ``percent`` — a value already in percent (a column headed "(%)"), one decimal ("61.0%").
 - ``score``  — at the IoD's published precision, three decimals ("35.037"); ``decimals=`` for others.
 - ``money``  — pounds: millions as "£12.3m", below a million "£12,345", per head (``per_head=True``) "£27.50".
 - ``count``  — whole numbers with thousands separators ("1,234").
@@ -26,7 +27,7 @@ from collections.abc import Sequence
 
 MINUS = "\u2212"
 NO_DATA = "no data"
-KINDS = ("rank", "share", "score", "money", "count", "decile", "points", "text")
+KINDS = ("rank", "share", "percent", "score", "money", "count", "decile", "points", "text")
 SCORE_DECIMALS = 3  # the IoD's scores are published to three decimals
 
 # Column names whose words are not obvious from the name (the rest: underscores to spaces, first letter capital).
@@ -112,8 +113,8 @@ def fmt(value: object, kind: str = "score", *, decimals: int | None = None, sign
         return money(x, per_head=per_head, signed=signed)
     if kind in ("rank", "count", "decile"):
         text = _grouped(round(x), 0) if decimals is None else _grouped(x, decimals)
-    elif kind == "share":
-        text = _grouped(x * 100, 1 if decimals is None else decimals) + "%"
+    elif kind in ("share", "percent"):
+        text = _grouped(x * (100 if kind == "share" else 1), 1 if decimals is None else decimals) + "%"
     elif kind == "points":
         text = _grouped(x, 1 if decimals is None else decimals)
         return _sign(text, x, signed) + (" point" if text.lstrip("-") in ("1.0", "1") else " points")
@@ -167,7 +168,9 @@ def kind_of(name: str, unit: str = "") -> str:
         return "decile"
     if "rank" in words or "ranks" in words:
         return "rank"
-    if {"share", "proportion", "prop", "pct", "percent", "%"} & words or "share" in text:
+    if {"pct", "percent", "%"} & words or "(%)" in text:
+        return "percent"
+    if {"share", "proportion", "prop"} & words or "share" in text:
         return "share"
     if {"£", "gbp", "allocation", "money", "pot", "amount"} & words or "£" in text:
         return "money"
@@ -184,7 +187,7 @@ def header(column: object) -> str:
     text = str(column)
     if text in _HEADERS:
         return _HEADERS[text]
-    if "_" not in text and (" " in text or not text.islower()):
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", text):  # only snake_case names are rewritten: other text is a user's
         return text
     words = [w for w in re.split(r"[_\s]+", text.strip()) if w]
     out = [_ACRONYMS.get(w.lower(), w) for w in words]
@@ -200,6 +203,8 @@ def range_decimals(lower: Sequence[float], upper: Sequence[float], kind: str = "
     if kind in ("rank", "count", "decile", "money"):
         return 0
     scale = 100 if kind == "share" else 1
+    if kind == "percent":
+        kind = "share"
     bounds = [float(v) * scale for v in list(lower) + list(upper) if not _missing(v)]
     span = max(bounds) - min(bounds) if bounds else 0
     top = 1 if kind == "share" else SCORE_DECIMALS
@@ -238,8 +243,8 @@ def gap_words(difference: object, kind: str, reference: str, *, more: str = "mor
     if _missing(difference):
         return NO_DATA
     x = float(difference)
-    if kind == "share":
-        amount = f"{abs(x) * 100:,.1f} percentage points"
+    if kind in ("share", "percent"):
+        amount = f"{abs(x) * (100 if kind == 'share' else 1):,.1f} percentage points"
     elif kind == "money":
         amount = money(abs(x))
     elif kind in ("rank", "count"):

@@ -51,6 +51,7 @@
     if (kind === 'money' || kind === 'money-head') { return money(v, kind === 'money-head'); }
     if (kind === 'rank' || kind === 'count' || kind === 'decile') { return signed(grouped(v, 0)); }
     if (kind === 'share') { return signed(grouped(v * 100, 1) + '%'); }
+    if (kind === 'percent') { return signed(grouped(v, 1) + '%'); }  // already in percent: a column headed (%)
     if (kind === 'points') {
       var t = grouped(v, 1);
       return signed(t) + (t.replace('-', '') === '1.0' ? ' point' : ' points');
