@@ -1,7 +1,7 @@
 """End to end: the area profile of Hartlepool (and Tower Hamlets) in the real app on the IoD2019 pack, offline.
 
 Opens `?data=iod2019&view=profile&area=…`, checks the district's LSOAs are mapped and the profile panel is
-drawn with no error box, and saves the screenshots in docs/ (docs/profile_hartlepool.png, …_tower_hamlets.png).
+drawn with no error box, and saves the screenshots in tests/artifacts/ (profile_hartlepool.png, …_tower_hamlets.png).
 """
 
 from __future__ import annotations
