@@ -2,8 +2,9 @@
 
 One launch for the module: the front end comes back compressed through the proxy (bytes of a first load, direct
 and through the proxy, are written to tests/artifacts/deploy_bytes.json); a session sticks to one replica by
-cookie and, when that replica is killed mid-session, reconnects through the proxy to the other, where (after a
-refresh: Streamlit does not rerun on a reconnect) the session is rebuilt from the address, with its map;
+cookie and, when that replica is killed mid-session, reconnects through the proxy to the other, where (the page
+sees the proxy's new cookie and reloads itself: Streamlit does not rerun on a reconnect) the session is rebuilt
+from the address, with its map;
 geometry is answered by the proxy from the shared folder with the immutable header; SIGTERM stops it all.
 Skips when caddy is not installed (CI installs it: .ci/run). $ATLAS_TEST_DEPLOY_PORTS=proxy,replica,replica
 pins the ports (default: free ones).
@@ -245,7 +246,7 @@ def test_session_sticks_to_its_replica_and_fails_over_with_its_view(browser, dep
         first = next(iter(net.sockets.values()))
         # The cookie names the replica (HMAC of its address), and every request carrying it reaches that one.
         cookie = {c["name"]: c for c in context.cookies()}.get("atlas_replica")
-        assert cookie and cookie["httpOnly"], context.cookies()
+        assert cookie and not cookie["httpOnly"], context.cookies()  # the page reads it to notice a failover
         serving = next((p for p in ports if _sticky_cookie(p) == cookie["value"]), None)
         assert serving, f"the cookie {cookie['value']!r} names none of the replicas {sorted(ports)}"
         for _ in range(5):
@@ -260,13 +261,12 @@ def test_session_sticks_to_its_replica_and_fails_over_with_its_view(browser, dep
         assert not list(net.sockets.values())[-1]["closed"]
         # The proxy moved the session to the live replica with a new cookie naming it.
         new_cookie = {c["name"]: c for c in context.cookies()}["atlas_replica"]
-        assert new_cookie["value"] == _sticky_cookie(other) and new_cookie["httpOnly"], new_cookie
+        assert new_cookie["value"] == _sticky_cookie(other), new_cookie
         assert context.request.get(deployment["url"] + "_stcore/health").headers["x-atlas-replica"] == other
         # Streamlit's front end does not rerun after a reconnect that finds its old page intact (it expects the same
-        # server to still hold the session), so the page keeps showing its map until the user acts. A refresh:
-        page.reload(wait_until="domcontentloaded")
+        # server to still hold the session); the page sees the new cookie and reloads itself (ui/layout.py).
         wait_for(pumped(page, lambda: len(net.sockets) > 2 and list(net.sockets.values())[-1]["runs_finished"] >= 1),
-                 180, "a script run on the live replica after the refresh")
+                 180, "the page to reload itself and run on the live replica")
         wait_idle(page)
         # The session there was built from the address: the same view (not the districts default) and a map.
         frame = map_frame(page, min_paths=401)

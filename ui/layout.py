@@ -53,6 +53,14 @@ FIT_SCRIPT = """<script>
     } catch (e) { /* not loaded yet: the next mutation fits it */ }
   }
   w.__atlasFit = fit;
+  // Behind the team proxy (deploy/): its cookie names the replica holding this session. When the replica dies
+  // the proxy moves the page to another with a new cookie, but Streamlit does not rerun after a reconnect, so
+  // the page reloads itself: the live replica builds the view from the address (every view is in the URL).
+  function replica() { var m = d.cookie.match(/(?:^|; )atlas_replica=([0-9a-f]+)/); return m ? m[1] : null; }
+  var first = replica();
+  if (first !== null) {
+    w.setInterval(function () { var now = replica(); if (now && now !== first) { first = now; w.location.reload(); } }, 1000);
+  }
   w.addEventListener("resize", fit);
   new w.MutationObserver(function () { w.requestAnimationFrame(fit); })
     .observe(d.body, {childList: true, subtree: true});
