@@ -328,3 +328,18 @@ def test_tooltip_values_come_from_the_number_style():
     assert [format_value(v) for v in (29199, 29199.0, 35.0371, None, float("nan"), pd.NA, "Hartlepool")] == \
         ["29,199", "29,199", "35.037", "no data", "no data", "no data", "Hartlepool"]
     assert format_value(-2.5) == "\u22122.500"  # the minus sign of the number style, not a hyphen
+
+
+def test_warm_rerun_memo_follows_the_values():
+    """#18: tooltip values and the districts list are remembered by a hash of their columns, so a warm rerun does
+    not format 33k values again — and a changed value (or district) is never served from the memo."""
+    from geo.present import mapping
+
+    df = pd.DataFrame({"v": [1.5, 2.5, 3.5], "lad": ["E06000001", "E06000001", "E06000002"], "n": ["A", "A", "B"]})
+    spec = MapSpec("v", "V", None, "lad", district_column="lad", district_name_column="n")
+    first = mapping._tooltip_values(df, spec)
+    assert mapping._tooltip_values(df.copy(), spec) is first  # same content: the memo
+    changed = df.assign(v=[1.5, 2.5, 4.5])
+    assert mapping._tooltip_values(changed, spec)[1] != first[1]
+    moved = df.assign(lad=["E06000001", "E06000002", "E06000002"])
+    assert mapping._districts_meta(moved, spec)["of"] == [0, 1, 1] != mapping._districts_meta(df, spec)["of"]
