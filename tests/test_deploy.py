@@ -114,7 +114,7 @@ def _live_replica_url(state) -> str:
 class Network:
     """One page's traffic: bytes of every HTTP response (CDP Network events), its websockets and their script runs."""
 
-    def __init__(self, context, page):
+    def __init__(self, context, page, cache: bool = False):
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
         self._forward = ForwardMsg
@@ -126,7 +126,7 @@ class Network:
         cdp.on("Network.responseReceived", self._response)
         cdp.on("Network.loadingFinished", self._finished)
         cdp.send("Network.enable")
-        cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+        cdp.send("Network.setCacheDisabled", {"cacheDisabled": not cache})  # the tests count every byte
         page.on("websocket", self._socket)
         page.on("request", lambda r: None if r.url.startswith(LOCAL_PREFIXES) else self.external.append(r.url))
 

@@ -1,0 +1,124 @@
+"""First map after navigation (#18 item 2): the national LSOA map of the IoD2019 pack, opened in headless Chromium
+directly on a replica and through the team proxy (deploy/launch.py: Caddy, compression, geometry from disk with
+immutable caching), each in a fresh browser context (empty cache) and then reloaded (warm cache). Reports the
+time from navigation to the map painted and the bytes on the wire (CDP encodedDataLength), direct vs proxy in
+the same run.
+
+    .venv/bin/python bench/firstload.py [--packs DIR] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.teamload import free_ports, packs_folder  # noqa: E402
+
+PAINTED = "() => window.atlasPainted > 0 || document.querySelectorAll('path.leaflet-interactive').length > 0"
+QUERY = "?data=iod2019&view=lsoas&measure=imd"
+
+
+def painted(page) -> bool:
+    for frame in page.frames:
+        try:
+            if frame.evaluate(PAINTED):
+                return True
+        except Exception:  # noqa: BLE001 — a frame going away
+            continue
+    return False
+
+
+def open_once(page, net, url: str) -> dict:
+    from tests.test_deploy import pumped
+    from tests.test_browser import wait_for
+
+    before = net.total_bytes()
+    start = time.perf_counter()
+    page.goto(url, wait_until="domcontentloaded")
+    wait_for(lambda: painted(page), 180, "the national map to paint", interval=0.05)
+    seconds = time.perf_counter() - start
+    wait_for(pumped(page, net.settled), 60, "the page load to finish", interval=0.25)
+    return {"seconds": round(seconds, 3), "mb": round((net.total_bytes() - before) / 1e6, 3)}
+
+
+def measure(browser, url: str, runs: int) -> dict:
+    from tests.test_deploy import Network
+
+    cold, warm = [], []
+    for _ in range(runs):
+        context = browser.new_context(viewport={"width": 1920, "height": 1080})
+        page = context.new_page()
+        net = Network(context, page, cache=True)  # the browser's cache as a user's: a reload reuses it
+        cold.append(open_once(page, net, url))
+        warm.append(open_once(page, net, url))  # the same browser again: its cache holds the geometry
+        context.close()
+    pick = lambda rows, k: statistics.median(r[k] for r in rows)  # noqa: E731
+    return {"cold_s": pick(cold, "seconds"), "cold_mb": pick(cold, "mb"), "warm_s": pick(warm, "seconds"),
+            "warm_mb": pick(warm, "mb"), "runs": runs}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--packs")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "firstload.json")
+    args = ap.parse_args(argv)
+    if not shutil.which("caddy"):
+        print("firstload: skipped — caddy is not installed")
+        return 0
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
+
+    with tempfile.TemporaryDirectory(prefix="atlas-firstload-") as tmp_name:
+        tmp = Path(tmp_name)
+        (tmp / "packs").mkdir()
+        packs = packs_folder(args.packs, tmp / "packs")
+        if packs is None:
+            print("firstload: skipped — no packs folder and no shared open data to build one")
+            return 0
+        proxy, replica = free_ports(2)
+        env = {**os.environ, "ATLAS_PACKS_DIR": str(packs)}
+        launcher = subprocess.Popen([sys.executable, str(ROOT / "deploy" / "launch.py"), "--port", str(proxy),
+                                     "--replicas", str(replica), "--packs-dir", str(packs), "--run-dir",
+                                     str(tmp / "run")], cwd=ROOT, env=env)
+        try:
+            deadline = time.monotonic() + 180
+            while not (tmp / "run" / "launch.json").exists():
+                if launcher.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("deploy/launch.py did not start")
+                time.sleep(0.5)
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                measure(browser, f"http://127.0.0.1:{replica}/{QUERY}", 1)  # warm the server: its caches
+                rows = {"direct (replica)": measure(browser, f"http://127.0.0.1:{replica}/{QUERY}", args.runs),
+                        "through the proxy": measure(browser, f"http://127.0.0.1:{proxy}/{QUERY}", args.runs)}
+                browser.close()
+        finally:
+            launcher.send_signal(signal.SIGTERM)
+            launcher.wait(timeout=60)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(rows, indent=2) + "\n")
+    base = rows["direct (replica)"]
+    print(f"\nfirstload: national LSOA map (IoD2019), warm server, medians of {args.runs}")
+    print(f"{'':22} {'first s':>8} {'first MB':>9} {'reload s':>9} {'reload MB':>10} {'MB vs direct':>13}")
+    for name, r in rows.items():
+        print(f"{name:22} {r['cold_s']:>8.2f} {r['cold_mb']:>9.2f} {r['warm_s']:>9.2f} {r['warm_mb']:>10.2f} "
+              f"{r['cold_mb'] / base['cold_mb']:>12.2f}×")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
