@@ -468,7 +468,7 @@ def map_parts(
     tooltip_cols, kinds, meta = _map_meta(gdf, spec, classification, attribution)
     classes = "".join("-" if k < 0 else chr(48 + int(k)) for k in classification.classes)
     base = {key: meta[key] for key in BASE_KEYS}
-    base["basemap"] = bool(basemap)
+    base["basemap"] = _OSM if basemap else None  # the tile URL (atlas-map.js names no server of its own)
     style = {key: meta[key] for key in ("colours", "fields", "kinds", "legend", "legendText", "title", "subtitle",
                                          "place", "labels", "focus")}
     style["classes"] = classes

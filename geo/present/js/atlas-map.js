@@ -503,7 +503,6 @@
   // The live map (ui/atlas_map, geo.present.mapping.map_parts): the map folium's page would build, drawn in
   // `el` from a base (geometry or its URLs, outlines, districts) and a style; ctl.update(style) restyles it
   // in place (the frame, the view and the zoom are kept). Returns the controller, with .map.
-  var OSM = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';
   function live(el, base, style) {
     var b = base.bounds, meta = {}, key;
     for (key in base) { if (key !== 'geojson' && key !== 'details') { meta[key] = base[key]; } }
@@ -512,7 +511,7 @@
                          fadeAnimation: false, zoomControl: true});
     L.control.scale().addTo(map);
     if (base.basemap) {
-      L.tileLayer(OSM, {attribution: '&copy; OpenStreetMap contributors', opacity: 0.6, maxZoom: 19}).addTo(map);
+      L.tileLayer(base.basemap, {attribution: '&copy; OpenStreetMap contributors', opacity: 0.6, maxZoom: 19}).addTo(map);
     }
     var ctl;
     if (base.kind === 'canvas') {
