@@ -483,6 +483,9 @@ def switch_case(browser, url: str, repeats: int = 5) -> dict:
         ws_bytes[0] += len(data) * 3 // 4 if response.get("opcode") == 2 else len(data.encode())
 
     cdp.on("Network.webSocketFrameReceived", frame_received)
+    pw_bytes = [0]  # the same frames as Playwright sees them (its own CDP listener), as a cross-check
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: pw_bytes.__setitem__(
+        0, pw_bytes[0] + (len(payload) if isinstance(payload, bytes) else len(payload.encode())))))
     page.add_init_script("document.addEventListener('click', () => { window.__clickAt = performance.timeOrigin"
                          " + performance.now(); }, true);")
     page.goto(f"http://127.0.0.1:{proxy.port}/?data=iod2019", wait_until="commit")
@@ -502,7 +505,7 @@ def switch_case(browser, url: str, repeats: int = 5) -> dict:
                 frame, key = _map_frame(page)
                 frame.evaluate(f"window.__benchMarker = {marker!r}")
             element = frame.frame_element()
-            ws0, wire0 = ws_bytes[0], proxy.down
+            ws0, wire0, pw0 = ws_bytes[0], proxy.down, pw_bytes[0]
             box = page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name=label, exact=True)
             box.click()
             start = time.perf_counter()
@@ -511,6 +514,7 @@ def switch_case(browser, url: str, repeats: int = 5) -> dict:
             frame, key = _map_frame(page, key)
             seen = time.perf_counter() - start
             painted_at = frame.evaluate("performance.timeOrigin + window.atlasPaintedAt")
+            args_at = frame.evaluate("window.atlasRenderAt ? performance.timeOrigin + window.atlasRenderAt : null")
             clicked_at = page.evaluate("window.__clickAt")
             kept = frame.evaluate("window.__benchMarker || null") == marker
             same_element = frame.frame_element().evaluate("(e, old) => e === old", element)
@@ -520,6 +524,8 @@ def switch_case(browser, url: str, repeats: int = 5) -> dict:
             time.sleep(0.8)  # the rerun's last messages arrive
             faded = page.evaluate("() => { window.__sampling = false; return window.__minOpacity; }")
             rows.append({"s": (painted_at - clicked_at) / 1000, "seen_s": seen, "ws_bytes": ws_bytes[0] - ws0,
+                         "pw_ws_bytes": pw_bytes[0] - pw0,
+                         "args_s": (args_at - clicked_at) / 1000 if args_at else None,
                          "wire_bytes": proxy.down - wire0, "frame_kept": kept and same_element,
                          "min_opacity": faded})
         times = sorted(r["s"] for r in rows)
@@ -527,6 +533,9 @@ def switch_case(browser, url: str, repeats: int = 5) -> dict:
                      "seen_p50_s": round(statistics.median(r["seen_s"] for r in rows), 3),
                      "ws_bytes_p50": int(statistics.median(r["ws_bytes"] for r in rows)),
                      "wire_bytes_p50": int(statistics.median(r["wire_bytes"] for r in rows)),
+                     "pw_ws_bytes_p50": int(statistics.median(r["pw_ws_bytes"] for r in rows)),
+                     "args_arrive_p50_s": (round(statistics.median(r["args_s"] for r in rows), 3)
+                                           if all(r["args_s"] is not None for r in rows) else None),
                      "frame_kept": sum(r["frame_kept"] for r in rows), "changes": len(rows),
                      "min_map_opacity": round(min(r["min_opacity"] for r in rows), 2)}
     context.close()

@@ -58,6 +58,7 @@
   window.addEventListener('message', function (event) {
     var data = event.data;
     if (!data || data.type !== 'streamlit:render' || !data.args) { return; }
+    window.atlasRenderAt = performance.now();  // for bench/national.py: when this run's args arrived
     var want = data.args.height || 640;
     if (want !== height) { height = want; send('streamlit:setFrameHeight', {height: want}); }
     apply(data.args);
