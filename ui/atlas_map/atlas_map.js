@@ -3,7 +3,8 @@
  * Streamlit's component protocol, by postMessage: say `streamlit:componentReady` (apiVersion 1), receive
  * `streamlit:render` with the args on every script run, ask for a height with `streamlit:setFrameHeight`.
  * args: {base: URL of the map's base (geo.present.mapping.map_parts, a content-named file in the store),
- *        style: the classes, colours, legend, title, tooltip fields and values, labels and focus, height}.
+ *        style: the classes, colours, legend, title, tooltip fields and values, labels and focus, height;
+ *        classes + areas: the style's classes packed as bytes, when they are sent apart (see unpack)}.
  * The map is built once per base (AtlasMap.live, atlas-map.js); a run with the same base only restyles it
  * (ctl.update), so the frame, the view and the zoom stay. Nothing is sent back: panning never reruns the app.
  */
@@ -15,6 +16,18 @@
     var message = {isStreamlitMessage: true, type: type};
     for (var key in data || {}) { message[key] = data[key]; }
     window.parent.postMessage(message, '*');
+  }
+
+  // The classes as ui/atlas_map/__init__.py packs them, two areas to a byte (0: no data, k + 1: class k), back
+  // to the style's string of one character per area ('-': no data, '0' + k).
+  function unpack(bytes, n) {
+    var chars = [], out = '', i;
+    for (i = 0; i < n; i++) {
+      var v = (i & 1) ? bytes[i >> 1] & 15 : bytes[i >> 1] >> 4;
+      chars.push(v === 0 ? 45 : 47 + v);
+      if (chars.length === 8192) { out += String.fromCharCode.apply(null, chars); chars = []; }
+    }
+    return out + String.fromCharCode.apply(null, chars);
   }
 
   function fail(err) {
@@ -61,6 +74,9 @@
     window.atlasRenderAt = performance.now();  // for bench/national.py: when this run's args arrived
     var want = data.args.height || 640;
     if (want !== height) { height = want; send('streamlit:setFrameHeight', {height: want}); }
+    if (data.args.classes && data.args.style && data.args.style.classes === undefined) {
+      data.args.style.classes = unpack(data.args.classes, data.args.areas);
+    }
     apply(data.args);
   });
   send('streamlit:componentReady', {apiVersion: 1});
