@@ -39,7 +39,8 @@
 
   function build(args) {
     building = true;
-    window.atlasReady = false;
+    window.atlasReady = false;  // another layer: the test hooks describe the new map once it is drawn
+    if (current) { window.atlasLayer = null; window.atlasPainted = 0; }
     fetch(args.base, {cache: 'force-cache', credentials: 'same-origin'}).then(function (resp) {
       if (!resp.ok) { throw new Error(args.base + ': ' + resp.status); }
       return resp.json();
