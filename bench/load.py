@@ -90,7 +90,7 @@ READY = """n => {
     }
     window.__ltIdle = (window.__ltIdle || 0) + 1;
     if (window.__ltIdle < 2) { return false; }
-    const frames = document.querySelectorAll('iframe[title="streamlit_folium.st_folium"]');
+    const frames = document.querySelectorAll('.st-key-atlas_map_box iframe, iframe[title="streamlit_folium.st_folium"]');
     if (frames.length !== 1) { return false; }
     let w = null;
     try { w = frames[0].contentWindow; } catch (e) { return false; }
@@ -117,7 +117,8 @@ VIEW_RADIO = """views => {
 # What the page looked like when an action timed out.
 DIAGNOSE = """label => {
     const app = document.querySelector('[data-test-script-state]');
-    const frames = [...document.querySelectorAll('iframe[title="streamlit_folium.st_folium"]')].map(f => {
+    const frames = [...document.querySelectorAll(
+        '.st-key-atlas_map_box iframe, iframe[title="streamlit_folium.st_folium"]')].map(f => {
         try { const w = f.contentWindow; return {ready: w && w.atlasReady === true, layer: !!(w && w.atlasLayer)}; }
         catch (e) { return {error: String(e)}; }
     });

@@ -393,6 +393,205 @@ def app_case(browser, repeats: int) -> dict:
     return out
 
 
+
+# ------------------------------------------------------------------ switching: the live frame against the old path
+
+SWITCH_PORTS = {"live": 8862, "folium": 8863}  # this worktree's ports (8860-8879)
+SWITCHES = (("measure", "Measure"), ("scheme", "Classification"), ("palette", "Colours (colour-blind safe)"))
+# The map box's least opacity (itself and every ancestor) seen on any animation frame until sampling stops:
+# Streamlit fades stale elements during a rerun ("greys out").
+_SAMPLE_OPACITY = """() => { window.__minOpacity = 1; window.__sampling = true;
+    (function loop() { const e = document.querySelector('.st-key-atlas_map_box');
+        if (e) { let o = 1; for (let n = e; n && n.nodeType === 1; n = n.parentElement) { o *= +getComputedStyle(n).opacity; }
+                 window.__minOpacity = Math.min(window.__minOpacity, o); }
+        if (window.__sampling) { requestAnimationFrame(loop); } })(); }"""
+_STYLE_KEY = """() => { const l = window.atlasLayer; if (!(l && l.count && l.count() > 0 && window.atlasPainted > 0)) return null;
+    return JSON.stringify([l.o.classes.length, l.o.classes.slice(0, 4000), l.o.colours]); }"""
+
+
+def start_switch_app(frame_kind: str, packs_dir: Path, log_path: Path, cwd: Path = ROOT) -> tuple[subprocess.Popen, str]:
+    """The app with ATLAS_MAP_FRAME=`frame_kind` on its own port; (process, URL) once healthy."""
+    from bench.load import _die_with_parent, healthy
+
+    port = SWITCH_PORTS[frame_kind]
+    env = {k: v for k, v in os.environ.items() if k != "ATLAS_DATA_DIRS"}
+    env.update(ATLAS_PACKS_DIR=str(packs_dir), ATLAS_MAP_FRAME=frame_kind)
+    log = open(log_path, "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address",
+         "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"], cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+        preexec_fn=_die_with_parent)
+    proc.log = log  # type: ignore[attr-defined]
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while not healthy(url):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop_app(proc)
+            raise RuntimeError(f"the {frame_kind} app did not start; log: {log_path}")
+        time.sleep(0.2)
+    return proc, url
+
+
+def _map_frame(page, before_key: str | None = None, timeout: float = 120):
+    """(frame, style key) of the painted national map, once its style differs from `before_key`."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        for frame in page.frames:
+            try:
+                key = frame.evaluate(_STYLE_KEY)
+            except Exception:  # noqa: BLE001 — frames come and go while Streamlit reruns
+                continue
+            if key is not None and key != before_key:
+                return frame, key
+        time.sleep(0.005)
+    raise RuntimeError("the map did not repaint")
+
+
+def _options(page, label: str) -> tuple[str, list[str]]:
+    box = page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name=label, exact=True)
+    current = box.input_value()
+    for _ in range(5):  # a selectbox low in the sidebar may need scrolling to and a second click
+        box.scroll_into_view_if_needed()
+        box.click()
+        try:
+            page.locator('[role="listbox"]').wait_for(state="attached", timeout=2_000)
+            break
+        except Exception:  # noqa: BLE001
+            page.keyboard.press("Escape")
+    time.sleep(0.3)
+    names = [t.strip() for t in page.get_by_role("option").all_inner_texts()]
+    page.keyboard.press("Escape")
+    return current, names
+
+
+def switch_case(browser, url: str, repeats: int = 5) -> dict:
+    """Click-to-repaint, websocket bytes and frame survival for changes of measure, scheme and palette on the
+    national LSOA map (the app at `url`). Times from the option's click (page clock) to the map's paint (its
+    frame's clock, both as epoch ms), and as seen from here; bytes: CDP webSocketFrameReceived payloads
+    (decompressed protobuf) and, through a counting proxy, on the wire (permessage-deflate)."""
+    proxy = CountingProxy(int(url.rsplit(":", 1)[1]))
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    ws_bytes = [0]
+
+    def frame_received(params) -> None:
+        response = params.get("response", {})
+        data = response.get("payloadData", "")
+        ws_bytes[0] += len(data) * 3 // 4 if response.get("opcode") == 2 else len(data.encode())
+
+    cdp.on("Network.webSocketFrameReceived", frame_received)
+    pw_bytes = [0]  # the same frames as Playwright sees them (its own CDP listener), as a cross-check
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: pw_bytes.__setitem__(
+        0, pw_bytes[0] + (len(payload) if isinstance(payload, bytes) else len(payload.encode())))))
+    page.add_init_script("document.addEventListener('click', () => { window.__clickAt = performance.timeOrigin"
+                         " + performance.now(); }, true);")
+    page.goto(f"http://127.0.0.1:{proxy.port}/?data=iod2019", wait_until="commit")
+    frame, key = _map_frame(page)
+    time.sleep(2.0)  # the first load's stragglers (fonts, the values file) out of the way
+    out: dict = {}
+    for name, label in SWITCHES:
+        current, names = _options(page, label)
+        # Each change to an option not shown before in this session where there are enough: Streamlit's client
+        # keeps large messages it has seen (by hash), so going back to one costs only a reference.
+        others = [n for n in names if n != current] or [current]
+        rows = []
+        for i in range(repeats):
+            option = others[i % len(others)] if i < len(others) or i % 2 == 0 else current
+            marker = f"bench-{name}-{i}"
+            try:
+                frame.evaluate(f"window.__benchMarker = {marker!r}")
+            except Exception:  # noqa: BLE001
+                frame, key = _map_frame(page)
+                frame.evaluate(f"window.__benchMarker = {marker!r}")
+            element = frame.frame_element()
+            ws0, wire0, pw0 = ws_bytes[0], proxy.down, pw_bytes[0]
+            box = page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name=label, exact=True)
+            box.click()
+            start = time.perf_counter()
+            page.evaluate(_SAMPLE_OPACITY)
+            page.get_by_role("option", name=option, exact=True).click()
+            frame, key = _map_frame(page, key)
+            seen = time.perf_counter() - start
+            painted_at = frame.evaluate("performance.timeOrigin + window.atlasPaintedAt")
+            args_at = frame.evaluate("window.atlasRenderAt ? performance.timeOrigin + window.atlasRenderAt : null")
+            clicked_at = page.evaluate("window.__clickAt")
+            kept = frame.evaluate("window.__benchMarker || null") == marker
+            same_element = frame.frame_element().evaluate("(e, old) => e === old", element)
+            page.wait_for_function("() => { const s = document.querySelector('[data-test-script-state]');"
+                                   " return !s || s.getAttribute('data-test-script-state') !== 'running'; }",
+                                   timeout=60_000)
+            time.sleep(0.8)  # the rerun's last messages arrive
+            faded = page.evaluate("() => { window.__sampling = false; return window.__minOpacity; }")
+            rows.append({"s": (painted_at - clicked_at) / 1000, "seen_s": seen, "ws_bytes": ws_bytes[0] - ws0,
+                         "pw_ws_bytes": pw_bytes[0] - pw0,
+                         "args_s": (args_at - clicked_at) / 1000 if args_at else None,
+                         "wire_bytes": proxy.down - wire0, "frame_kept": kept and same_element,
+                         "min_opacity": faded})
+        times = sorted(r["s"] for r in rows)
+        out[name] = {"p50_s": round(statistics.median(times), 3), "max_s": round(times[-1], 3),
+                     "seen_p50_s": round(statistics.median(r["seen_s"] for r in rows), 3),
+                     "ws_bytes_p50": int(statistics.median(r["ws_bytes"] for r in rows)),
+                     "wire_bytes_p50": int(statistics.median(r["wire_bytes"] for r in rows)),
+                     "pw_ws_bytes_p50": int(statistics.median(r["pw_ws_bytes"] for r in rows)),
+                     "args_arrive_p50_s": (round(statistics.median(r["args_s"] for r in rows), 3)
+                                           if all(r["args_s"] is not None for r in rows) else None),
+                     "frame_kept": sum(r["frame_kept"] for r in rows), "changes": len(rows),
+                     "min_map_opacity": round(min(r["min_opacity"] for r in rows), 2)}
+    context.close()
+    return out
+
+
+def switching(browser, packs_dir: Path, repeats: int, workdir: Path) -> dict:
+    """switch_case for the live frame and for the old path (ATLAS_MAP_FRAME=folium), in the same run; ratios."""
+    result: dict = {}
+    for kind in ("folium", "live"):
+        proc, url = start_switch_app(kind, packs_dir, workdir / f"switch-{kind}.log")
+        try:
+            result[kind] = switch_case(browser, url, repeats)
+        finally:
+            stop_app(proc)
+        print(json.dumps({kind: result[kind]}), flush=True)
+    for name, _ in SWITCHES:
+        old, new = result["folium"][name], result["live"][name]
+        result[f"{name} old/live"] = {"p50": round(old["p50_s"] / new["p50_s"], 1) if new["p50_s"] else None,
+                                      "ws_bytes": round(old["ws_bytes_p50"] / max(1, new["ws_bytes_p50"]), 1)}
+    return result
+
+
+def switch_packs(given: str) -> Path:
+    """A packs folder holding iod2019: the one given, else one built through the loopback mirror."""
+    if given and (Path(given) / "iod2019").is_dir():
+        return Path(given)
+    from geo.load.packs import fetch_release
+    from tests.iod2025_fixture import serve_iod2019
+    from tests.mirror import Mirror
+
+    packs = Path(tempfile.mkdtemp(prefix="atlas-bench-switch-"))
+    with Mirror() as mirror:
+        serve_iod2019(mirror)
+        fetch_release("iod2019", packs, mirror=mirror.url)
+    return packs
+
+
+def print_switching(switch: dict) -> None:
+    print("\nSwitching on the national LSOA map (32,844 areas): the old path (folium page re-sent) against the live "
+          "frame, same run:")
+    print(f"  {'change':10} {'path':7} {'p50 s':>7} {'max s':>7} {'seen s':>7} {'ws bytes':>9} {'wire bytes':>10} "
+          f"{'frame kept':>10}")
+    for name, _ in SWITCHES:
+        for kind in ("folium", "live"):
+            r = switch[kind][name]
+            print(f"  {name:10} {kind:7} {r['p50_s']:7.3f} {r['max_s']:7.3f} {r['seen_p50_s']:7.3f} "
+                  f"{r['ws_bytes_p50']:9,} {r['wire_bytes_p50']:10,} {r['frame_kept']:>4}/{r['changes']}")
+        ratio = switch[f"{name} old/live"]
+        print(f"  {name:10} {'old/live':7} {ratio['p50']:>7}x {'':7} {'':7} {ratio['ws_bytes']:>8}x")
+    print("  least opacity of the map box during the reruns (1 = never greyed out): "
+          + ", ".join(f"{kind} {name} {switch[kind][name]['min_map_opacity']}" for kind in ("folium", "live")
+                      for name, _ in SWITCHES))
+
 # ------------------------------------------------------------------ main
 
 def main() -> int:
@@ -402,6 +601,11 @@ def main() -> int:
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "national.json"))
     parser.add_argument("--no-app", action="store_true", help="skip the real app through the counting proxy")
     parser.add_argument("--no-maps", action="store_true", help="skip the real-data map cases")
+    parser.add_argument("--switch-only", action="store_true",
+                        help="only the switching case (live frame against the old path) on --packs")
+    parser.add_argument("--switch-repeats", type=int, default=5)
+    parser.add_argument("--packs", default=os.environ.get("ATLAS_PACKS_DIR", ""),
+                        help="packs folder with iod2019 for the switching case (default: one is built)")
     args = parser.parse_args()
     if not (SHARED / "indicators" / "iod2019").is_dir():
         print(f"bench: real data not found at {SHARED}; set ATLAS_SHARED_DATA", file=sys.stderr)
@@ -409,8 +613,19 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     workdir = Path(tempfile.mkdtemp(prefix="atlas-bench-national-"))
+    if args.switch_only:
+        with sync_playwright() as p:
+            browser = launch(p)
+            try:
+                switch = switching(browser, switch_packs(args.packs), args.switch_repeats, workdir)
+            finally:
+                browser.close()
+        print_switching(switch)
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).with_name("switching.json").write_text(json.dumps(switch, indent=2))
+        return 0
     httpd, url = serve(workdir)
-    rows, growth, app = [], [], None
+    rows, growth, app, switch = [], [], None, None
     with sync_playwright() as p:
         browser = launch(p) if Path(CHROMIUM).exists() else None
         for name, (layer, spec, deciles) in ({} if args.no_maps else load_layers()).items():
@@ -426,11 +641,12 @@ def main() -> int:
         if browser and not args.no_app:
             app = app_case(browser, args.repeats)
             print(json.dumps(app), flush=True)
+            switch = switching(browser, switch_packs(args.packs), args.switch_repeats, workdir)
         if browser:
             browser.close()
     httpd.shutdown()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps({"maps": rows, "growth": growth, "app": app}, indent=2))
+    Path(args.out).write_text(json.dumps({"maps": rows, "growth": growth, "app": app, "switching": switch}, indent=2))
     import pandas as pd
 
     for title, table in (("National maps (atlas against naive folium, same data, same run):", rows),
@@ -442,6 +658,8 @@ def main() -> int:
         print("\nThe real app on the IoD2019 pack, through a byte-counting proxy:")
         for key, value in app.items():
             print(f"  {key:40} {value}")
+    if switch:
+        print_switching(switch)
     print(f"\n(medians of {args.repeats}; written to {args.out})")
     return 0
 

@@ -26,6 +26,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("canvas_min_features", 2000, "Layers with at least this many areas are drawn on a canvas from cached geometry."),
     Setting("fisher_jenks_sample", 600, "Values sampled for Fisher-Jenks breaks (exact Jenks on 33k values takes seconds)."),
     Setting("default_k", 5, "Number of classes for schemes that take k."),
+    Setting("map_frame", "live", "How the app draws its map: 'live' keeps one map frame and restyles it on a change "
+            "of measure, scheme or palette (ui/atlas_map); 'folium' re-renders the whole map each run (the old "
+            "path, streamlit-folium). $ATLAS_MAP_FRAME overrides it."),
     Setting("max_session_mb", 450, "Largest saved-session file accepted (it holds up to three uploaded files), in MB."),
     Setting("geometry_cache", "", "Where the command line keeps prepared map geometry and read boundaries "
             "($ATLAS_GEOMETRY_CACHE; empty: the app's static/geometry in a checkout, else ~/.cache/atlas/geometry; "

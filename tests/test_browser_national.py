@@ -95,8 +95,9 @@ def test_national_lsoa_map_is_the_default_and_matches_the_official_file(session,
     wait_for(lambda: _eval(frame, "window.atlasFound", None) == "E01033768", 10, "search to find E01033768")
 
     fetched = len(geometry_requests)
-    geometry_files = [u for u in geometry_requests if "/v-" not in u]
+    geometry_files = [u for u in geometry_requests if "/v-" not in u and "/b-" not in u]  # b-: the live map's base
     assert len(geometry_files) == 1, geometry_requests
+    assert len([u for u in geometry_requests if "/b-" in u]) <= 1, geometry_requests
 
     # Another measure, then another classification: repainted with new classes, geometry not fetched again.
     before = frame.evaluate("window.atlasLayer.o.classes")
@@ -109,3 +110,44 @@ def test_national_lsoa_map_is_the_default_and_matches_the_official_file(session,
     assert new_geometry == [], f"geometry fetched again: {new_geometry}"
     session.assert_clean()
     print(json.dumps({"geometry_requests": geometry_requests}))
+
+
+def test_a_change_of_measure_restyles_the_same_map_frame(session, national_app):
+    """The live map (ui/atlas_map): a change of measure keeps the frame (same iframe element, a marker set in its
+    window still there, the view and zoom where the user left them, no rebuild, no geometry fetched again) and
+    repaints it with the new measure's classes, the legend counting the same classes."""
+    page = session.page
+    geometry_requests = []
+    page.on("request", lambda r: geometry_requests.append(r.url) if "/app/static/geometry/" in r.url
+            and "/v-" not in r.url else None)
+    page.goto(national_app + "/?data=iod2019", wait_until="domcontentloaded")
+    wait_idle(page, timeout=120)
+    frame = national_frame(page)
+    element = frame.frame_element()
+    frame.evaluate("() => { window.__kept = 'before the change'; window.atlasLayer._map.setView([52.48, -1.9], 10,"
+                   " {animate: false}); }")
+    fetched = len(geometry_requests)
+    before = frame.evaluate("window.atlasLayer.o.classes")
+    painted = frame.evaluate("window.atlasPainted")
+    where = "() => { const m = window.atlasLayer._map, c = m.getCenter(); return [m.getZoom(), c.lat, c.lng]; }"
+    view = frame.evaluate(where)
+    choose_select(page, "Measure", "Income")
+    wait_for(lambda: _eval(frame, "window.atlasLayer.o.classes", before) != before, 30, "the new measure's classes")
+    assert frame.evaluate("window.__kept") == "before the change"
+    assert page.evaluate("([a, b]) => a === b", [element, frame.frame_element()])
+    assert frame.evaluate("window.atlasBuilt") == 1
+    assert frame.evaluate("window.atlasPainted") > painted
+    assert view[0] == 10 and abs(view[1] - 52.48) < 0.01 and abs(view[2] + 1.9) < 0.01, view
+    after = frame.evaluate(where)  # the view and zoom where the user left them (to Leaflet's pixel rounding)
+    assert after[0] == view[0] and abs(after[1] - view[1]) < 1e-3 and abs(after[2] - view[2]) < 1e-3, after
+    classes = frame.evaluate("window.atlasLayer.o.classes")
+    assert len(classes) == 32_844 and classes != before
+    legend = frame.locator(".atlas-legend")
+    assert "Income" in legend.locator(".atlas-legend-title").inner_text()
+    assert "Income" in frame.locator(".atlas-title").inner_text()
+    counts = [int(t.replace(",", "")) for t in legend.locator(".atlas-count").all_inner_texts()]
+    k = len(counts) - 1  # darkest first, then "No data"
+    assert counts[:-1] == [classes.count(chr(48 + c)) for c in range(k - 1, -1, -1)]
+    assert counts[-1] == classes.count("-")
+    assert [u for u in geometry_requests[fetched:]] == [], "geometry fetched again"
+    session.assert_clean()

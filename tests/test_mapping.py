@@ -343,3 +343,49 @@ def test_warm_rerun_memo_follows_the_values():
     assert mapping._tooltip_values(changed, spec)[1] != first[1]
     moved = df.assign(lad=["E06000001", "E06000002", "E06000002"])
     assert mapping._districts_meta(moved, spec)["of"] == [0, 1, 1] != mapping._districts_meta(df, spec)["of"]
+
+
+# ------------------------------------------------------------------ #18: the live map's base and style
+
+def _parts(gdf, column, canvas, store=None, **kw):
+    from geo.present.mapping import map_parts, prepare_map
+
+    spec = MapSpec(column, f"Label of {column}", "name", "code", title=f"Title {column}", district_column="lad",
+                   district_name_column="lad_name", tooltip_columns=(("Income — rank", "rank"),), **kw)
+    cls = classify_values(gdf[column], "quantiles", 3)
+    return map_parts(gdf, spec, cls, attribution="{{7*6}} <a>", prepared=prepare_map(gdf, spec, store, canvas=canvas),
+                     canvas=canvas), cls
+
+
+@pytest.mark.parametrize("canvas", [False, True])
+def test_a_change_of_measure_changes_the_style_only_and_the_base_is_named_by_content(canvas, tmp_path):
+    from geo.present.mapping import store_base
+
+    gdf = district_grid()
+    gdf["w"] = gdf["v"].to_numpy()[::-1]  # another measure: the classes run the other way
+    one, cls_one = _parts(gdf, "v", canvas, tmp_path)
+    two, cls_two = _parts(gdf, "w", canvas, tmp_path)
+    assert one.base == two.base and store_base(one.base, tmp_path) == store_base(two.base, tmp_path)
+    assert one.style["classes"] != two.style["classes"]
+    assert one.style["classes"] == "".join(chr(48 + int(k)) for k in cls_one.classes)
+    assert "Title w" in two.style["title"] and "Label of w" in two.style["legend"]
+    name = store_base(one.base, tmp_path)
+    assert json.loads((tmp_path / name).read_text()) == one.base
+    assert not any(key in one.base for key in ("classes", "legend", "title", "colours", "tips", "values"))
+    if canvas:
+        assert one.base["kind"] == "canvas" and all(d["url"].startswith("/app/static/geometry/")
+                                                     for d in one.base["details"])
+        assert one.style["values"]["url"] != two.style["values"]["url"]  # tooltip values by URL, per measure
+    else:
+        props = [f["properties"] for f in one.base["geojson"]["features"]]
+        assert [p["r"] for p in props] == list(range(len(gdf))) and not any("k" in p for p in props)
+        assert len(one.style["tips"]) == len(gdf) and one.style["tips"][0][0] != two.style["tips"][0][0]
+
+
+def test_live_map_parts_carry_user_strings_escaped():
+    gdf = district_grid()
+    gdf.loc[0, "name"] = HOSTILE[1]
+    parts, _ = _parts(gdf, "v", False)
+    text = json.dumps([parts.base, parts.style])
+    assert "<script>" not in text and "{{7*7}}" not in text and "{{7*6}}" not in text
+    assert escape_text(HOSTILE[1]) in text

@@ -30,6 +30,8 @@ PAGE_CSS = """<style>
 .atlas-head .atlas-demo { font-size: .9rem; color: #5c3c00; background: #fff3cd; border: 1px solid #e0c266;
   border-radius: .25rem; padding: 0 .4rem; }
 .st-key-atlas_fit { display: none !important; }
+/* A rerun does not grey the page out (Streamlit marks elements stale): the map restyles in place (#18). */
+[data-stale="true"] { opacity: 1 !important; transition: none !important; }
 .st-key-atlas_map_box iframe { height: var(--atlas-map-h, calc(100vh - 4.5rem)) !important; min-height: MIN_PXpx; }
 </style>""".replace("MIN_PX", str(MIN_MAP_PX))
 

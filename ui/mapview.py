@@ -3,22 +3,27 @@ the comparison, the panel beside it, downloads and exports."""
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.present.budget import fit_to_budget
 from geo.present.export import csv_zip_bytes, geojson_bytes
-from geo.present.mapping import build_choropleth, map_html, prepare_map
+from geo.present.mapping import STATIC_GEOMETRY, build_choropleth, map_html, map_parts, prepare_map, store_base
 from geo.present.render import credits
 from geo.present.slide import THEMES, render_slide
+from geo.settings import setting
 from geo.views.sources import provenance
 from ui import compare
+from ui.atlas_map import atlas_map
 from ui.common import md
 from ui.data import APP_DIR
 from ui.layout import MAP_BOX
 
 GEOMETRY_STORE = APP_DIR / "static" / "geometry"  # prepared map geometry, named by content (geo.present.coverage)
+MAP_FRAMES = ("live", "folium")
 
 
 def single_map(result, classification, attribution: str, basemap: bool) -> None:
@@ -28,10 +33,25 @@ def single_map(result, classification, attribution: str, basemap: bool) -> None:
     for note in size_notes:
         st.caption(md(note.message))
     prepared = prepare_map(layer, result.spec, GEOMETRY_STORE)  # the one step that writes (by content)
+    if map_frame() == "live":  # one frame kept across reruns: built from the base once, restyled each run
+        parts = map_parts(layer, result.spec, classification, attribution=attribution, basemap=basemap,
+                          prepared=prepared)
+        base = store_base(parts.base, GEOMETRY_STORE)  # by content: the same layer is the same URL
+        with st.container(key=MAP_BOX):
+            atlas_map(f"{STATIC_GEOMETRY}/{base}", parts.style, height=640, key="atlas_live_map")
+        return
     fmap = build_choropleth(layer, result.spec, classification, attribution=attribution, basemap=basemap,
                             prepared=prepared)
     with st.container(key=MAP_BOX):
         st_folium(fmap, height=640, use_container_width=True, returned_objects=[], key="atlas_map")
+
+
+def map_frame() -> str:
+    """'live' (ui/atlas_map) or 'folium' (the old path): $ATLAS_MAP_FRAME, else the `map_frame` setting."""
+    chosen = os.environ.get("ATLAS_MAP_FRAME", str(setting("map_frame"))).strip().lower()
+    if chosen not in MAP_FRAMES:
+        raise ValueError(f"Unknown map frame {chosen!r}; one of {', '.join(MAP_FRAMES)}.")
+    return chosen
 
 
 def legend_table(classification, sentences=()) -> None:

@@ -358,6 +358,38 @@ def _coverage_layer(gdf: gpd.GeoDataFrame, spec: MapSpec, classification: Classi
     return CoverageLayer(prepared, url_base, payload, values, {**meta, "bounds": list(prepared.geometry.bounds)})
 
 
+def _map_meta(gdf: gpd.GeoDataFrame, spec: MapSpec, classification: Classification,
+              attribution: str) -> tuple[list[tuple[str, str]], list, dict]:
+    """The tooltip fields, their kinds, and the escaped description atlas-map.js draws the chrome from."""
+    tooltip_cols = [(spec.value_label, spec.value_column)] + list(spec.tooltip_columns)
+    labels = _value_labels(gdf, spec) if spec.value_labels and len(gdf) <= MAX_VALUE_LABELS else []
+    notice = marks_notice(len(gdf)) if spec.value_labels and len(gdf) > MAX_VALUE_LABELS else ""
+    legend_text = "; ".join(f"{lab}: {n} areas" for lab, n in zip(classification.labels, classification.counts))
+    if notice:
+        legend_text += ". " + notice
+    if spec.legend_words:
+        legend_text += ". " + " ".join(spec.legend_words)
+    bare = spec.chrome == "bare"
+    title = spec.title  # the place is named by the map beside the title (and replaced by a hovered or found one)
+    if spec.place and title.endswith(f" · {spec.place}"):
+        title = title[: -len(f" · {spec.place}")]
+    kinds = [field_kind(col, label) for label, col in tooltip_cols]
+    meta = {
+        "colours": classification.colours, "noData": "#ffffff",
+        "fields": [escape_text(label) for label, _ in tooltip_cols], "kinds": kinds,
+        "legend": _legend_html(spec, classification, notice), "legendText": escape_text(legend_text),
+        "title": "" if bare else escape_text(title), "subtitle": "" if bare else escape_text(spec.subtitle),
+        "place": "" if bare else escape_text(spec.place), "chrome": spec.chrome, "large": bool(spec.large_text),
+        **_outlines_meta(gdf, spec), "weight": 0.6 if len(gdf) < 2000 else 0.2,
+        "attribution": escape_text(attribution), "labels": labels,
+        "level": area_level(gdf[spec.code_column]) if len(gdf) else "",
+        "districts": _districts_meta(gdf, spec), "focus": escape_text(spec.focus) if spec.focus else None,
+        "bare": spec.chrome == "bare",
+    }
+    return tooltip_cols, kinds, meta
+
+
+
 def build_choropleth(
     gdf: gpd.GeoDataFrame,
     spec: MapSpec,
@@ -383,33 +415,9 @@ def build_choropleth(
         raise ValueError(f"Unknown map chrome {spec.chrome!r}; one of {', '.join(CHROMES)}.")
     precision = int(precision if precision is not None else setting("map_precision"))
     canvas = uses_canvas(gdf, canvas)
-    tooltip_cols = [(spec.value_label, spec.value_column)] + list(spec.tooltip_columns)
+    tooltip_cols, kinds, meta = _map_meta(gdf, spec, classification, attribution)
     # The SVG layer is sent in lon/lat: reproject once (the canvas layer's geometry is prepared apart).
     wgs = None if canvas else (gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf)
-    labels = _value_labels(gdf, spec) if spec.value_labels and len(gdf) <= MAX_VALUE_LABELS else []
-    notice = marks_notice(len(gdf)) if spec.value_labels and len(gdf) > MAX_VALUE_LABELS else ""
-    legend_text = "; ".join(f"{lab}: {n} areas" for lab, n in zip(classification.labels, classification.counts))
-    if notice:
-        legend_text += ". " + notice
-    if spec.legend_words:
-        legend_text += ". " + " ".join(spec.legend_words)
-    bare = spec.chrome == "bare"
-    title = spec.title  # the place is named by the map beside the title (and replaced by a hovered or found one)
-    if spec.place and title.endswith(f" · {spec.place}"):
-        title = title[: -len(f" · {spec.place}")]
-    kinds = [field_kind(col, label) for label, col in tooltip_cols]
-    meta = {
-        "colours": classification.colours, "noData": "#ffffff",
-        "fields": [escape_text(label) for label, _ in tooltip_cols], "kinds": kinds,
-        "legend": _legend_html(spec, classification, notice), "legendText": escape_text(legend_text),
-        "title": "" if bare else escape_text(title), "subtitle": "" if bare else escape_text(spec.subtitle),
-        "place": "" if bare else escape_text(spec.place), "chrome": spec.chrome, "large": bool(spec.large_text),
-        **_outlines_meta(gdf, spec), "weight": 0.6 if len(gdf) < 2000 else 0.2,
-        "attribution": escape_text(attribution), "labels": labels,
-        "level": area_level(gdf[spec.code_column]) if len(gdf) else "",
-        "districts": _districts_meta(gdf, spec), "focus": escape_text(spec.focus) if spec.focus else None,
-        "bare": spec.chrome == "bare",
-    }
     if canvas:
         if prepared is None:
             prepared = prepare_map(gdf, spec, None, canvas=True)  # in memory: the page carries it
@@ -453,6 +461,91 @@ def _outlines_meta(gdf: gpd.GeoDataFrame, spec: MapSpec) -> dict:
     return {"outlines": {"q": QUANTUM, "lines": [list(line) for line in found.lines]},
             "districtLabels": [[lat, lon, escape_text(name)] for lat, lon, name in found.labels],
             "labelZoom": LABEL_ZOOM}
+
+
+
+# ------------------------------------------------------------------ the live map (ui/atlas_map)
+# The same map as build_choropleth, split in two: the BASE, drawn once (geometry or where to fetch it, district
+# outlines and names, the districts for search), written to the store under a content name and fetched by URL;
+# and the STYLE, sent on every run and applied to the map already drawn (the class of each area, colours,
+# legend, title, tooltip fields and values, value labels, focus). A change of measure, scheme or palette
+# changes only the style; another layer (view, district filter) changes the base, and the map is rebuilt.
+BASE_KEYS = ("outlines", "districtLabels", "labelZoom", "districts", "level", "chrome", "large", "attribution",
+             "weight", "noData", "bare")
+
+
+@dataclass(frozen=True)
+class MapParts:
+    """A live map's two halves (see above): `base` for store_base, `style` for every run (plain JSON values)."""
+
+    base: dict
+    style: dict
+
+
+def map_parts(
+    gdf: gpd.GeoDataFrame,
+    spec: MapSpec,
+    classification: Classification,
+    attribution: str = "",
+    basemap: bool = False,
+    precision: int | None = None,
+    prepared: PreparedMap | None = None,
+    geometry_url: str = STATIC_GEOMETRY,
+    canvas: bool | None = None,
+) -> MapParts:
+    """The map build_choropleth builds, from the same inputs, as (base, style) for atlas-map.js's AtlasMap.live.
+    Writes nothing; every user string is escaped as in build_choropleth."""
+    if len(classification.classes) != len(gdf):
+        raise ValueError("The classification does not match the layer (different number of rows).")
+    if spec.chrome not in CHROMES:
+        raise ValueError(f"Unknown map chrome {spec.chrome!r}; one of {', '.join(CHROMES)}.")
+    precision = int(precision if precision is not None else setting("map_precision"))
+    canvas = uses_canvas(gdf, canvas)
+    tooltip_cols, kinds, meta = _map_meta(gdf, spec, classification, attribution)
+    classes = "".join("-" if k < 0 else chr(48 + int(k)) for k in classification.classes)
+    base = {key: meta[key] for key in BASE_KEYS}
+    base["basemap"] = _OSM if basemap else None  # the tile URL (atlas-map.js names no server of its own)
+    style = {key: meta[key] for key in ("colours", "fields", "kinds", "legend", "legendText", "title", "subtitle",
+                                         "place", "labels", "focus")}
+    style["classes"] = classes
+    if canvas:
+        if prepared is None:
+            prepared = prepare_map(gdf, spec, None, canvas=True)  # in memory: the base and style carry it
+        geometry = prepared.geometry
+        by_url = geometry.store is not None
+        base["details"] = [{"minZoom": d.min_zoom, **({"url": f"{geometry_url}/{d.file}"} if by_url
+                                                        else {"data": json.loads(geometry.read(d))})}
+                           for d in geometry.details]
+        base.update(kind="canvas", bounds=list(geometry.bounds), opacity=0.85, outlineWeight=0.5, outlineZoom=9)
+        if prepared.values_file is not None and by_url:
+            style["values"] = {"url": f"{geometry_url}/{prepared.values_file}"}
+        else:
+            style["values"] = {"data": json.loads(_tooltip_values(gdf, spec)[0])}
+    else:
+        wgs = gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf
+        geoms = _geometry_json(wgs.geometry, precision)
+        names = gdf[spec.name_column] if spec.name_column else gdf[spec.code_column]
+        features = [{"type": "Feature", "geometry": geom,
+                     "properties": {"n": escape_text(names.iloc[i]), "c": escape_text(gdf[spec.code_column].iloc[i]),
+                                    "r": i}}
+                    for i, geom in enumerate(geoms) if geom is not None]
+        bounds = [float(b) for b in wgs.total_bounds] if len(gdf) else [-6.0, 49.8, 2.0, 55.9]
+        base.update(kind="svg", bounds=bounds, geojson={"type": "FeatureCollection", "features": features})
+        formatted = [[escape_text(_format_field(v, kind)) for v in gdf[col].tolist()]
+                     for (_, col), kind in zip(tooltip_cols, kinds)]
+        style["tips"] = [list(row) for row in zip(*formatted)] if formatted and len(gdf) else []
+    return MapParts(base, style)
+
+
+def store_base(base: dict, store: Path) -> str:
+    """Write a live map's base into `store` under a content name (once) and return the name."""
+    data = _script_json(base).encode()
+    name = f"b-{hashlib.sha256(data).hexdigest()[:24]}.json"
+    path = Path(store) / name
+    if not path.is_file() or path.stat().st_size != len(data):
+        Path(store).mkdir(parents=True, exist_ok=True)
+        write_atomic(path, data)
+    return name
 
 
 def _inline_script(text: str) -> str:

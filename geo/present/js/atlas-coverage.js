@@ -178,6 +178,22 @@
       }
     },
     mark: function (marks) { this._marks = marks; this._drawHighlight(); },  // [[i, {color, weight}], …]
+    // A change of measure, scheme or palette (the live map, ui/atlas_map): the same geometry drawn with new
+    // classes, colours and tooltip values; nothing is fetched but the values, on the next hover.
+    restyle: function (style) {
+      var o = this.o;
+      o.classes = style.classes; o.colours = style.colours; o.fields = style.fields; o.kinds = style.kinds;
+      if (style.label !== undefined) {
+        o.label = style.label;
+        if (this._canvas) { this._canvas.setAttribute('aria-label', style.label || 'Map of areas'); }
+      }
+      if (JSON.stringify(style.values) !== JSON.stringify(o.values)) {
+        o.values = style.values; this._values = null; this._valuesReady = null;
+      }
+      if (this._map) { this._map.closeTooltip(this._tip); }
+      this._hover = -1;
+      if (this._levels[0]) { this._classIndex(this._levels[0]); this._update(); }
+    },
 
     // ---- drawing
     _level: function () {
@@ -296,7 +312,7 @@
     },
 
     // ---- index and hit testing
-    _index: function (g) {
+    _classIndex: function (g) {  // the areas of each class (0: no data), drawn one fill per class
       var nClasses = this.o.colours.length + 1, byClass = [], all = new Int32Array(g.n), i;
       for (i = 0; i < nClasses; i++) { byClass.push([]); }
       for (i = 0; i < g.n; i++) {
@@ -305,7 +321,11 @@
         all[i] = i;
       }
       this._byClass = byClass; this._all = all;
-      var b = g.bbox, minx = Infinity, miny = Infinity, maxx = -Infinity, maxy = -Infinity;
+    },
+
+    _index: function (g) {
+      this._classIndex(g);
+      var i, b = g.bbox, minx = Infinity, miny = Infinity, maxx = -Infinity, maxy = -Infinity;
       for (i = 0; i < g.n; i++) {
         if (b[4 * i] > b[4 * i + 2]) { continue; }
         minx = Math.min(minx, b[4 * i]); miny = Math.min(miny, b[4 * i + 1]);

@@ -78,41 +78,51 @@
       var attribution = map.attributionControl ? map.attributionControl.getContainer().offsetHeight : 0;
       box.style.maxHeight = Math.max(80, map.getSize().y - (title ? title.offsetHeight : 0) - attribution - 40) + 'px';
     }
-    legend.onAdd = function () {
-      var div = box = L.DomUtil.create('div', 'atlas-legend');
+    function fill(div, meta) {  // the legend's content (again on a change of measure, scheme or palette)
+      var open = div.querySelector('.atlas-words[open]') !== null;
       div.setAttribute('role', 'group'); div.setAttribute('aria-label', meta.legendText);
       div.innerHTML = meta.legend;
+      var words = div.querySelector('.atlas-words');
+      if (open && words) { words.open = true; }
       var head = div.querySelector('.atlas-legend-title');
+      if (!head) { return; }
       head.setAttribute('role', 'button'); head.setAttribute('tabindex', '0'); head.title = 'Show or hide the legend';
       function toggle() { div.classList.toggle('collapsed'); }
       head.addEventListener('click', toggle);
       head.addEventListener('keydown', function (e) {
         if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); toggle(); }
       });
+    }
+    legend.onAdd = function () {
+      var div = box = L.DomUtil.create('div', 'atlas-legend');
+      fill(div, meta);
       L.DomEvent.disableClickPropagation(div); L.DomEvent.disableScrollPropagation(div);
       return div;
     };
     legend.addTo(map);
     map.on('resize', fit);
-    return {fit: fit};
+    return {fit: fit, set: function (m) { fill(box, m); fit(); }};
   }
 
   // The map's title, naming a place after it: "Income — score · Hartlepool" (set(name); '' for none).
   function titleControl(map, meta) {
     if (!meta.title && !meta.place) { return {set: function () {}}; }
-    var title = L.control({position: 'topright'}), place = null;
+    var title = L.control({position: 'topright'}), place = null, box = null;
+    function fill(m) {
+      box.innerHTML = '<span class="atlas-title-main">' + m.title + '</span><span class="atlas-title-place"></span>' +
+        (m.subtitle ? '<small>' + m.subtitle + '</small>' : '');
+      place = box.querySelector('.atlas-title-place');
+    }
     title.onAdd = function () {
-      var d = L.DomUtil.create('div', 'atlas-title');
-      d.innerHTML = '<span class="atlas-title-main">' + meta.title + '</span><span class="atlas-title-place"></span>' +
-        (meta.subtitle ? '<small>' + meta.subtitle + '</small>' : '');
-      place = d.querySelector('.atlas-title-place');
-      return d;
+      box = L.DomUtil.create('div', 'atlas-title');
+      fill(meta);
+      return box;
     };
     title.addTo(map);
     return {set: function (name) {
       place.innerHTML = name ? (meta.title ? ' \u00b7 ' : '') + name : '';
       window.atlasPlace = name;
-    }};
+    }, text: fill};
   }
 
   // District borders over the areas: thin dark lines above the fills, not interactive, drawn by the map's own
@@ -257,7 +267,7 @@
 
   // The mapped value written on each area (up to 300, placed by the server), so the map is not read by colour alone.
   function valueLabels(map, labels) {
-    if (!labels || !labels.length) { return; }
+    if (!labels || !labels.length) { return null; }
     var group = L.layerGroup();
     for (var i = 0; i < labels.length; i++) {
       var at = labels[i];
@@ -267,6 +277,7 @@
     }
     group.addTo(map);
     window.atlasLabels = group;
+    return group;
   }
 
   // Everything around the renderer: legend, title, search, labels and the found and hovered outlines.
@@ -328,19 +339,48 @@
       searchControl(map, areas, ctl, meta);
     }
     named();
-    valueLabels(map, meta.labels);
-    var names = districtLabels(map, meta);
-    if (names || (meta.labels && meta.labels.length)) {
-      var tidy = function () { if (names) { names(); } declutter(map); };
-      map.on('zoomend moveend resize', tidy);
+    var valueGroup = valueLabels(map, meta.labels);
+    var names = districtLabels(map, meta), tidying = false;
+    var tidy = function () { if (names) { names(); } declutter(map); };
+    if (names || valueGroup) {
+      map.on('zoomend moveend resize', tidy); tidying = true;
       tidy();
     } else { window.atlasPlaceLabels = 0; }
+    var focused = meta.focus;
+    // The live map (ui/atlas_map): a new measure, scheme or palette on the areas already drawn. `style` holds
+    // the classes, colours, legend, title, tooltip fields and values, value labels and focus (map_parts).
+    ctl.update = function (style) {
+      for (var key in style) { if (Object.prototype.hasOwnProperty.call(style, key)) { meta[key] = style[key]; } }
+      areas.restyle(style);
+      if (full) {
+        if (!title.text && (meta.title || meta.place)) { title = titleControl(map, meta); }
+        if (title.text) { title.text(meta); }
+        if (legend) { legend.set(meta); }
+      }
+      named();
+      if (valueGroup) { map.removeLayer(valueGroup); valueGroup = null; window.atlasLabels = null; }
+      valueGroup = valueLabels(map, meta.labels);
+      if (valueGroup && !tidying) { map.on('zoomend moveend resize', tidy); tidying = true; }
+      if (tidying) { tidy(); }
+      redraw();
+      if (style.focus !== focused) {
+        focused = style.focus;
+        if (focused) { areas.ready(function () { var hit = findHit(areas, norm(focused), meta.districts); if (hit) { ctl.land(hit); } }); }
+      }
+      window.atlasStyled = (window.atlasStyled || 0) + 1;
+    };
     map.attributionControl.addAttribution(meta.attribution);
     if (legend) { legend.fit(); }
     // The map follows its frame: page CSS may resize the iframe (or its container) after the map is drawn.
-    var resized = function () { map.invalidateSize({pan: false}); };
+    var resized = function () { if (map._loaded) { map.invalidateSize({pan: false}); } };
     window.addEventListener('resize', resized);
-    if (window.ResizeObserver) { new ResizeObserver(resized).observe(map.getContainer()); }
+    var observer = window.ResizeObserver ? new ResizeObserver(resized) : null;
+    if (observer) { observer.observe(map.getContainer()); }
+    ctl.dispose = function () {  // the live map rebuilt for another layer: this one goes, with its listeners
+      window.removeEventListener('resize', resized);
+      if (observer) { observer.disconnect(); }
+      map.remove();
+    };
     window.atlasMap = ctl;
     if (meta.focus) {  // MapSpec.focus: open on this area or district, outlined
       areas.ready(function () { var hit = findHit(areas, norm(meta.focus), meta.districts); if (hit) { ctl.land(hit); } });
@@ -386,7 +426,17 @@
           l.setStyle(marks[m][1]); l.bringToFront(); marked.push(l);
         }
       },
-      openTip: function (i, at) { items[i].openTooltip(at); }
+      openTip: function (i, at) { items[i].openTooltip(at); },
+      restyle: function (style) {  // the live map: new classes and tooltip values on the same paths
+        for (var i = 0; i < items.length; i++) {
+          var l = items[i], p = l.feature.properties, r = p.r === undefined ? i : p.r;
+          p.k = classAt(style.classes, r);
+          if (style.tips) { p.t = style.tips[r] || []; }
+          l.setStyle(styleOf(l.feature));
+          l.setTooltipContent(tip(p.n, p.c, meta.fields, p.t, meta.kinds));
+        }
+        marked = [];
+      }
     }, 'svg');
     return ctl;
   }
@@ -405,7 +455,11 @@
       name: function (i) { return layer.name(i); },
       boundsOf: function (i) { return layer.boundsOf(i); },
       mark: function (marks) { layer.mark(marks); },
-      openTip: function (i, at) { layer.openTip(i, at); }
+      openTip: function (i, at) { layer.openTip(i, at); },
+      restyle: function (style) {
+        layer.restyle({classes: style.classes, colours: style.colours, fields: style.fields, kinds: style.kinds,
+                       values: style.values, label: style.legendText});
+      }
     }, 'canvas');
     layer.onHover = ctl.hover;
     layer.onClick = ctl.select;
@@ -445,6 +499,39 @@
     });
   }
 
+  function classAt(classes, r) { var c = classes.charCodeAt(r) - 48; return c >= 0 ? c : -1; }  // '-': no data
+
+  // The live map (ui/atlas_map, geo.present.mapping.map_parts): the map folium's page would build, drawn in
+  // `el` from a base (geometry or its URLs, outlines, districts) and a style; ctl.update(style) restyles it
+  // in place (the frame, the view and the zoom are kept). Returns the controller, with .map.
+  function live(el, base, style) {
+    var b = base.bounds, meta = {}, key;
+    for (key in base) { if (key !== 'geojson' && key !== 'details') { meta[key] = base[key]; } }
+    for (key in style) { meta[key] = style[key]; }
+    var map = L.map(el, {center: [(b[1] + b[3]) / 2, (b[0] + b[2]) / 2], zoom: 7, zoomSnap: 0.25,
+                         fadeAnimation: false, zoomControl: true});
+    L.control.scale().addTo(map);
+    if (base.basemap) {
+      L.tileLayer(base.basemap, {attribution: '&copy; OpenStreetMap contributors', opacity: 0.6, maxZoom: 19}).addTo(map);
+    }
+    var ctl;
+    if (base.kind === 'canvas') {
+      ctl = canvas(map, meta, {classes: style.classes, colours: style.colours, noData: base.noData,
+                               opacity: base.opacity, fields: style.fields, kinds: style.kinds,
+                               weight: base.outlineWeight, outlineZoom: base.outlineZoom, label: style.legendText,
+                               details: base.details, values: style.values});
+    } else {
+      var features = base.geojson.features;
+      for (var i = 0; i < features.length; i++) {
+        var p = features[i].properties;
+        p.k = classAt(style.classes, p.r); p.t = (style.tips && style.tips[p.r]) || [];
+      }
+      ctl = svg(map, meta, base.geojson);
+    }
+    ctl.map = map;
+    return ctl;
+  }
+
   window.AtlasMap = {fmt: fmt, tip: tip, find: find, findHit: findHit, attach: attach, svg: svg, canvas: canvas, keepScale: keepScale,
-                     MARKS: MARKS};
+                     live: live, MARKS: MARKS};
 })();
