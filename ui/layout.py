@@ -32,7 +32,7 @@ PAGE_CSS = """<style>
 .st-key-atlas_fit { display: none !important; }
 /* A rerun does not grey the page out (Streamlit marks elements stale): the map restyles in place (#18). */
 [data-stale="true"] { opacity: 1 !important; transition: none !important; }
-.st-key-atlas_map_box iframe { height: var(--atlas-map-h, calc(100vh - 4.5rem)) !important; min-height: MIN_PXpx; }
+.st-key-atlas_map_box iframe { height: var(--atlas-map-h, calc(100vh - 4.5rem)) !important; }
 </style>""".replace("MIN_PX", str(MIN_MAP_PX))
 
 FIT_SCRIPT = """<script>
@@ -40,6 +40,7 @@ FIT_SCRIPT = """<script>
   var w = window.parent && window.parent.document ? window.parent : window, d = w.document;
   if (w.__atlasFit) { w.__atlasFit(); return; }
   function fit() {
+    if (d.querySelector(".atlas-present")) { return; }  // presenter mode fits its step itself (ui/present.py)
     var el = d.querySelector(%(selector)s);
     if (!el) { return; }
     if (!el.__atlasFitOnLoad) { el.__atlasFitOnLoad = true; el.addEventListener("load", function () { w.setTimeout(fit, 50); }); }

@@ -36,7 +36,8 @@ LINK_KEYS = ("story", "present", "step")
 RESET = ("rule_from_url_used", "rule_from_url", "rule_choice", "target_choice", "compare_areas", "compare_on")
 
 MIN_TEXT_PX = 22  # the smallest text of the page in presenter mode (issue #17: none under 20 px at 1920×1080)
-MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'  # what streamlit_folium renders (its component's name)
+# The maps of a step: what streamlit_folium renders (its component's name), and the live map's frame (ui/atlas_map).
+MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"], [data-testid="stMain"] .st-key-atlas_map_box iframe'
 
 # Presenter mode's page: black on white, and every text at least MIN_TEXT_PX — a floor on every element of the main
 # area (`max(floor, 1em)`: nothing smaller than the floor or than its parent), headings and the header set above it.

@@ -44,9 +44,9 @@
   function fmt(v, kind) {  // text arrives escaped and is returned as it is
     if (v === null || v === undefined || (typeof v === 'number' && !isFinite(v))) { return 'no data'; }
     if (typeof v !== 'number' || kind === 'text') { return v; }
-    if (!kind) {
-      return Number.isInteger(v) ? v.toLocaleString('en-GB')
-        : v.toLocaleString('en-GB', {minimumFractionDigits: 3, maximumFractionDigits: 3});
+    if (!kind) {  // as format_value without a kind: whole numbers as counts, others as scores, with the minus sign
+      return signed(Number.isInteger(v) ? v.toLocaleString('en-GB')
+        : v.toLocaleString('en-GB', {minimumFractionDigits: 3, maximumFractionDigits: 3}));
     }
     if (kind === 'money' || kind === 'money-head') { return money(v, kind === 'money-head'); }
     if (kind === 'rank' || kind === 'count' || kind === 'decile') { return signed(grouped(v, 0)); }
