@@ -51,7 +51,10 @@ def test_demo_pack_prepared_at_build_is_what_the_app_finds(monkeypatch, tmp_path
     before = files_of(store)
     _, keys = app_keys(monkeypatch, store, "Neighbourhoods (LSOAs)")
     assert keys and set(keys) == {key}, "the app's first map has the key computed when the pack was built"
-    assert files_of(store) == before, "the app found every file prepared at build time and wrote none"
+    # The live map's base (b-*.json: outlines, names, search data; ~10 ms) is the app's own to write; the
+    # geometry, the slow part, was all there.
+    written = {name: v for name, v in files_of(store).items() if not name.startswith("b-")}
+    assert written == before, "the app found every geometry file prepared at build time and wrote none"
 
 
 def test_a_layer_the_build_did_not_prepare_is_prepared_by_the_app(monkeypatch, tmp_path):
@@ -79,4 +82,5 @@ def test_fetched_iod2019_pack_opens_on_geometry_prepared_at_build(monkeypatch, t
     assert at.sidebar.radio(key="source").value == pack.label
     assert at.sidebar.radio(key="view").value == "Neighbourhoods (LSOAs)"
     assert keys and keys[0] == metas[0].split(".")[0]
-    assert files_of(store) == before, "the first open prepared nothing: it found the build's files"
+    written = {name: v for name, v in files_of(store).items() if not name.startswith("b-")}  # the live map's base
+    assert written == before, "the first open prepared no geometry: it found the build's files"

@@ -124,6 +124,7 @@ def _spec_golden() -> dict:
     spec = asdict(result.spec)
     spec["tooltip_columns"] = [list(t) for t in spec["tooltip_columns"]]
     spec["extremes"] = list(spec["extremes"])
+    spec["legend_words"] = list(spec["legend_words"])
     return {"values": values, "spec": spec, "labels": classification.labels, "counts": classification.counts,
             "colours": classification.colours, "classes": [int(c) for c in classification.classes],
             "codes": result.layer[result.spec.code_column].astype(str).tolist()}

@@ -372,7 +372,18 @@
     map.attributionControl.addAttribution(meta.attribution);
     if (legend) { legend.fit(); }
     // The map follows its frame: page CSS may resize the iframe (or its container) after the map is drawn.
-    var resized = function () { if (map._loaded) { map.invalidateSize({pan: false}); } };
+    // While nobody has moved it, the map keeps showing what it opened on as its frame grows (presenter mode and
+    // the page's fit size the frame after the first paint): the opening view is fitted again into the new size.
+    var home = map._loaded ? {z: map.getZoom(), c: map.getCenter(), b: map.getBounds()} : null;
+    var resized = function () {
+      if (!map._loaded) { return; }
+      var atHome = home && map.getZoom() === home.z && map.getCenter().distanceTo(home.c) < 1;
+      map.invalidateSize({pan: false});
+      if (atHome) {
+        map.fitBounds(map._atlasHome || home.b, {padding: map._atlasHome ? [8, 8] : [0, 0], animate: false});
+        home = {z: map.getZoom(), c: map.getCenter(), b: home.b};
+      }
+    };
     window.addEventListener('resize', resized);
     var observer = window.ResizeObserver ? new ResizeObserver(resized) : null;
     if (observer) { observer.observe(map.getContainer()); }
@@ -410,7 +421,7 @@
     }).addTo(map);
     window.atlasLayer = layer;
     var bounds = layer.getBounds();
-    if (bounds.isValid()) { map.fitBounds(bounds, {padding: [8, 8], animate: false}); }
+    if (bounds.isValid()) { map.fitBounds(bounds, {padding: [8, 8], animate: false}); map._atlasHome = bounds; }
     ctl = attach(map, meta, {
       ready: function (fn) { fn(); },
       count: function () { return items.length; },
@@ -445,6 +456,7 @@
   function canvas(map, meta, payload) {
     var b = meta.bounds;
     map.fitBounds([[b[1], b[0]], [b[3], b[2]]], {padding: [8, 8], animate: false});
+    map._atlasHome = L.latLngBounds([[b[1], b[0]], [b[3], b[2]]]);
     var layer = new L.AtlasCoverage(payload);
     layer.addTo(map);
     window.atlasLayer = layer;
