@@ -71,6 +71,7 @@
 
   window.addEventListener('message', function (event) {
     var data = event.data;
+    if (event.source !== window.parent) { return; }  // only the app's page renders this frame
     if (!data || data.type !== 'streamlit:render' || !data.args) { return; }
     window.atlasRenderAt = performance.now();  // for bench/national.py: when this run's args arrived
     var want = data.args.height || 640;
