@@ -13,9 +13,7 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.teamload import free_ports, packs_folder  # noqa: E402
+from bench.teamload import deployment, packs_folder  # noqa: E402
 
 PAINTED = "() => window.atlasPainted > 0 || document.querySelectorAll('path.leaflet-interactive').length > 0"
 QUERY = "?data=iod2019&view=lsoas&measure=imd"
@@ -89,26 +87,14 @@ def main(argv: list[str] | None = None) -> int:
         if packs is None:
             print("firstload: skipped — no packs folder and no shared open data to build one")
             return 0
-        proxy, replica = free_ports(2)
         env = {**os.environ, "ATLAS_PACKS_DIR": str(packs)}
-        launcher = subprocess.Popen([sys.executable, str(ROOT / "deploy" / "launch.py"), "--port", str(proxy),
-                                     "--replicas", str(replica), "--packs-dir", str(packs), "--run-dir",
-                                     str(tmp / "run")], cwd=ROOT, env=env)
-        try:
-            deadline = time.monotonic() + 180
-            while not (tmp / "run" / "launch.json").exists():
-                if launcher.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("deploy/launch.py did not start")
-                time.sleep(0.5)
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                measure(browser, f"http://127.0.0.1:{replica}/{QUERY}", 1)  # warm the server: its caches
-                rows = {"direct (replica)": measure(browser, f"http://127.0.0.1:{replica}/{QUERY}", args.runs),
-                        "through the proxy": measure(browser, f"http://127.0.0.1:{proxy}/{QUERY}", args.runs)}
-                browser.close()
-        finally:
-            launcher.send_signal(signal.SIGTERM)
-            launcher.wait(timeout=60)
+        with deployment(1, packs, tmp / "run", env) as (proxy, state), sync_playwright() as p:
+            replica = state["replicas"][0]["port"]
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            measure(browser, f"http://127.0.0.1:{replica}/{QUERY}", 1)  # warm the server: its caches
+            rows = {"direct (replica)": measure(browser, f"http://127.0.0.1:{replica}/{QUERY}", args.runs),
+                    "through the proxy": measure(browser, f"http://127.0.0.1:{proxy}/{QUERY}", args.runs)}
+            browser.close()
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(rows, indent=2) + "\n")
     base = rows["direct (replica)"]

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,9 +65,10 @@ def load(args, extra: list[str], out: Path, env: dict) -> dict:
     return json.loads(out.read_text())
 
 
-def through_proxy(args, n: int, packs: Path, tmp: Path, env: dict) -> dict:
+@contextmanager
+def deployment(n: int, packs: Path, run: Path, env: dict):
+    """deploy/launch.py with Caddy before `n` replicas on free ports: yields (proxy port, launch.json), stops it after."""
     proxy, *replicas = free_ports(n + 1)
-    run = tmp / f"run{n}"
     launcher = subprocess.Popen([PY, str(ROOT / "deploy" / "launch.py"), "--port", str(proxy), "--replicas",
                                  ",".join(map(str, replicas)), "--packs-dir", str(packs), "--run-dir", str(run)],
                                 cwd=ROOT, env=env)
@@ -76,13 +78,17 @@ def through_proxy(args, n: int, packs: Path, tmp: Path, env: dict) -> dict:
             if launcher.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"deploy/launch.py did not start ({n} replicas); see {run}")
             time.sleep(0.5)
-        state = json.loads((run / "launch.json").read_text())
-        pids = ",".join(str(r["pid"]) for r in state["replicas"])
-        return load(args, ["--proxy-url", f"http://127.0.0.1:{proxy}", "--replica-pids", pids],
-                    tmp / f"proxy{n}.json", env)
+        yield proxy, json.loads((run / "launch.json").read_text())
     finally:
         launcher.send_signal(signal.SIGTERM)
         launcher.wait(timeout=60)
+
+
+def through_proxy(args, n: int, packs: Path, tmp: Path, env: dict) -> dict:
+    with deployment(n, packs, tmp / f"run{n}", env) as (proxy, state):
+        pids = ",".join(str(r["pid"]) for r in state["replicas"])
+        return load(args, ["--proxy-url", f"http://127.0.0.1:{proxy}", "--replica-pids", pids],
+                    tmp / f"proxy{n}.json", env)
 
 
 def main(argv: list[str] | None = None) -> int:

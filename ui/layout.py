@@ -33,7 +33,7 @@ PAGE_CSS = """<style>
 /* A rerun does not grey the page out (Streamlit marks elements stale): the map restyles in place (#18). */
 [data-stale="true"] { opacity: 1 !important; transition: none !important; }
 .st-key-atlas_map_box iframe { height: var(--atlas-map-h, calc(100vh - 4.5rem)) !important; }
-</style>""".replace("MIN_PX", str(MIN_MAP_PX))
+</style>"""
 
 FIT_SCRIPT = """<script>
 (function () {
