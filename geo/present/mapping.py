@@ -358,6 +358,18 @@ def _coverage_layer(gdf: gpd.GeoDataFrame, spec: MapSpec, classification: Classi
     return CoverageLayer(prepared, url_base, payload, values, {**meta, "bounds": list(prepared.geometry.bounds)})
 
 
+def _checked_meta(gdf, spec: MapSpec, classification: Classification, attribution: str, precision: int | None,
+                  canvas: bool | None):
+    """What build_choropleth and map_parts both start from: the inputs checked, the precision and renderer decided,
+    and the map's meta (_map_meta)."""
+    if len(classification.classes) != len(gdf):
+        raise ValueError("The classification does not match the layer (different number of rows).")
+    if spec.chrome not in CHROMES:
+        raise ValueError(f"Unknown map chrome {spec.chrome!r}; one of {', '.join(CHROMES)}.")
+    precision = int(precision if precision is not None else setting("map_precision"))
+    return precision, uses_canvas(gdf, canvas), _map_meta(gdf, spec, classification, attribution)
+
+
 def _map_meta(gdf: gpd.GeoDataFrame, spec: MapSpec, classification: Classification,
               attribution: str) -> tuple[list[tuple[str, str]], list, dict]:
     """The tooltip fields, their kinds, and the escaped description atlas-map.js draws the chrome from."""
@@ -409,13 +421,8 @@ def build_choropleth(
     (or `canvas=True`) are drawn on a canvas from geometry prepared beforehand by `prepare_map` (into
     the app's store: fetched from `geometry_url`); with none prepared, it is prepared in memory and inlined.
     """
-    if len(classification.classes) != len(gdf):
-        raise ValueError("The classification does not match the layer (different number of rows).")
-    if spec.chrome not in CHROMES:
-        raise ValueError(f"Unknown map chrome {spec.chrome!r}; one of {', '.join(CHROMES)}.")
-    precision = int(precision if precision is not None else setting("map_precision"))
-    canvas = uses_canvas(gdf, canvas)
-    tooltip_cols, kinds, meta = _map_meta(gdf, spec, classification, attribution)
+    precision, canvas, (tooltip_cols, kinds, meta) = _checked_meta(gdf, spec, classification, attribution,
+                                                                   precision, canvas)
     # The SVG layer is sent in lon/lat: reproject once (the canvas layer's geometry is prepared apart).
     wgs = None if canvas else (gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf)
     if canvas:
@@ -495,13 +502,8 @@ def map_parts(
 ) -> MapParts:
     """The map build_choropleth builds, from the same inputs, as (base, style) for atlas-map.js's AtlasMap.live.
     Writes nothing; every user string is escaped as in build_choropleth."""
-    if len(classification.classes) != len(gdf):
-        raise ValueError("The classification does not match the layer (different number of rows).")
-    if spec.chrome not in CHROMES:
-        raise ValueError(f"Unknown map chrome {spec.chrome!r}; one of {', '.join(CHROMES)}.")
-    precision = int(precision if precision is not None else setting("map_precision"))
-    canvas = uses_canvas(gdf, canvas)
-    tooltip_cols, kinds, meta = _map_meta(gdf, spec, classification, attribution)
+    precision, canvas, (tooltip_cols, kinds, meta) = _checked_meta(gdf, spec, classification, attribution,
+                                                                   precision, canvas)
     classes = "".join("-" if k < 0 else chr(48 + int(k)) for k in classification.classes)
     base = {key: meta[key] for key in BASE_KEYS}
     base["basemap"] = _OSM if basemap else None  # the tile URL (atlas-map.js names no server of its own)
