@@ -118,6 +118,20 @@ def browser():
         b.close()
 
 
+def page_error(e) -> str:
+    """An uncaught page error with where it was thrown (its stack's first frames), so a CI log can say which script."""
+    stack = (getattr(e, "stack", None) or "").strip().splitlines()
+    return str(e) + ("".join("\n  " + line.strip() for line in stack[1:5]) if len(stack) > 1 else "")
+
+
+def throttle(page) -> None:
+    """ATLAS_CPU_THROTTLE=4 runs the page's scripts four times slower (Chromium's CPU throttling), to find races
+    that only a slower machine (the CI's) shows; unset, nothing changes."""
+    rate = float(os.environ.get("ATLAS_CPU_THROTTLE") or 0)
+    if rate > 1:
+        page.context.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": rate})
+
+
 @dataclass
 class Session:
     page: object
@@ -151,7 +165,8 @@ def session(browser):
 
     context.route("**/*", route)
     s.page.on("console", lambda m: s.console.append((m.type, m.text)))
-    s.page.on("pageerror", lambda e: s.page_errors.append(str(e)))
+    s.page.on("pageerror", lambda e: s.page_errors.append(page_error(e)))
+    throttle(s.page)
 
     def on_dialog(d):
         s.dialogs.append(f"{d.type}: {d.message}")

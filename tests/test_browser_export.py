@@ -35,14 +35,38 @@ pytestmark = [pytest.mark.browser,
 
 
 def download(page, label: str, path):
-    """Click the download button labelled `label`; returns the downloaded bytes (also saved to `path`)."""
+    """Click the download button labelled `label`; returns the downloaded bytes (also saved to `path`).
+
+    The click waits for the script run to end (a deferred download's file id belongs to the run that drew the
+    button). An error under the button (Streamlit's stDownloadButtonError) fails at once, with its words. A click
+    that brought neither a file nor an error within 45 s is tried once more, and says so in the log."""
     button = page.locator('[data-testid="stDownloadButton"] button').filter(has_text=label)
     wait_for(lambda: button.count() == 1, 30, f"the {label!r} button")
     reveal(button)
-    with page.expect_download(timeout=120_000) as info:
-        button.click()
-    info.value.save_as(path)
-    assert info.value.suggested_filename.startswith("atlas_"), info.value.suggested_filename
+    wait_idle(page)
+    errors = page.locator('[data-testid="stDownloadButtonError"]')
+    got: list = []
+
+    def on_download(d) -> None:
+        got.append(d)
+    page.on("download", on_download)
+    try:
+        for attempt in (1, 2):
+            button.click()
+            try:
+                wait_for(lambda: got or errors.count(), 45 if attempt == 1 else 120, f"the {label!r} download")
+            except pytest.fail.Exception:
+                if attempt == 2:
+                    raise
+                print(f"download {label!r}: neither a file nor an error 45 s after the click; clicking again",
+                      flush=True)
+                continue
+            break
+    finally:
+        page.remove_listener("download", on_download)
+    assert got, f"the {label!r} download failed: {errors.all_inner_texts()}"
+    got[0].save_as(path)
+    assert got[0].suggested_filename.startswith("atlas_"), got[0].suggested_filename
     return path.read_bytes()
 
 

@@ -12,6 +12,8 @@ from tests.test_browser import (  # noqa: F401 — fixtures are used by name
     ARTIFACTS,
     LOCAL_PREFIXES,
     MAP_TIMEOUT,
+    page_error,
+    throttle,
     ROOT,
     SETTLED,
     Session,
@@ -48,7 +50,8 @@ def offline_session(browser, viewport: dict):  # noqa: F811
 
     context.route("**/*", route)
     s.page.on("console", lambda m: s.console.append((m.type, m.text)))
-    s.page.on("pageerror", lambda e: s.page_errors.append(str(e)))
+    s.page.on("pageerror", lambda e: s.page_errors.append(page_error(e)))
+    throttle(s.page)
     s.page.on("dialog", lambda d: (s.dialogs.append(d.message), d.dismiss()))
     s.page.set_default_timeout(30_000)
     return s, context

@@ -283,6 +283,10 @@
   // Everything around the renderer: legend, title, search, labels and the found and hovered outlines.
   function attach(map, meta, areas, kind) {
     var found = -1, hover = -1, members = [], foundName = '', hoverName = '', full = meta.chrome !== 'bare';
+    // Once the live map is rebuilt for another layer (ctl.dispose) nothing may touch this one: a search or focus
+    // waiting on the canvas' geometry would add outlines to a removed map (Leaflet throws on its missing panes).
+    var gone = false, whenReady = areas.ready;
+    areas.ready = function (fn) { whenReady(function () { if (!gone) { fn(); } }); };
     var title = {set: function () {}}, legend = null;
     function named() { title.set(hoverName || foundName || meta.place || ''); }
     function placeOf(i) {  // the district of area i (LSOA maps), or the area itself on a district map
@@ -326,7 +330,7 @@
         window.atlasFound = norm(meta.districts.codes[d]).toUpperCase();
         window.atlasFoundLevel = 'district'; window.atlasFoundCount = members.length;
       },
-      land: function (hit) { if (hit.district !== undefined) { ctl.showDistrict(hit.district); } else { ctl.show(hit.area); } },
+      land: function (hit) { if (gone) { return; } if (hit.district !== undefined) { ctl.showDistrict(hit.district); } else { ctl.show(hit.area); } },
       select: function (i) { found = i; redraw(); window.atlasClicked = areas.code(i); },  // a click on an area
       find: function (query) { return find(areas, query); }
     };
@@ -350,6 +354,7 @@
     // The live map (ui/atlas_map): a new measure, scheme or palette on the areas already drawn. `style` holds
     // the classes, colours, legend, title, tooltip fields and values, value labels and focus (map_parts).
     ctl.update = function (style) {
+      if (gone) { return; }
       for (var key in style) { if (Object.prototype.hasOwnProperty.call(style, key)) { meta[key] = style[key]; } }
       areas.restyle(style);
       if (full) {
@@ -376,7 +381,7 @@
     // the page's fit size the frame after the first paint): the opening view is fitted again into the new size.
     var home = map._loaded ? {z: map.getZoom(), c: map.getCenter(), b: map.getBounds()} : null;
     var resized = function () {
-      if (!map._loaded) { return; }
+      if (gone || !map._loaded) { return; }
       var atHome = home && map.getZoom() === home.z && map.getCenter().distanceTo(home.c) < 1;
       map.invalidateSize({pan: false});
       if (atHome) {
@@ -388,6 +393,7 @@
     var observer = window.ResizeObserver ? new ResizeObserver(resized) : null;
     if (observer) { observer.observe(map.getContainer()); }
     ctl.dispose = function () {  // the live map rebuilt for another layer: this one goes, with its listeners
+      gone = true;
       window.removeEventListener('resize', resized);
       if (observer) { observer.disconnect(); }
       map.remove();
