@@ -43,7 +43,7 @@ def test_neighbourhood_view_and_district_filter():
     assert at.sidebar.selectbox(key="scheme_national_deciles").value == "national_deciles"
     at.sidebar.multiselect(key="districts").set_value(["E08000905"]).run()
     assert not at.exception
-    legend = at.dataframe[0].value
+    legend = at.table[0].value
     assert legend["Areas"].sum() < 546 and legend["Class"].iloc[0].startswith("Decile 1")
 
 
@@ -120,7 +120,7 @@ def test_eligibility_on_the_demo_empty_result_and_allocation_map():
     assert any("not English district codes" in c.value for c in at.caption)  # no NRF comparison for fiction
     at.toggle(key="allocate").set_value(True).run()
     at.sidebar.radio(key="colour_by").set_value("£ per head").run()
-    assert not at.exception and "(most per head)" in at.dataframe[0].value["Class"].iloc[0]
+    assert not at.exception and "(most per head)" in at.table[0].value["Class"].iloc[0]
     rule = "A fifth of LSOAs in the most deprived 10%"
     at.sidebar.selectbox(key="rule_choice").set_value(rule).run()
     at.sidebar.slider(key=f"s_{rule}_0").set_value(1.0).run()
@@ -142,9 +142,9 @@ def test_target_progress_on_the_demo_series():
         "Demo: bring the most deprived districts' crime rate to 80 per 1,000 by 2010").run()
     assert not at.exception and "crime" in text_of(at).lower()
     at.sidebar.radio(key="progress_map").set_value("value (breaks locked across periods)").run()
-    first = at.dataframe[0].value["Class"].tolist()
+    first = at.table[0].value["Class"].tolist()
     at.sidebar.select_slider(key="period_demo_floor_targets.csv").set_value("2001").run()
-    assert not at.exception and at.dataframe[0].value["Class"].tolist() == first  # same breaks, another period
+    assert not at.exception and at.table[0].value["Class"].tolist() == first  # same breaks, another period
 
 
 @pytest.mark.skipif(not (cases.SHARED / "indicators" / "imd_lad21_2004_2019.csv").is_file(), reason="no shared data")
@@ -158,7 +158,7 @@ def test_target_progress_on_the_imd_history_for_the_nrf_88(monkeypatch):
     text = text_of(at)
     assert "Group: 84 areas" in text and "gap **15.9 points**" in text
     assert "Method: pooled LSOA counts (LSOA 2001 counts for 2004–2010, LSOA 2011 for 2015–2019)." in text.replace("\\", "")
-    legend = at.dataframe[0].value
+    legend = at.table[0].value
     assert legend.set_index("Class").loc["Target achieved", "Areas"] > 0
     assert legend["Areas"].sum() == 309  # every 2021 district drawn, from the matching boundary file
 

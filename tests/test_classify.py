@@ -103,3 +103,42 @@ def test_change_is_diverging_around_a_neutral_no_change():
     assert len(set(c.colours)) == 5  # the two sides never share a colour
     only_up = classify_change(pd.Series([0, 5, 6]), 3)
     assert only_up.labels[0].startswith("(no area moved towards less deprived")
+
+
+def _samples():
+    """Arrays of the kinds maps classify: real IoD2019 LSOA scores when the shared data is here, random floats,
+    heavy ties, integers (ranks, deciles), negatives (change), tiny and huge magnitudes, two values."""
+    rng = np.random.default_rng(7)
+    out = [rng.normal(20, 9, 32_844), rng.integers(1, 32_845, 5_000).astype(float), np.repeat([1.0, 2, 3], [50, 3, 900]),
+           rng.integers(1, 11, 3_000).astype(float), rng.normal(0, 1e-6, 777), rng.lognormal(10, 3, 1_234) * 1e6,
+           np.array([4.0, 9.0]), rng.normal(-5, 2, 101), np.arange(1000.0), np.linspace(0.1, 0.9, 17)]
+    from tests.cases import SHARED  # the real table where it is installed
+
+    scores = SHARED / "indicators" / "iod2019" / "iod2019_lsoa11_all_scores.csv"
+    if scores.is_file():
+        table = pd.read_csv(scores)
+        out += [table[c].to_numpy(dtype=float) for c in table.columns if "Score" in str(c)][:6]
+    return out
+
+
+@pytest.mark.parametrize("k", [2, 3, 4, 5, 6, 7, 9, 10, 12])
+def test_quantiles_and_equal_interval_are_mapclassifys_exactly(k):
+    """The atlas' own quantiles and equal intervals (mapclassify's, written out so that `geo map` need not import
+    it) give mapclassify's bins and classes exactly, on every sample."""
+    import warnings
+
+    import mapclassify
+
+    from geo.present.classify import bin_ids, equal_interval_bins, quantile_bins
+
+    for y in _samples():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            q = mapclassify.Quantiles(y, k=k)
+        ours = quantile_bins(y, k)
+        assert np.array_equal(ours, q.bins) and np.array_equal(bin_ids(y, ours), q.yb), (k, y[:5])
+        if y.min() == y.max():
+            continue
+        e = mapclassify.EqualInterval(y, k=k)
+        ours = equal_interval_bins(y, k)
+        assert np.array_equal(ours, e.bins) and np.array_equal(bin_ids(y, ours), e.yb), (k, y[:5])

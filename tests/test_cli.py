@@ -210,7 +210,7 @@ def test_render_builds_the_classes_the_app_shows_for_the_same_link():
     at.query_params.update(params)
     at.run()
     assert not at.exception
-    app_legend = at.dataframe[0].value
+    app_legend = at.table[0].value
     req = parse_view("?" + "&".join(f"{k}={v}" for k, v in params.items()))
     built = build_view(req, resolve_inputs(req))
     assert built.view == "lsoas" and built.values["districts"] == ["E07000903", "E08000902"]

@@ -32,22 +32,63 @@ BOUNDARY_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".parquet")
 TABLE_SUFFIXES = (".csv", ".xlsx", ".csv.gz")
 
 
+class Content(bytes):
+    """A file's bytes that remember their digest (content_key), computed once. The cached readers below are keyed
+    by the digest, the bytes passed unhashed: Streamlit hashes a bytes argument in full on every call, and a warm
+    rerun of the national map made five such calls over its 4 MB of boundaries and 6 MB table (~60 ms)."""
+
+
+def content_key(data: bytes) -> str:
+    """The digest the cached readers are keyed by: once per Content (a pack's or folder's file, kept by
+    read_path), once per call for plain bytes."""
+    known = getattr(data, "digest", None)
+    if known is None:
+        known = hashlib.blake2b(data, digest_size=20).hexdigest()
+        if isinstance(data, Content):
+            data.digest = known
+    return known
+
+
 @st.cache_data(show_spinner="Reading boundaries…", max_entries=8)
-def load_boundaries(data: bytes, name: str, layer: str | None, assume_crs: str | None):
+def _load_boundaries(key: str, _data: bytes, name: str, layer: str | None, assume_crs: str | None):
     notes = ReadNotes()
-    gdf = read_boundaries(data, name=name, layer=layer, assume_crs=assume_crs, notes=notes)
+    gdf = read_boundaries(_data, name=name, layer=layer, assume_crs=assume_crs, notes=notes)
     return gdf, notes.messages
 
 
+def load_boundaries(data: bytes, name: str, layer: str | None, assume_crs: str | None):
+    """(the boundaries read, what reading them said); cached by content (a copy each call: callers may change it)."""
+    return _load_boundaries(content_key(data), data, name, layer, assume_crs)
+
+
+@st.cache_data(max_entries=16)
+def _boundary_messages(key: str, _data: bytes, name: str, layer: str | None, assume_crs: str | None) -> list[str]:
+    return load_boundaries(_data, name, layer, assume_crs)[1]
+
+
 @st.cache_data(show_spinner="Reading table…", max_entries=8)
-def load_table(data: bytes, name: str, sheet: str | None = None):
+def _load_table(key: str, _data: bytes, name: str, sheet: str | None = None):
     notes = ReadNotes()
-    return read_table(data, name=name, sheet=sheet, notes=notes), notes.messages
+    return read_table(_data, name=name, sheet=sheet, notes=notes), notes.messages
+
+
+def load_table(data: bytes, name: str, sheet: str | None = None):
+    """(the table read, what reading it said); cached by content."""
+    return _load_table(content_key(data), data, name, sheet)
+
+
+@st.cache_data(max_entries=16)
+def _table_messages(key: str, _data: bytes, name: str, sheet: str | None) -> list[str]:
+    return load_table(_data, name, sheet)[1]
 
 
 @st.cache_data(max_entries=8)
+def _sheets_of(key: str, _data: bytes, name: str) -> list[str]:
+    return list_sheets(_data, name=name)
+
+
 def sheets_of(data: bytes, name: str) -> list[str]:
-    return list_sheets(data, name=name)
+    return _sheets_of(content_key(data), data, name)
 
 
 def choose_sheet(data: bytes, name: str, key: str) -> str | None:
@@ -60,23 +101,35 @@ def choose_sheet(data: bytes, name: str, key: str) -> str | None:
 
 
 @st.cache_data(max_entries=8)
+def _layers_of(key: str, _data: bytes, name: str):
+    return list_layers(_data, name=name)
+
+
 def layers_of(data: bytes, name: str):
-    return list_layers(data, name=name)
+    return _layers_of(content_key(data), data, name)
 
 
-@st.cache_data(max_entries=16)
-def read_path(path: str, mtime: float) -> bytes:
-    return Path(path).read_bytes()
+@st.cache_resource(max_entries=16)
+def read_path(path: str, mtime: float) -> Content:
+    """A data file's bytes, once per file version; the same object every run (bytes are immutable), so its
+    digest is computed once."""
+    return Content(Path(path).read_bytes())
 
 
 @st.cache_resource(max_entries=4, show_spinner="Joining the table to the boundaries…")
+def _prepared_join(lsoa_key: str, _lsoa: bytes, lsoa_name: str, layer: str | None, crs: str | None, table_key: str,
+                   _table: bytes, table_name: str, resolve: str, lookup_key: str, sheet: str | None = None):
+    gdf, _ = load_boundaries(_lsoa, lsoa_name, layer, crs)
+    frame, _ = load_table(_table, table_name, sheet)
+    ind, joined, report, name_column = prepare_join(gdf, frame, available_lookup(), resolve)
+    return ind, joined, report, hashlib.sha1(_table).hexdigest(), name_column
+
+
 def prepared_join(lsoa: bytes, lsoa_name: str, layer: str | None, crs: str | None, table: bytes, table_name: str,
                   resolve: str, lookup_key: str, sheet: str | None = None):
     """Read, recognise and join once per distinct input (and lookup); reruns reuse the result (never mutated)."""
-    gdf, _ = load_boundaries(lsoa, lsoa_name, layer, crs)
-    frame, _ = load_table(table, table_name, sheet)
-    ind, joined, report, name_column = prepare_join(gdf, frame, available_lookup(), resolve)
-    return ind, joined, report, hashlib.sha1(table).hexdigest(), name_column
+    return _prepared_join(content_key(lsoa), lsoa, lsoa_name, layer, crs, content_key(table), table, table_name,
+                          resolve, lookup_key, sheet)
 
 
 def _lookup_path() -> Path | None:
@@ -263,18 +316,23 @@ def choose_inputs() -> dict | None:
             return restored
         st.info("Upload a boundary file and an indicator table to see how well they join.")
         return None
-    return {"demo": False, "lsoa": (up_b.getvalue(), up_b.name), "table": (up_t.getvalue(), up_t.name),
-            "district": (up_d.getvalue(), up_d.name) if up_d else None}
+    return {"demo": False, "lsoa": (Content(up_b.getvalue()), up_b.name),
+            "table": (Content(up_t.getvalue()), up_t.name),
+            "district": (Content(up_d.getvalue()), up_d.name) if up_d else None}
 
 
-def read_layer(data: bytes, name: str, key: str):
-    """Read one boundary file, asking for a layer or CRS where the file needs one. None on error."""
+def read_layer(data: bytes, name: str, key: str, keep: bool = True):
+    """Read one boundary file, asking for a layer or CRS where the file needs one: (the layer, or None when not
+    `keep` — its copy is not made on every run only to be dropped —, what reading said, layer name, CRS).
+    None on error."""
     layer = None
     try:
         layers = layers_of(data, name)
         if len(layers) > 1:
             layer = st.sidebar.selectbox(f"Layer of {name}", [n for n, _ in layers], key=f"layer_{key}")
         crs = st.session_state.get(f"crs_{key}")
+        if not keep:
+            return None, _boundary_messages(content_key(data), data, name, layer, crs), layer, crs
         gdf, messages = load_boundaries(data, name, layer, crs)
         return gdf, messages, layer, crs
     except CRSProblem as exc:
@@ -290,15 +348,23 @@ def read_layer(data: bytes, name: str, key: str):
 
 
 @st.cache_resource(max_entries=4, show_spinner="Reading the other release…")
-def other_release(data: bytes, name: str):
-    """An earlier/later release's table, recognised (keyed by content)."""
-    frame, _ = load_table(data, name)
+def _other_release(key: str, _data: bytes, name: str):
+    frame, _ = load_table(_data, name)
     return prepare_table(frame)
 
 
+def other_release(data: bytes, name: str):
+    """An earlier/later release's table, recognised (keyed by content)."""
+    return _other_release(content_key(data), data, name)
+
+
 @st.cache_data(max_entries=8, show_spinner="Reading the series…")
+def _series_table(key: str, _data: bytes, name: str):
+    return read_series(read_table(_data, name=name))
+
+
 def series_table(data: bytes, name: str):
-    return read_series(read_table(data, name=name))
+    return _series_table(content_key(data), data, name)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -403,11 +469,11 @@ def load_view_data(inputs: dict) -> tuple[ViewData, list[str], object] | None:
 
     try:
         sheet = choose_sheet(*inputs["table"], key="table")
-        _, table_messages = load_table(*inputs["table"], sheet)
+        table_messages = _table_messages(content_key(inputs["table"][0]), *inputs["table"], sheet)
     except AtlasError as exc:
         show_error(exc)
         return None
-    lsoa_read = read_layer(*inputs["lsoa"], key="lsoa")
+    lsoa_read = read_layer(*inputs["lsoa"], key="lsoa", keep=False)  # the join below reads it (cached)
     if lsoa_read is None:
         return None
     _, lsoa_messages, layer_name, crs = lsoa_read

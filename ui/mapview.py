@@ -59,7 +59,7 @@ def legend_table(classification, sentences=()) -> None:
     with st.expander(f"Legend as a table and in words ({classification.k} classes; areas without data: "
                      f"{classification.no_data_count:,})"):
         legend = pd.DataFrame({"Class": classification.labels[::-1], "Areas": classification.counts[::-1]})
-        st.dataframe(legend, hide_index=True)
+        st.table(legend, hide_index=True)  # plain text to read and copy; no data grid fetched on a first load
         if sentences:
             st.markdown("**The legend in words**\n\n" + "\n".join(f"- {md(s)}" for s in sentences))
 

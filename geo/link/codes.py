@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 GSS = re.compile(r"^[EWSNKLM]\d{8}$")
@@ -31,10 +32,18 @@ LEVELS: dict[str, str] = {
 _LAST_LSOA11 = {"E01": 33768, "W01": 1958}
 
 
+def member_of(codes: pd.Series, values: set) -> pd.Series:
+    """`codes.isin(values)` for a set of strings (a missing code is in none): ~8 ms for 32,844 codes, where
+    pandas 3's isin on Arrow strings takes ~200 ms."""
+    return pd.Series(np.fromiter((isinstance(c, str) and c in values for c in codes.tolist()), dtype=bool,
+                                 count=len(codes)),
+                     index=codes.index)
+
+
 def _is_demo(codes: pd.Series) -> pd.Series:
     """The embedded demo pack's fictional codes: LSOAs from E01900001, districts from E0x000901."""
     numbers = codes.str[3:].astype(int)
-    return ((codes.str[:3] == "E01") & (numbers >= 900_000)) | (codes.str[:3].isin(["E06", "E07", "E08", "E09"])
+    return ((codes.str[:3] == "E01") & (numbers >= 900_000)) | (member_of(codes.str[:3], {"E06", "E07", "E08", "E09"})
                                                                & (numbers >= 900))
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
@@ -61,17 +70,30 @@ _STEPS: tuple[tuple[str, object], ...] = (
 )
 
 
+# A code no step changes: printable ASCII without spaces or lower case, not opening with an apostrophe (every
+# invisible character the first step removes is outside ASCII, and NFKC leaves ASCII as it is).
+_CLEAN = r"(?:[\x21-\x26\x28-\x60\x7b-\x7e][\x21-\x60\x7b-\x7e]*)?"
+
+
 def normalise_codes(codes: pd.Series) -> tuple[pd.Series, list[Normalisation]]:
-    """Return codes as clean strings and the list of normalisations applied (each counted)."""
+    """Return codes as clean strings and the list of normalisations applied (each counted).
+
+    The steps run only on the codes that need them (one vectorised test finds those): 32,844 clean LSOA codes take
+    ~5 ms instead of ~30 ms of five Python passes, and a join normalises dozens of columns."""
     out = codes.astype("string").fillna("")
     report: list[Normalisation] = []
-    for kind, step in _STEPS:
-        changed = out.map(step)
-        diff = changed != out
-        if diff.any():
-            first = out[diff].iloc[0]
-            report.append(Normalisation(kind, int(diff.sum()), f"{first!r} → {changed[diff].iloc[0]!r}"))
-        out = changed
+    dirty = ~out.str.fullmatch(_CLEAN).fillna(False).astype(bool)
+    if dirty.any():
+        part = out[dirty]
+        for kind, step in _STEPS:
+            changed = part.map(step)
+            diff = changed != part
+            if diff.any():
+                first = part[diff].iloc[0]
+                report.append(Normalisation(kind, int(diff.sum()), f"{first!r} → {changed[diff].iloc[0]!r}"))
+            part = changed
+        out = out.copy()
+        out[dirty] = part.astype("string")
     sci = out.str.fullmatch(r"\d+(\.\d+)?E\+?\d+")
     if sci.any():
         report.append(Normalisation("left unchanged: number in scientific notation (a spreadsheet mangled it)",

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 import geopandas as gpd
 import pandas as pd
 
-from geo.link.codes import GSS, codes_of, detect_level, detect_vintage, normalise_codes, with_normalised_codes
+from geo.link.codes import GSS, codes_of, detect_level, detect_vintage, member_of, normalise_codes, with_normalised_codes
 from geo.errors import AtlasError, JoinBlocked
 
 CODE = "_code"
@@ -225,12 +225,12 @@ def join_indicators(
     b_set = set(b_codes) - {""}
     t_set = set(right[CODE]) - {""}
     notes += [("unmatched-explained", m) for m in _describe_unmatched(b_set, t_set - b_set)]
-    rows_matched = int(right[CODE].isin(b_set).sum())
+    rows_matched = int(member_of(right[CODE], b_set).sum())
     report = JoinReport(
         boundary_rows=len(boundaries),
         indicator_rows=len(table),
-        matched=int(left[CODE].isin(t_set).sum()),
-        share_matched=float(left[CODE].isin(t_set).mean()) if len(left) else 0.0,
+        matched=int(member_of(left[CODE], t_set).sum()),
+        share_matched=float(member_of(left[CODE], t_set).mean()) if len(left) else 0.0,
         boundaries_without_data=sorted(b_set - t_set),
         data_without_boundary=sorted(t_set - b_set),
         duplicates=dup_report,
@@ -260,7 +260,7 @@ def join_indicators(
     right = right[right[CODE] != ""]
     joined = left.merge(right, on=CODE, how="left", validate="many_to_one", suffixes=("", " (table)"))
     joined = gpd.GeoDataFrame(joined, geometry=boundaries.geometry.name, crs=boundaries.crs)
-    joined["_has_data"] = joined[CODE].isin(t_set)
+    joined["_has_data"] = member_of(joined[CODE], t_set)
     return joined, report
 
 

@@ -127,20 +127,61 @@ class Scheme:
         return (self.label, self.needs_k)[index]
 
 
-def _quantiles(req: ClassifyRequest) -> Bins:
-    import mapclassify  # imported where used: it pulls in scipy.stats, matplotlib and sklearn (~2 s)
+# Quantiles and equal intervals are mapclassify's, written out here (tests/test_classify.py checks them against
+# mapclassify, bins and classes alike): importing mapclassify costs 1.5–3 s (scipy.stats, matplotlib, sklearn), the
+# larger part of a `python -m geo map` run. The other schemes still import it where they are used.
+def _score_at_percentile(ordered: np.ndarray, per: float) -> float:
+    """scipy.stats.scoreatpercentile(y, per) with its default 'fraction' interpolation, on y already sorted."""
+    idx = per / 100.0 * (ordered.shape[0] - 1)
+    i = int(idx)
+    if i == idx:
+        return np.add.reduce(ordered[i:i + 1] * np.array(1)) / 1.0
+    weights = np.array([(i + 1 - idx), (idx - i)], float)
+    return np.add.reduce(ordered[i:i + 2] * weights) / weights.sum()
 
-    with warnings.catch_warnings():  # ties: fewer classes than asked, which the legend shows
-        warnings.filterwarnings("ignore", message="Not enough unique values")
-        c = mapclassify.Quantiles(req.oriented, k=req.k)
-    return Bins(c.yb, len(c.bins))
+
+def quantile_bins(y: np.ndarray, k: int) -> np.ndarray:
+    """mapclassify.classifiers.quantile: the upper bounds of k quantile classes (fewer where values tie)."""
+    w = 100.0 / k
+    p = np.arange(w, 100 + w, w)
+    if p[-1] > 100.0:
+        p[-1] = 100.0
+    ordered = np.sort(np.asarray(y))
+    return np.unique(np.array([_score_at_percentile(ordered, pct) for pct in p]))
+
+
+def equal_interval_bins(y: np.ndarray, k: int) -> np.ndarray:
+    """mapclassify.EqualInterval's bins (ValueError when every value is the same, as there)."""
+    y = np.asarray(y).flatten()
+    max_y, min_y = y.max(), y.min()
+    if min_y == max_y:
+        raise ValueError(f"Not enough unique values in array to form {k} classes. All values in `y` are equal.")
+    width = (max_y - min_y) * 1.0 / k
+    cuts = np.arange(min_y + width, max_y + width, width)
+    if len(cuts) > k:  # overshooting
+        cuts = cuts[0:k]
+    cuts[-1] = max_y
+    return cuts.copy()
+
+
+def bin_ids(x: np.ndarray, bins: np.ndarray) -> np.ndarray:
+    """mapclassify.classifiers.bin1d's bin ids: the class whose (lower, upper] holds each value (0 above the last)."""
+    x = np.asarray(x).flatten()
+    left = [-float("inf"), *bins[0:-1]]
+    ids = np.zeros(x.shape, dtype="int")
+    for k, (lower, upper) in enumerate(zip(left, bins)):
+        ids += (x > lower) * (x <= upper) * k
+    return ids
+
+
+def _quantiles(req: ClassifyRequest) -> Bins:
+    bins = quantile_bins(req.oriented, req.k)  # ties: fewer classes than asked, which the legend shows
+    return Bins(bin_ids(req.oriented, bins), len(bins))
 
 
 def _equal_interval(req: ClassifyRequest) -> Bins:
-    import mapclassify  # imported where used: it pulls in scipy.stats, matplotlib and sklearn (~2 s)
-
-    c = mapclassify.EqualInterval(req.oriented, k=req.k)
-    return Bins(c.yb, len(c.bins))
+    bins = equal_interval_bins(req.oriented, req.k)
+    return Bins(bin_ids(req.oriented, bins), len(bins))
 
 
 def _natural_breaks(req: ClassifyRequest) -> Bins:

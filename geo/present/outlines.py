@@ -23,10 +23,9 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
-from geo.present.coverage import simplify_coverage
+from geo.present.coverage import column_text, geometry_digest, simplify_coverage
 
 BNG = 27700
 QUANTUM = 1e-4          # degrees per integer unit on the wire (~11 m of longitude, 7 m of latitude in England)
@@ -55,15 +54,15 @@ class DistrictOutlines:
 
 
 def layer_key(gdf: gpd.GeoDataFrame, code_column: str, district_column: str, name_column: str | None) -> str:
-    """A cheap key for a layer's outlines: its codes, districts and names, row count, CRS, bounds and vertex count."""
+    """A cheap key for a layer's outlines: its codes, districts and names, CRS and geometries (their hash memoised
+    by the shapely objects' identity, as the live map's content key is: a warm rerun hashes no WKB)."""
     h = hashlib.sha256(f"{len(gdf)}|{gdf.crs}|".encode())
     cols = [c for c in dict.fromkeys((code_column, district_column, name_column)) if c and c in gdf.columns]
     h.update("\x1f".join(cols).encode())
-    if cols and len(gdf):
-        h.update(pd.util.hash_pandas_object(gdf[cols].astype("string"), index=False).to_numpy().tobytes())
+    for column in cols:
+        h.update(hashlib.sha1(column_text(gdf[column])).digest())
     if len(gdf):
-        h.update(np.asarray(gdf.total_bounds, dtype=float).round(6).tobytes())
-        h.update(str(int(shapely.get_num_coordinates(gdf.geometry.values).sum())).encode())
+        h.update(geometry_digest(gdf.geometry.values, str(gdf.crs)))
     return h.hexdigest()[:24]
 
 

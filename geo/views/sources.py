@@ -7,6 +7,7 @@ import csv
 import gzip
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 
 from geo.views.base import Source
@@ -37,8 +38,16 @@ def csv_headers(path: Path) -> list[str] | None:
 
 
 def release_of(headers: list[str]) -> tuple[str, int | None, bool] | None:
-    """(release in words, publication year or None, has ranks) when the headers are an IoD LSOA release's, else None."""
+    """(release in words, publication year or None, has ranks) when the headers are an IoD LSOA release's, else None.
+    Remembered by the headers: every run lists the data folders' tables."""
+    return _release_of(tuple(str(h) for h in headers))
+
+
+@lru_cache(maxsize=512)
+def _release_of(header_row: tuple[str, ...]) -> tuple[str, int | None, bool] | None:
     from geo.catalogue import recognise_columns, recognise_release
+
+    headers = list(header_row)
 
     layout = recognise_release(headers)
     if layout is not None:

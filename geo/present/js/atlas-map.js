@@ -345,7 +345,7 @@
     named();
     var valueGroup = valueLabels(map, meta.labels);
     var names = districtLabels(map, meta), tidying = false;
-    var tidy = function () { if (names) { names(); } declutter(map); };
+    var tidy = function () { if (gone) { return; } if (names) { names(); } declutter(map); };
     if (names || valueGroup) {
       map.on('zoomend moveend resize', tidy); tidying = true;
       tidy();
@@ -397,6 +397,12 @@
       window.removeEventListener('resize', resized);
       if (observer) { observer.disconnect(); }
       map.remove();
+      // Leaflet's remove() leaves two things behind: the map's own listeners (tidy, restyle, fit…) and the
+      // 'moveend' a resize schedules 200 ms on (invalidateSize's debounce). That moveend, fired on the removed
+      // map, ran tidy, which added the district names to panes that no longer exist (an uncaught TypeError
+      // seen when leaving presenter mode: the frame shrinks, and the map is rebuilt for the other base).
+      clearTimeout(map._sizeTimer);
+      map.off();
     };
     window.atlasMap = ctl;
     if (meta.focus) {  // MapSpec.focus: open on this area or district, outlined
