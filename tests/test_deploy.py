@@ -229,7 +229,10 @@ def test_front_end_is_gzipped_through_the_proxy(browser, deployment):  # noqa: F
     # whole first load (page, JS, CSS, fonts, the map's component, Leaflet) is far smaller.
     assert figures["direct"]["js_encodings"] == ["identity"], figures
     assert set(figures["proxy"]["js_encodings"]) & {"gzip", "zstd", "br"}, figures
-    assert figures["direct"]["uncompressed_js_over_512_bytes"] > 100, figures  # the check can see plain files
+    # The check can see plain files: most of the front end's files come uncompressed from the replica (95 of 123
+    # since #18 stopped the code highlighter and the data grid loading on a first view; 130-odd of 150 before).
+    direct = figures["direct"]
+    assert direct["uncompressed_js_over_512_bytes"] > direct["frontend_js_files"] // 2 > 40, figures
     assert figures["proxy"]["uncompressed_js_over_512_bytes"] == 0, figures
     assert figures["proxy_gzip_only"]["frontend_js_bytes"] * 2 < figures["direct"]["frontend_js_bytes"], figures
     assert figures["proxy"]["frontend_js_bytes"] * 2 < figures["direct"]["frontend_js_bytes"], figures

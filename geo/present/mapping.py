@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import html
+import base64
+import gzip
 import json
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,8 +52,13 @@ def escape_text(value: object) -> str:
 
 def _script_json(obj: object) -> str:
     """JSON that can sit inside a <script> element without closing it."""
-    return (json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
-            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return _script_text(json.dumps(obj, separators=(",", ":"), ensure_ascii=False))
+
+
+def _script_text(text: str) -> str:
+    """JSON text made safe inside a <script> element: < > & and the two JavaScript line separators escaped (they
+    occur only inside JSON strings, where the escapes mean the same characters)."""
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
@@ -285,17 +293,30 @@ class CoverageLayer(MacroElement):
         """Carry the geometry in the page itself (offline export) or fetch it by URL from the app. Reads only."""
         inline = inline or not self.by_url
         geometry = self.prepared.geometry
-        values_src = ({"data": json.loads(self._values)} if inline
+        # The inlined values are spliced in as the text they are stored as (made safe for a <script> as
+        # _script_json makes it), not parsed and written again. A random token marks each place. The geometry
+        # goes in gzipped (atlas-coverage.js inflates it with the browser's DecompressionStream).
+        token, spliced = secrets.token_hex(8), {}
+
+        def splice(raw: bytes) -> str:
+            mark = f"@atlas-{token}-{len(spliced)}@"
+            spliced[json.dumps(mark)] = _script_text(raw.decode("utf-8"))
+            return mark
+
+        values_src = ({"data": splice(self._values)} if inline
                       else {"url": f"{self.url_base}/{self.prepared.values_file}"})
         details = []
         for d in geometry.details:
             src = {"minZoom": d.min_zoom}
-            if inline:
-                src["data"] = json.loads(geometry.read(d))
+            if inline:  # gzipped and in base64 (1.8 MB for England's LSOAs, where the JSON is 4.1 MB)
+                src["gz"] = base64.b64encode(gzip.compress(geometry.read(d), compresslevel=6, mtime=0)).decode()
             else:
                 src["url"] = f"{self.url_base}/{d.file}"
             details.append(src)
-        self.payload = _script_json({**self._payload, "details": details, "values": values_src})
+        text = _script_json({**self._payload, "details": details, "values": values_src})
+        for mark, raw in spliced.items():
+            text = text.replace(mark, raw, 1)
+        self.payload = text
 
 
 @dataclass(frozen=True)

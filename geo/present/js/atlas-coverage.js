@@ -64,8 +64,22 @@
     });
   }
 
+  // A level carried in an exported page: gzipped JSON in base64 (geo.present.mapping's inline), inflated here.
+  function inflate(b64) {
+    if (typeof DecompressionStream === 'undefined') {
+      return Promise.reject(new Error('this browser cannot open a compressed map; use a current Chrome, Edge, ' +
+                                      'Firefox or Safari'));
+    }
+    var bin = atob(b64), bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) { bytes[i] = bin.charCodeAt(i); }
+    return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).text();
+  }
+
   function load(src) {
     if (src.data) { return Promise.resolve(src.decoded || (src.decoded = decode(src.data))); }
+    if (src.gz) {
+      return src.inflated || (src.inflated = inflate(src.gz).then(function (text) { return decode(host.JSON.parse(text)); }));
+    }
     if (kept.has(src.url)) {
       var g = kept.get(src.url);
       kept.delete(src.url); kept.set(src.url, g);  // most recently used last
