@@ -525,7 +525,8 @@ def switch_case(browser, url: str, repeats: int = 5) -> dict:
                                    timeout=60_000)
             time.sleep(0.8)  # the rerun's last messages arrive
             faded = page.evaluate("() => { window.__sampling = false; return window.__minOpacity; }")
-            rows.append({"s": (painted_at - clicked_at) / 1000, "seen_s": seen, "ws_bytes": ws_bytes[0] - ws0,
+            rows.append({"option": option, "s": (painted_at - clicked_at) / 1000, "seen_s": seen,
+                         "ws_bytes": ws_bytes[0] - ws0,
                          "pw_ws_bytes": pw_bytes[0] - pw0,
                          "args_s": (args_at - clicked_at) / 1000 if args_at else None,
                          "wire_bytes": proxy.down - wire0, "frame_kept": kept and same_element,
@@ -539,7 +540,8 @@ def switch_case(browser, url: str, repeats: int = 5) -> dict:
                      "args_arrive_p50_s": (round(statistics.median(r["args_s"] for r in rows), 3)
                                            if all(r["args_s"] is not None for r in rows) else None),
                      "frame_kept": sum(r["frame_kept"] for r in rows), "changes": len(rows),
-                     "min_map_opacity": round(min(r["min_opacity"] for r in rows), 2)}
+                     "min_map_opacity": round(min(r["min_opacity"] for r in rows), 2),
+                     "by_option": [[r["option"], round(r["s"], 3)] for r in rows]}
     context.close()
     return out
 
@@ -591,6 +593,9 @@ def print_switching(switch: dict) -> None:
     print("  least opacity of the map box during the reruns (1 = never greyed out): "
           + ", ".join(f"{kind} {name} {switch[kind][name]['min_map_opacity']}" for kind in ("folium", "live")
                       for name, _ in SWITCHES))
+    for name, _ in SWITCHES:  # a scheme's first use computes it (k-means, Fisher-Jenks); later uses are remembered
+        print(f"  live {name}, each change (option, s): "
+              + ", ".join(f"{o} {t:.2f}" for o, t in switch["live"][name].get("by_option", [])))
 
 # ------------------------------------------------------------------ main
 

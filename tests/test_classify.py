@@ -142,3 +142,24 @@ def test_quantiles_and_equal_interval_are_mapclassifys_exactly(k):
         e = mapclassify.EqualInterval(y, k=k)
         ours = equal_interval_bins(y, k)
         assert np.array_equal(ours, e.bins) and np.array_equal(bin_ids(y, ours), e.yb), (k, y[:5])
+
+
+def test_binning_is_remembered_by_values_and_settings_not_redone_on_a_rerun(monkeypatch):
+    """A rerun that changes only the palette (or the title, a tooltip…) does not bin again: on natural breaks that
+    was k-means over every national LSOA on each rerun. Other values, k or direction bin afresh."""
+    from geo.present import classify
+
+    calls = []
+    real = classify.SCHEMES["natural_breaks"].bin
+    monkeypatch.setitem(classify.SCHEMES, "natural_breaks", classify.Scheme(
+        "natural_breaks", "Natural breaks (k-means)", True, lambda req: calls.append(req.k) or real(req)))
+    values = pd.Series(np.random.default_rng(3).normal(30, 10, 2_000))
+    first = classify_values(values, "natural_breaks", 5, palette="viridis")
+    again = classify_values(values.copy(), "natural_breaks", 5, palette="cividis")
+    assert calls == [5] and again.classes.tolist() == first.classes.tolist() and again.colours != first.colours
+    classify_values(values, "natural_breaks", 4)
+    classify_values(values, "natural_breaks", 5, higher_is_worse=False)
+    changed = values.copy()
+    changed.iloc[0] += 1.0
+    classify_values(changed, "natural_breaks", 5)
+    assert calls == [5, 4, 5, 5]

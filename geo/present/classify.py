@@ -7,7 +7,10 @@ the darkest colour always means the most deprived.
 
 from __future__ import annotations
 
+import hashlib
+import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -268,6 +271,32 @@ def _national_deciles(vals: np.ndarray, deciles: pd.Series | None, palette: str,
                           int((classes == NO_DATA).sum()))
 
 
+_BINNED: OrderedDict[tuple, Bins] = OrderedDict()  # what a rerun would bin again (k-means: ~1 s on 33k values)
+_BINNED_MAX = 32
+_BINNED_LOCK = threading.Lock()
+
+
+def _binned(chosen: Scheme, req: ClassifyRequest) -> Bins:
+    """chosen.bin(req), remembered by the values' bytes and every setting that shapes the answer (the schemes are
+    deterministic: k-means and the Fisher-Jenks sample are seeded). A change of palette, title or tooltip reruns
+    the app; on natural breaks it re-ran k-means on every national LSOA each time."""
+    extra = setting("fisher_jenks_sample") if chosen.id == "fisher_jenks_sampled" else None
+    key = (chosen.id, req.k, req.higher_is_worse, tuple(req.breaks or ()), req.seed, req.kind, extra,
+           req.data.size, hashlib.sha1(np.ascontiguousarray(req.data).tobytes()).hexdigest())
+    with _BINNED_LOCK:
+        hit = _BINNED.get(key)
+        if hit is not None:
+            _BINNED.move_to_end(key)
+            return hit
+    binned = chosen.bin(req)
+    binned.yb.setflags(write=False)  # shared between runs: nobody may change it
+    with _BINNED_LOCK:
+        _BINNED[key] = binned
+        while len(_BINNED) > _BINNED_MAX:
+            _BINNED.popitem(last=False)
+    return binned
+
+
 def classify_values(
     values: pd.Series,
     scheme: str = "quantiles",
@@ -296,8 +325,8 @@ def classify_values(
     if data.size == 0:
         return Classification(classes, [], [], [], [], [], scheme, len(vals))
     k = int(max(1, min(k, np.unique(data).size)))
-    binned = chosen.bin(ClassifyRequest(data, data if higher_is_worse else -data, k, higher_is_worse, breaks, seed,
-                                        kind))
+    binned = _binned(chosen, ClassifyRequest(data, data if higher_is_worse else -data, k, higher_is_worse, breaks,
+                                             seed, kind))
     yb, k = binned.yb, binned.k
     classes[present] = yb
     lower, upper, counts = [], [], []
