@@ -8,12 +8,14 @@ template engines act on (`{ } $` and backtick) replaced by character references,
 
 from __future__ import annotations
 
-import hashlib
-import html
 import base64
 import gzip
+import hashlib
+import html
 import json
 import secrets
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -309,7 +311,7 @@ class CoverageLayer(MacroElement):
         for d in geometry.details:
             src = {"minZoom": d.min_zoom}
             if inline:  # gzipped and in base64 (1.8 MB for England's LSOAs, where the JSON is 4.1 MB)
-                src["gz"] = base64.b64encode(gzip.compress(geometry.read(d), compresslevel=6, mtime=0)).decode()
+                src["gz"] = _inline_gz(geometry, d)
             else:
                 src["url"] = f"{self.url_base}/{d.file}"
             details.append(src)
@@ -317,6 +319,26 @@ class CoverageLayer(MacroElement):
         for mark, raw in spliced.items():
             text = text.replace(mark, raw, 1)
         self.payload = text
+
+
+_GZ: OrderedDict[tuple[str, str], str] = OrderedDict()  # (geometry key, level file) → its gzip in base64
+_GZ_LOCK = threading.Lock()
+
+
+def _inline_gz(geometry: PreparedGeometry, detail) -> str:
+    """One level of detail gzipped, in base64, for a page that carries it: compressed once per process (0.4 s for
+    England's LSOAs; a page is rendered more than once — build, export), the geometry being named by its content."""
+    key = (geometry.key, detail.file)
+    with _GZ_LOCK:
+        if key in _GZ:
+            _GZ.move_to_end(key)
+            return _GZ[key]
+    text = base64.b64encode(gzip.compress(geometry.read(detail), compresslevel=6, mtime=0)).decode()
+    with _GZ_LOCK:
+        _GZ[key] = text
+        while len(_GZ) > 4:
+            _GZ.popitem(last=False)
+    return text
 
 
 @dataclass(frozen=True)
