@@ -117,7 +117,8 @@ def _samples():
     scores = SHARED / "indicators" / "iod2019" / "iod2019_lsoa11_all_scores.csv"
     if scores.is_file():
         table = pd.read_csv(scores)
-        out += [table[c].to_numpy(dtype=float) for c in table.columns if "Score" in str(c)][:6]
+        out += [table[c].to_numpy(dtype=float) for c in table.columns
+                if str(c).lower().endswith(("_score", "_rank"))][:8]  # scores, and ranks (every value distinct)
     return out
 
 
