@@ -122,7 +122,7 @@ def _prepared_join(lsoa_key: str, _lsoa: bytes, lsoa_name: str, layer: str | Non
     gdf, _ = load_boundaries(_lsoa, lsoa_name, layer, crs)
     frame, _ = load_table(_table, table_name, sheet)
     ind, joined, report, name_column = prepare_join(gdf, frame, available_lookup(), resolve)
-    return ind, joined, report, hashlib.sha1(_table).hexdigest(), name_column
+    return ind, joined, report, table_key, name_column  # the table's content key, already made
 
 
 def prepared_join(lsoa: bytes, lsoa_name: str, layer: str | None, crs: str | None, table: bytes, table_name: str,

@@ -8,15 +8,14 @@ the darkest colour always means the most deprived.
 from __future__ import annotations
 
 import hashlib
-import threading
 import warnings
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from geo.memo import Memo
 from geo.settings import setting
 
 NO_DATA = -1
@@ -271,9 +270,7 @@ def _national_deciles(vals: np.ndarray, deciles: pd.Series | None, palette: str,
                           int((classes == NO_DATA).sum()))
 
 
-_BINNED: OrderedDict[tuple, Bins] = OrderedDict()  # what a rerun would bin again (k-means: ~1 s on 33k values)
-_BINNED_MAX = 32
-_BINNED_LOCK = threading.Lock()
+_BINNED: Memo[Bins] = Memo(32)  # what a rerun would bin again (k-means: ~1 s on 33k values)
 
 
 def _binned(chosen: Scheme, req: ClassifyRequest) -> Bins:
@@ -283,18 +280,12 @@ def _binned(chosen: Scheme, req: ClassifyRequest) -> Bins:
     extra = setting("fisher_jenks_sample") if chosen.id == "fisher_jenks_sampled" else None
     key = (chosen.id, req.k, req.higher_is_worse, tuple(req.breaks or ()), req.seed, req.kind, extra,
            req.data.size, hashlib.sha1(np.ascontiguousarray(req.data).tobytes()).hexdigest())
-    with _BINNED_LOCK:
-        hit = _BINNED.get(key)
-        if hit is not None:
-            _BINNED.move_to_end(key)
-            return hit
-    binned = chosen.bin(req)
-    binned.yb.setflags(write=False)  # shared between runs: nobody may change it
-    with _BINNED_LOCK:
-        _BINNED[key] = binned
-        while len(_BINNED) > _BINNED_MAX:
-            _BINNED.popitem(last=False)
-    return binned
+
+    def make() -> Bins:
+        binned = chosen.bin(req)
+        binned.yb.setflags(write=False)  # shared between runs: nobody may change it
+        return binned
+    return _BINNED.get(key, make)
 
 
 def classify_values(

@@ -14,8 +14,6 @@ import hashlib
 import html
 import json
 import secrets
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +26,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from geo.load.assets import atlas_text, leaflet_text
+from geo.memo import Memo
 from geo.present.classify import Classification
 from geo.present.coverage import PreparedGeometry, prepare_geometry
 from geo.present.export import write_atomic
@@ -143,8 +142,7 @@ def class_string(classes) -> str:
     return np.where(k < 0, 45, 48 + k).astype(np.uint8).tobytes().decode("ascii")
 
 
-_MEMO: dict[tuple, object] = {}  # what a warm rerun would compute again, by a cheap hash of its inputs
-_MEMO_SIZE = 16
+_MEMO: Memo[object] = Memo(16)  # what a warm rerun would compute again, by a cheap hash of its inputs
 
 
 def _column_key(gdf: pd.DataFrame, columns: list[str]) -> tuple:
@@ -156,11 +154,7 @@ def _column_key(gdf: pd.DataFrame, columns: list[str]) -> tuple:
 
 
 def _memo(key: tuple, make):
-    if key not in _MEMO:
-        if len(_MEMO) >= _MEMO_SIZE:
-            _MEMO.pop(next(iter(_MEMO)))
-        _MEMO[key] = make()
-    return _MEMO[key]
+    return _MEMO.get(key, make)
 
 
 def _districts_meta(gdf: gpd.GeoDataFrame, spec: MapSpec) -> dict | None:
@@ -296,17 +290,10 @@ class CoverageLayer(MacroElement):
         inline = inline or not self.by_url
         geometry = self.prepared.geometry
         # The inlined values are spliced in as the text they are stored as (made safe for a <script> as
-        # _script_json makes it), not parsed and written again. A random token marks each place. The geometry
+        # _script_json makes it), not parsed and written again; a random token marks the place. The geometry
         # goes in gzipped (atlas-coverage.js inflates it with the browser's DecompressionStream).
-        token, spliced = secrets.token_hex(8), {}
-
-        def splice(raw: bytes) -> str:
-            mark = f"@atlas-{token}-{len(spliced)}@"
-            spliced[json.dumps(mark)] = _script_text(raw.decode("utf-8"))
-            return mark
-
-        values_src = ({"data": splice(self._values)} if inline
-                      else {"url": f"{self.url_base}/{self.prepared.values_file}"})
+        mark = f"@atlas-values-{secrets.token_hex(8)}@"
+        values_src = {"data": mark} if inline else {"url": f"{self.url_base}/{self.prepared.values_file}"}
         details = []
         for d in geometry.details:
             src = {"minZoom": d.min_zoom}
@@ -316,29 +303,16 @@ class CoverageLayer(MacroElement):
                 src["url"] = f"{self.url_base}/{d.file}"
             details.append(src)
         text = _script_json({**self._payload, "details": details, "values": values_src})
-        for mark, raw in spliced.items():
-            text = text.replace(mark, raw, 1)
+        if inline:
+            text = text.replace(json.dumps(mark), _script_text(self._values.decode("utf-8")), 1)
         self.payload = text
-
-
-_GZ: OrderedDict[tuple[str, str], str] = OrderedDict()  # (geometry key, level file) → its gzip in base64
-_GZ_LOCK = threading.Lock()
 
 
 def _inline_gz(geometry: PreparedGeometry, detail) -> str:
     """One level of detail gzipped, in base64, for a page that carries it: compressed once per process (0.4 s for
     England's LSOAs; a page is rendered more than once — build, export), the geometry being named by its content."""
-    key = (geometry.key, detail.file)
-    with _GZ_LOCK:
-        if key in _GZ:
-            _GZ.move_to_end(key)
-            return _GZ[key]
-    text = base64.b64encode(gzip.compress(geometry.read(detail), compresslevel=6, mtime=0)).decode()
-    with _GZ_LOCK:
-        _GZ[key] = text
-        while len(_GZ) > 4:
-            _GZ.popitem(last=False)
-    return text
+    return _MEMO.get(("gz", geometry.key, detail.file), lambda: base64.b64encode(
+        gzip.compress(geometry.read(detail), compresslevel=6, mtime=0)).decode())
 
 
 @dataclass(frozen=True)

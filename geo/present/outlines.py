@@ -18,13 +18,13 @@ layer's codes, districts, row count, bounds and vertex count makes a warm rerun 
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import shapely
 
+from geo.memo import Memo
 from geo.present.coverage import column_text, geometry_digest, simplify_coverage
 
 BNG = 27700
@@ -32,8 +32,7 @@ QUANTUM = 1e-4          # degrees per integer unit on the wire (~11 m of longitu
 TOLERANCES_M = (50.0, 100.0, 200.0, 400.0)  # tried in turn until the lines fit MAX_BYTES
 MAX_BYTES = 300_000     # the outlines of all England's districts fit well under this
 LABEL_ZOOM = 9          # district names from this zoom (districts are large on screen), none nationally
-_MEMO: OrderedDict[str, DistrictOutlines] = OrderedDict()
-_MEMO_SIZE = 8
+_MEMO: Memo[DistrictOutlines] = Memo(8)
 
 
 @dataclass(frozen=True)
@@ -144,15 +143,8 @@ def district_outlines(gdf: gpd.GeoDataFrame, code_column: str, district_column: 
     """`compute_outlines`, remembered by a cheap content key (`layer_key`): a warm rerun does not dissolve again."""
     if not district_column or district_column not in gdf.columns:
         return None
-    key = layer_key(gdf, code_column, district_column, name_column)
-    if key in _MEMO:
-        _MEMO.move_to_end(key)
-        return _MEMO[key]
-    result = compute_outlines(gdf, district_column, name_column)
-    _MEMO[key] = result
-    while len(_MEMO) > _MEMO_SIZE:
-        _MEMO.popitem(last=False)
-    return result
+    return _MEMO.get(layer_key(gdf, code_column, district_column, name_column),
+                     lambda: compute_outlines(gdf, district_column, name_column))
 
 
 def clear_memo() -> None:
