@@ -258,6 +258,7 @@ def test_session_sticks_to_its_replica_and_fails_over_with_its_view(browser, dep
 
         # That replica dies mid-session: the page's websocket was on it (it closes), and the page reconnects.
         assert not first["closed"]
+        page.evaluate("window.__beforeFailover = true")  # gone once the page has reloaded itself
         os.kill(ports[serving], signal.SIGKILL)
         other = next(p for p in ports if p != serving)
         wait_for(pumped(page, lambda: first["closed"]), 30, "the websocket on the killed replica to close")
@@ -268,8 +269,11 @@ def test_session_sticks_to_its_replica_and_fails_over_with_its_view(browser, dep
         assert new_cookie["value"] == _sticky_cookie(other), new_cookie
         assert context.request.get(deployment["url"] + "_stcore/health").headers["x-atlas-replica"] == other
         # Streamlit's front end does not rerun after a reconnect that finds its old page intact (it expects the same
-        # server to still hold the session); the page sees the new cookie and reloads itself (ui/layout.py).
-        wait_for(pumped(page, lambda: len(net.sockets) > 2 and list(net.sockets.values())[-1]["runs_finished"] >= 1),
+        # server to still hold the session); the page sees the new cookie and reloads itself (ui/layout.py). The
+        # cookie may arrive with the reconnect's health check, before any new websocket: then the reloaded page's
+        # socket is the second, not the third, so the reload is told by the marker set before the kill.
+        wait_for(pumped(page, lambda: _eval(page, "window.__beforeFailover === undefined", False)
+                        and list(net.sockets.values())[-1]["runs_finished"] >= 1),
                  180, "the page to reload itself and run on the live replica")
         wait_idle(page)
         # The session there was built from the address: the same view (not the districts default) and a map.
