@@ -227,6 +227,32 @@ def test_large_text_puts_every_text_on_the_map_at_20px_or_more(session, served):
     session.assert_clean()
 
 
+def test_large_text_legend_of_ten_classes_is_whole_on_a_laptops_presenter_map(session, served):
+    """Presenter text, ten classes, a 1366-wide step's 500 px map: the legend goes to two columns, nothing scrolls
+    out of sight (it used to show deciles 1–9 and hide 10 and "No data" behind a scroll bar)."""
+    gdf = district_grid()
+    spec = MapSpec("v", "Index of Multiple Deprivation — score", "name", "code", title="Index of Multiple Deprivation",
+                   subtitle="IoD2019, LSOAs", large_text=True, legend_words=("Darker areas are more deprived.",),
+                   district_column="lad", district_name_column="lad_name")
+    html = map_html(build_choropleth(gdf, spec, classify_values(gdf["v"], "quantiles", 10)))
+    page = open_map(session, served, "large10.html", html, viewport=(1334, 500))
+    state = page.evaluate("""() => { const l = document.querySelector('.atlas-legend'), r = l.getBoundingClientRect();
+        const rows = [...l.querySelectorAll('.atlas-legend-row')].map(e => e.getBoundingClientRect());
+        return {cols: l.classList.contains('atlas-legend-cols'), scroll: l.scrollHeight - l.clientHeight,
+                top: r.top, bottom: r.bottom, rows: rows.length,
+                inside: rows.every(b => b.top >= r.top - 0.5 && b.bottom <= r.bottom + 0.5 && b.height > 0)}; }""")
+    title_bottom = page.evaluate("document.querySelector('.atlas-title').getBoundingClientRect().bottom")
+    assert state["rows"] == 11 and state["cols"], state
+    assert state["scroll"] <= 1 and state["inside"], state
+    assert title_bottom <= state["top"] and state["bottom"] <= 500, (title_bottom, state)
+    screenshot(page, ARTIFACTS / "chrome_large_legend_10.png")
+    # The same legend on a tall map stays one column.
+    page.set_viewport_size({"width": 1334, "height": 1000})
+    wait_for(lambda: _eval(page, "window.atlasLayer._map.getSize().y") == 1000, 5, "the map to take the new height")
+    assert not page.evaluate("document.querySelector('.atlas-legend').classList.contains('atlas-legend-cols')")
+    session.assert_clean()
+
+
 def test_bare_map_has_areas_and_outlines_only(session, served):
     page = open_map(session, served, "bare.html", grid_map(chrome="bare", legend_words=("words",), place="Leeds"))
     counts = page.evaluate("""() => ['.atlas-legend', '.atlas-title', '.atlas-search', '.atlas-words']

@@ -242,7 +242,7 @@ def _legend_html(spec: MapSpec, classification: Classification, notice: str = ""
                  + "".join(f"<p>{escape_text(w)}</p>" for w in spec.legend_words) + "</details>")
     return (f'<div class="atlas-legend-title">{escape_text(spec.value_label)}</div>'
             f'<div class="atlas-legend-head"><span>Darker = {escape_text(spec.darker_means)}</span><span>areas</span></div>'
-            + "".join(rows) + caveat + words)
+            + '<div class="atlas-legend-rows">' + "".join(rows) + "</div>" + caveat + words)
 
 
 # The layers' scripts are one call each into geo/present/js/atlas-map.js (served from static/atlas/, inlined by

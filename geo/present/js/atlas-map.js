@@ -77,6 +77,10 @@
       var title = map.getContainer().querySelector('.atlas-title');
       var attribution = map.attributionControl ? map.attributionControl.getContainer().offsetHeight : 0;
       box.style.maxHeight = Math.max(80, map.getSize().y - (title ? title.offsetHeight : 0) - attribution - 40) + 'px';
+      // Too tall for the map (ten classes in presenter text on a laptop's step): the classes go in two columns
+      // rather than scroll out of the audience's sight; it scrolls only if even that does not fit.
+      box.classList.remove('atlas-legend-cols');
+      if (box.scrollHeight > box.clientHeight + 1) { box.classList.add('atlas-legend-cols'); }
     }
     function fill(div, meta) {  // the legend's content (again on a change of measure, scheme or palette)
       var open = div.querySelector('.atlas-words[open]') !== null;
@@ -281,6 +285,25 @@
   }
 
   // Everything around the renderer: legend, title, search, labels and the found and hovered outlines.
+  // Fit bounds where the legend and title do not cover them: beside the legend (right padding its width, or the
+  // title's where that is wider) or above it (top padding the title's height, bottom the legend's), whichever
+  // draws the areas larger; a map without a legend (bare) keeps the plain padding.
+  function fitClear(map, bounds, pad, extra) {
+    var el = map.getContainer(), legend = el.querySelector('.atlas-legend'), title = el.querySelector('.atlas-title');
+    var opts = {padding: [pad, pad]};
+    if (legend && legend.offsetWidth) {
+      var lw = legend.offsetWidth + 10, lh = legend.offsetHeight + 10;
+      var tw = title ? title.offsetWidth + 10 : 0, th = title ? title.offsetHeight + 10 : 0;
+      var beside = {paddingTopLeft: [pad, pad], paddingBottomRight: [Math.max(lw, tw) + pad, pad]};
+      var above = {paddingTopLeft: [pad, th + pad], paddingBottomRight: [pad, lh + pad]};
+      var zb = map.getBoundsZoom(bounds, false, L.point(Math.max(lw, tw) + 2 * pad, 2 * pad));
+      var za = map.getBoundsZoom(bounds, false, L.point(2 * pad, th + lh + 2 * pad));
+      opts = za > zb ? above : beside;
+    }
+    for (var k in extra) { if (Object.prototype.hasOwnProperty.call(extra, k)) { opts[k] = extra[k]; } }
+    map.fitBounds(bounds, opts);
+  }
+
   function attach(map, meta, areas, kind) {
     var found = -1, hover = -1, members = [], foundName = '', hoverName = '', full = meta.chrome !== 'bare';
     // Once the live map is rebuilt for another layer (ctl.dispose) nothing may touch this one: a search or focus
@@ -307,7 +330,7 @@
       show: function (i) {
         found = i; members = []; foundName = areas.name(i); named();
         var bounds = areas.boundsOf(i);
-        map.fitBounds(bounds, {maxZoom: 13, padding: [20, 20]});
+        fitClear(map, bounds, 20, {maxZoom: 13});
         redraw();
         areas.openTip(i, bounds.getCenter());
         window.atlasFound = areas.code(i); window.atlasFoundLevel = meta.level || 'area'; window.atlasFoundCount = 1;
@@ -325,7 +348,7 @@
         }
         if (!bounds) { return; }
         foundName = meta.districts.names[d]; named();
-        map.fitBounds(bounds, {maxZoom: 13, padding: [20, 20]});
+        fitClear(map, bounds, 20, {maxZoom: 13});
         redraw();
         window.atlasFound = norm(meta.districts.codes[d]).toUpperCase();
         window.atlasFoundLevel = 'district'; window.atlasFoundCount = members.length;
@@ -376,6 +399,7 @@
     };
     map.attributionControl.addAttribution(meta.attribution);
     if (legend) { legend.fit(); }
+    if (legend && map._atlasHome) { fitClear(map, map._atlasHome, 8, {animate: false}); }  // clear of the legend
     // The map follows its frame: page CSS may resize the iframe (or its container) after the map is drawn.
     // While nobody has moved it, the map keeps showing what it opened on as its frame grows (presenter mode and
     // the page's fit size the frame after the first paint): the opening view is fitted again into the new size.
@@ -385,7 +409,8 @@
       var atHome = home && map.getZoom() === home.z && map.getCenter().distanceTo(home.c) < 1;
       map.invalidateSize({pan: false});
       if (atHome) {
-        map.fitBounds(map._atlasHome || home.b, {padding: map._atlasHome ? [8, 8] : [0, 0], animate: false});
+        if (map._atlasHome) { fitClear(map, map._atlasHome, 8, {animate: false}); }
+        else { map.fitBounds(home.b, {padding: [0, 0], animate: false}); }
         home = {z: map.getZoom(), c: map.getCenter(), b: home.b};
       }
     };
