@@ -21,6 +21,7 @@ import argparse
 import ctypes
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -43,14 +44,94 @@ class _Template(string.Template):
 
 
 def render_caddyfile(*, port: int, bind: str, replicas: list[int], static_dir: Path, geometry_dir: Path,
-                     run_dir: Path) -> str:
+                     run_dir: Path, icon_font_path: str, icon_font: Path) -> str:
     """The Caddyfile for this run (every placeholder must be given: a missing one is a KeyError)."""
-    for path in (static_dir, geometry_dir, run_dir):
+    if not re.fullmatch(r"/static/media/[A-Za-z0-9._-]+", icon_font_path):
+        raise SystemExit(f"error: unexpected icon font path {icon_font_path!r}")
+    for path in (static_dir, geometry_dir, run_dir, icon_font):
         if any(c in str(path) for c in '"\n\r{}'):
             raise SystemExit(f"error: the path {str(path)!r} has characters the Caddyfile cannot quote")
     upstreams = " ".join(f"127.0.0.1:{p}" for p in replicas)
     return _Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
-        port=port, bind=bind, upstreams=upstreams, static_dir=static_dir, geometry_dir=geometry_dir, run_dir=run_dir)
+        port=port, bind=bind, upstreams=upstreams, static_dir=static_dir, geometry_dir=geometry_dir, run_dir=run_dir,
+        icon_font_path=icon_font_path, icon_font_dir=icon_font.parent, icon_font_file=icon_font.name)
+
+
+ICON_NAME = re.compile(rb":material/([a-z0-9_]+):")
+
+
+def icon_names() -> set[str]:
+    """Every Material icon the page can show: each `:material/name:` in Streamlit's front end and Python side,
+    and in the atlas' own code (it names none today). Read from the installed Streamlit, so an upgrade that adds
+    icons is subset right at the next start."""
+    import streamlit
+
+    st_dir = Path(streamlit.__file__).resolve().parent
+    names: set[str] = set()
+    for path in [*(st_dir / "static" / "static" / "js").glob("*.js"), *st_dir.rglob("*.py"),
+                 APP_DIR / "app.py", *(APP_DIR / "ui").rglob("*.py")]:
+        names.update(n.decode() for n in ICON_NAME.findall(path.read_bytes()))
+    return names
+
+
+def subset_icon_font(out_dir: Path) -> tuple[str, Path, str]:
+    """Streamlit's icon font (Material Symbols, 375 KB, fetched by every first page because its sidebar and
+    expanders draw their arrows with it) cut down to the icons in `icon_names()`: about 13 KB.
+
+    Returns (the font's URL path, the file to answer it with, what was done). The font's icons are ligatures
+    (the text "expand_more" drawn as one glyph); only those for the names are kept, with the letters that spell
+    them. An icon outside the set would show its name as text, never a wrong icon. If the font cannot be read or
+    cut (a Streamlit whose front end moved it), the file is the original font and the note says so."""
+    import io
+
+    import streamlit
+
+    media = Path(streamlit.__file__).resolve().parent / "static" / "static" / "media"
+    found = sorted(media.glob("MaterialSymbols-Rounded.*.woff2"))
+    if not found:
+        raise SystemExit(f"error: no MaterialSymbols-Rounded font in {media}: this Streamlit is not the one in "
+                         "requirements.txt")
+    src = found[0]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / src.name
+    try:
+        from fontTools import subset
+        from fontTools.ttLib import TTFont
+
+        names = icon_names()
+        font = TTFont(src)
+        letter = {glyph: chr(code) for code, glyph in font.getBestCmap().items()}
+        keep: set[str] = set()
+        cut: set[str] = set()
+        for lookup in font["GSUB"].table.LookupList.Lookup:
+            for table in lookup.SubTable:
+                table = table.ExtSubTable if lookup.LookupType == 7 else table
+                if getattr(table, "LookupType", None) != 4:
+                    continue
+                for first, ligatures in list(table.ligatures.items()):
+                    kept = [lig for lig in ligatures
+                            if "".join(letter.get(g, "\0") for g in [first, *lig.Component]) in names]
+                    keep.update(lig.LigGlyph for lig in kept)
+                    cut.update("".join(letter.get(g, "\\0") for g in [first, *lig.Component]) for lig in kept)
+                    if kept:
+                        table.ligatures[first] = kept
+                    else:
+                        del table.ligatures[first]
+        options = subset.Options()
+        options.flavor, options.layout_features, options.notdef_outline = "woff2", ["rlig", "liga"], True
+        cutter = subset.Subsetter(options)
+        cutter.populate(glyphs=sorted(keep), text="".join(sorted(set("".join(names)))))
+        cutter.subset(font)
+        buf = io.BytesIO()
+        font.save(buf)
+        out.write_bytes(buf.getvalue())
+        note = (f"icon font: cut to the {len(cut)} icons of the {len(names)} names Streamlit and the atlas use "
+                f"(not icons in this font: {', '.join(sorted(names - cut)) or 'none'}), "
+                f"{src.stat().st_size / 1e3:,.0f} KB → {out.stat().st_size / 1e3:,.0f} KB")
+    except Exception as exc:  # noqa: BLE001 — any failure to cut leaves the whole font, said in the log
+        shutil.copyfile(src, out)
+        note = f"icon font: could not cut it ({type(exc).__name__}: {exc}); serving the whole font"
+    return f"/static/media/{src.name}", out, note
 
 
 def healthy(url: str) -> bool:
@@ -163,13 +244,16 @@ class Launcher:
             env["ATLAS_PACKS_DIR"] = str(a.packs_dir.resolve())
         for port in a.replicas:  # all started at once, then awaited: they load in parallel
             self.replicas[port] = self._start(replica_command(port), env, f"replica-{port}.log")
+        icon_font_path, icon_font, note = subset_icon_font(self.run_dir / "fonts")  # while the replicas load
+        self.log(note)
         for port, proc in self.replicas.items():
             self._wait_healthy(f"http://127.0.0.1:{port}", proc, f"the replica on port {port}", f"replica-{port}.log")
             self.log(f"replica on port {port} healthy (pid {proc.pid})")
 
         caddyfile = self.run_dir / "Caddyfile"
         caddyfile.write_text(render_caddyfile(port=a.port, bind=a.bind, replicas=a.replicas, static_dir=static_dir,
-                                              geometry_dir=geometry_dir, run_dir=self.run_dir), encoding="utf-8")
+                                              geometry_dir=geometry_dir, run_dir=self.run_dir,
+                                              icon_font_path=icon_font_path, icon_font=icon_font), encoding="utf-8")
         # Caddy's own state (autosave, storage) in the run folder; its secret only in its environment.
         proxy_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.run_dir),
                      "XDG_DATA_HOME": str(self.run_dir / "xdg-data"), "XDG_CONFIG_HOME": str(self.run_dir / "xdg-config"),

@@ -14,11 +14,15 @@ import shapely
 from geo.present.classify import classify_values
 from geo.present.coverage import (
     BNG,
+    MERCATOR,
+    _planes,
+    _unplanes,
     content_key,
     coverage_problems,
     decode_detail,
     encode_detail,
     prepare_geometry,
+    read_detail,
     simplify_coverage,
 )
 from geo.present.mapping import MapSpec, build_choropleth, escape_text, map_html, prepare_map
@@ -70,12 +74,38 @@ def test_tiny_grid_is_a_clean_coverage_before_and_after():
 def test_round_trip_at_one_metre_is_exact_up_to_the_quantum():
     g = grid()
     data, vertices = encode_detail(g, 0, 1.0, codes=list(g["code"]))
-    doc = json.loads(data)
+    doc = read_detail(data)[0]
     assert doc["codes"] == list(g["code"]) and doc["n"] == len(g) and vertices > 0
     back = decode_detail(data).to_crs(BNG)
     for a, b in zip(g.geometry, back):
         assert a.symmetric_difference(b).area < 0.01 * a.area
     assert coverage_problems(decode_detail(data)) == 0
+
+
+def test_holes_islands_and_big_jumps_survive_the_binary_round_trip():
+    """Format 2: a polygon with two holes, a two-part feature far from the others (deltas beyond 16 bits, both
+    signs), in the stored bytes (gzip) and as a transport that inflated them already would hand them over."""
+    import gzip
+
+    square = lambda x, y, s: [(x, y), (x + s, y), (x + s, y + s), (x, y + s)]  # noqa: E731
+    x, y = 450_000, 530_000  # Hartlepool, in BNG metres; the islands 150-250 km away, in England still
+    holed = shapely.Polygon(square(x, y, 900), [square(x + 100, y + 100, 200), square(x + 500, y + 500, 300)])
+    islands = shapely.MultiPolygon([shapely.Polygon(square(x - 150_000, y - 250_000, 500)),
+                                    shapely.Polygon(square(x + 100_000, y - 100_000, 700))])
+    plain = shapely.Polygon(square(x + 1000, y, 900))
+    g = gpd.GeoDataFrame({"code": ["a", "b", "c"]}, geometry=[holed, islands, plain], crs=BNG).to_crs(MERCATOR)
+    data, vertices = encode_detail(g, 0, 1.0)
+    assert data[:2] == b"\x1f\x8b" and vertices == 4 * 3 + 4 * 2 + 4
+    for stored in (data, gzip.decompress(data)):
+        back = decode_detail(stored)
+        assert [len(p.interiors) for p in [back[0]]] == [2] and back[1].geom_type == "MultiPolygon"
+        assert len(back[1].geoms) == 2 and back[2].geom_type == "Polygon"
+        for a, b in zip(g.geometry, back):
+            assert a.symmetric_difference(b).area < 0.01 * a.area
+    values = np.array([0, 1, -1, 2**30, -(2**30), 2**31 - 1, -(2**31), 12345, -54321], dtype=np.int64)
+    assert _unplanes(_planes(values), len(values)).tolist() == values.tolist()
+    with pytest.raises(ValueError, match="not an atlas geometry file"):
+        read_detail(gzip.compress(b'{"v":1,"q":4,"n":0,"f":[]}'))
 
 
 def test_prepared_files_are_named_by_content_and_reused(tmp_path):
@@ -105,7 +135,7 @@ def test_codes_and_names_are_escaped_in_the_geometry_file(tmp_path):
     g = grid(2)
     g.loc[0, "name"] = "<img src=x onerror=alert(1)>{{7*7}}"
     prepared = prepare_geometry(g, "code", "name", tmp_path, escape=escape_text)
-    doc = json.loads(prepared.path(prepared.details[0]).read_bytes())
+    doc = read_detail(prepared.path(prepared.details[0]).read_bytes())[0]
     assert doc["names"][0] == escape_text(g.loc[0, "name"]) and "<img" not in doc["names"][0]
 
 

@@ -7,8 +7,11 @@ layer, keyed by its content, and written as a compact JSON file the browser fetc
 * ``shapely.coverage_simplify`` in British National Grid metres, so neighbours still share their
   borders exactly (plain ``simplify`` opens thousands of slivers between them);
 * coordinates in Web Mercator metres rounded to a quantum and delta-encoded as integers, so the
-  browser only multiplies and adds to draw (no trigonometry) and gzip packs the small numbers well;
-  shared vertices round to the same integers, so quantising cannot open gaps either;
+  browser only multiplies and adds to draw (no trigonometry); shared vertices round to the same
+  integers, so quantising cannot open gaps either;
+* a small binary file, gzipped once when it is prepared (`encode_detail` has the layout): the deltas
+  zigzagged and split into byte planes, which gzip packs 30% tighter than the same integers as JSON
+  text; any server sends it as stored, compressed, and the browser inflates it (DecompressionStream);
 * two levels of detail: a coarse one for the national view and, when it is worth it, a finer one the
   browser fetches only when zoomed in.
 
@@ -17,6 +20,7 @@ The map then carries only the class of each area and the values shown in its too
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 from collections import OrderedDict
@@ -31,7 +35,8 @@ import shapely
 from geo.memo import Memo
 from geo.present.export import write_atomic
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: binary, gzipped (1: JSON)
+MAGIC = b"ATG2"
 BNG = 27700
 MERCATOR = 3857
 
@@ -199,19 +204,66 @@ def _encode_rings(geoms: np.ndarray, quantum: float) -> tuple[list, int]:
     return out, len(q)
 
 
+def _planes(values: np.ndarray) -> bytes:
+    """int32s zigzagged (small magnitudes → small unsigned) and split into 4 byte planes, low byte first."""
+    v = values.astype(np.int64)
+    z = ((v << 1) ^ (v >> 63)).astype("<u4")
+    return z.view(np.uint8).reshape(-1, 4).T.tobytes()
+
+
+def _unplanes(data: bytes, n: int) -> np.ndarray:
+    z = np.frombuffer(data, dtype=np.uint8, count=4 * n).reshape(4, n).T.copy().view("<u4").ravel().astype(np.int64)
+    return (z >> 1) ^ -(z & 1)
+
+
 def encode_detail(gdf: gpd.GeoDataFrame, tolerance_m: float, quantum_m: float,
                   codes: list[str] | None = None, names: list[str] | None = None) -> tuple[bytes, int]:
-    """One level of detail as JSON bytes (plus its vertex count): Web Mercator integers in `quantum_m` units."""
+    """One level of detail as stored (gzipped) bytes, plus its vertex count: Web Mercator integers in
+    `quantum_m` units.
+
+    Layout before gzip, little-endian: b"ATG2"; u32 header length; the header (UTF-8 JSON: v, q, n, polys,
+    rings, points, and the codes and names on the first level), padded with spaces to 4 bytes; u32 polygons
+    of each feature (n); u32 rings of each polygon (polys; the first is its exterior); u32 points of each ring
+    (rings); the points' x deltas, then their y deltas, as `_planes`. Deltas run on from ring to ring and
+    feature to feature; rings are not closed (the last point is not the first again)."""
     simplified = simplify_coverage(gdf.geometry, tolerance_m)
     mercator = simplified.to_crs(MERCATOR).values
-    rings, vertices = _encode_rings(mercator, quantum_m)
-    doc: dict = {"v": FORMAT_VERSION, "q": quantum_m, "n": len(gdf), "f": rings}
+    features, vertices = _encode_rings(mercator, quantum_m)
+    polys_of = np.fromiter((len(f) for f in features), dtype="<u4", count=len(features))
+    rings_of = np.array([len(p) for f in features for p in f], dtype="<u4")
+    points_of = np.array([len(r) // 2 for f in features for p in f for r in p], dtype="<u4")
+    flat = np.fromiter((v for f in features for p in f for r in p for v in r), dtype=np.int64, count=2 * vertices)
+    head: dict = {"v": FORMAT_VERSION, "q": quantum_m, "n": len(gdf), "polys": len(rings_of),
+                  "rings": len(points_of), "points": vertices}
     if codes is not None:
-        doc["codes"] = codes
+        head["codes"] = codes
     if names is not None:
-        doc["names"] = names
-    data = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
-    return data, vertices
+        head["names"] = names
+    header = json.dumps(head, separators=(",", ":"), ensure_ascii=False).encode()
+    header += b" " * (-len(header) % 4)
+    body = b"".join([MAGIC, len(header).to_bytes(4, "little"), header, polys_of.tobytes(), rings_of.tobytes(),
+                     points_of.tobytes(),
+                     _planes(flat[0::2]), _planes(flat[1::2])])
+    return gzip.compress(body, compresslevel=9, mtime=0), vertices
+
+
+def read_detail(data: bytes) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(header, polygons of each feature, rings of each polygon, points of each ring, absolute quantised points as
+    an (N, 2) array) of a stored level (gzipped, or already inflated by the transport)."""
+    raw = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+    if raw[:4] != MAGIC:
+        raise ValueError("not an atlas geometry file (format 2)")
+    size = int.from_bytes(raw[4:8], "little")
+    head = json.loads(raw[8:8 + size])
+    at = 8 + size
+    counts = []
+    for count in (head["n"], head["polys"], head["rings"]):
+        counts.append(np.frombuffer(raw, dtype="<u4", count=count, offset=at).astype(np.int64))
+        at += 4 * count
+    points = head["points"]
+    xy = np.column_stack([_unplanes(raw[at:at + 4 * points], points),
+                          _unplanes(raw[at + 4 * points:at + 8 * points], points)])
+    return head, counts[0], counts[1], counts[2], np.cumsum(xy, axis=0)
 
 
 def prepare_geometry(gdf: gpd.GeoDataFrame, code_column: str, name_column: str | None, store: Path | None,
@@ -250,7 +302,7 @@ def prepare_geometry(gdf: gpd.GeoDataFrame, code_column: str, name_column: str |
         data, vertices = encode_detail(gdf, tol, quantum, codes if i == 0 else None, names if i == 0 else None)
         if details and vertices < 1.15 * details[-1].vertices:
             break  # simplified, the source is hardly finer than the coarse level after all
-        name = f"{key}-{i}.json"
+        name = f"{key}-{i}.bin"
         if files is not None:
             files[name] = data
         else:
@@ -264,22 +316,19 @@ def prepare_geometry(gdf: gpd.GeoDataFrame, code_column: str, name_column: str |
 
 def decode_detail(data: bytes) -> gpd.GeoSeries:
     """Rebuild polygons (EPSG:3857) from one level of detail: for tests and checks, the browser's inverse."""
-    doc = json.loads(data)
-    q = doc["q"]
-    last = np.zeros(2, dtype=np.int64)
-    geoms = []
-    for feature in doc["f"]:
-        polys = []
-        for rings in feature:
-            shells = []
-            for flat in rings:
-                d = np.asarray(flat, dtype=np.int64).reshape(-1, 2)
-                d[0] += last
-                pts = np.cumsum(d, axis=0)
-                last = pts[-1]
-                shells.append(pts * q)
-            polys.append(shapely.Polygon(shells[0], shells[1:]))
-        geoms.append(shapely.MultiPolygon(polys) if len(polys) > 1 else (polys[0] if polys else shapely.Polygon()))
+    head, polys_of, rings_of, points_of, pts = read_detail(data)
+    coords = pts * head["q"]
+    ends = np.cumsum(points_of)
+    starts = ends - points_of
+    geoms, poly, ring = [], 0, 0
+    for count in polys_of.tolist():
+        made = []
+        for _ in range(count):
+            rings = [coords[starts[r]:ends[r]] for r in range(ring, ring + int(rings_of[poly]))]
+            ring += int(rings_of[poly])
+            poly += 1
+            made.append(shapely.Polygon(rings[0], rings[1:]))
+        geoms.append(shapely.MultiPolygon(made) if len(made) > 1 else (made[0] if made else shapely.Polygon()))
     return gpd.GeoSeries(geoms, crs=MERCATOR)
 
 

@@ -9,7 +9,6 @@ template engines act on (`{ } $` and backtick) replaced by character references,
 from __future__ import annotations
 
 import base64
-import gzip
 import hashlib
 import html
 import json
@@ -297,7 +296,7 @@ class CoverageLayer(MacroElement):
         details = []
         for d in geometry.details:
             src = {"minZoom": d.min_zoom}
-            if inline:  # gzipped and in base64 (1.8 MB for England's LSOAs, where the JSON is 4.1 MB)
+            if inline:  # the stored gzip in base64 (1.5 MB for England's LSOAs, where the JSON was 4.1 MB)
                 src["gz"] = _inline_gz(geometry, d)
             else:
                 src["url"] = f"{self.url_base}/{d.file}"
@@ -309,10 +308,9 @@ class CoverageLayer(MacroElement):
 
 
 def _inline_gz(geometry: PreparedGeometry, detail) -> str:
-    """One level of detail gzipped, in base64, for a page that carries it: compressed once per process (0.4 s for
-    England's LSOAs; a page is rendered more than once — build, export), the geometry being named by its content."""
-    return _MEMO.get(("gz", geometry.key, detail.file), lambda: base64.b64encode(
-        gzip.compress(geometry.read(detail), compresslevel=6, mtime=0)).decode())
+    """One level of detail for a page that carries it: its stored bytes (gzipped when prepared) in base64,
+    made once per process (a page is rendered more than once — build, export; the geometry is named by content)."""
+    return _MEMO.get(("gz", geometry.key, detail.file), lambda: base64.b64encode(geometry.read(detail)).decode())
 
 
 @dataclass(frozen=True)
@@ -541,7 +539,7 @@ def map_parts(
         geometry = prepared.geometry
         by_url = geometry.store is not None
         base["details"] = [{"minZoom": d.min_zoom, **({"url": f"{geometry_url}/{d.file}"} if by_url
-                                                        else {"data": json.loads(geometry.read(d))})}
+                                                        else {"gz": _inline_gz(geometry, d)})}
                            for d in geometry.details]
         base.update(kind="canvas", bounds=list(geometry.bounds), opacity=0.85, outlineWeight=0.5, outlineZoom=9)
         if prepared.values_file is not None and by_url:

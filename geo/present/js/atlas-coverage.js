@@ -21,26 +21,38 @@
   var loading = {};
   var KEEP = 3;
 
-  function decode(doc) {
+  // One level of detail as geo/present/coverage.py's encode_detail writes it (format 2, after gzip):
+  // "ATG2", u32 header length, JSON header (q, n, polys, rings, points, codes, names), u32 polygons per
+  // feature, u32 rings per polygon, u32 points per ring, then the x and the y deltas, each zigzagged and
+  // split into four byte planes. Rings of a feature are drawn even-odd, so only rings per feature are kept.
+  function decode(buffer) {
     var Float64Array = host.Float64Array, Int32Array = host.Int32Array;
-    var n = doc.f.length, total = 0, rings = 0, i, p, r, f;
-    for (i = 0; i < n; i++) {
-      f = doc.f[i];
-      for (p = 0; p < f.length; p++) { for (r = 0; r < f[p].length; r++) { total += f[p][r].length; rings++; } }
+    var bytes = new Uint8Array(buffer), view = new DataView(buffer);
+    if (bytes.length < 8 || bytes[0] !== 65 || bytes[1] !== 84 || bytes[2] !== 71 || bytes[3] !== 50) {  // ATG2
+      throw new Error('not an atlas geometry file (format 2)');
     }
-    var q = doc.q, xy = new Float64Array(total), ringStart = new Int32Array(rings + 1);
+    var size = view.getUint32(4, true), at = 8 + size;
+    var head = JSON.parse(new TextDecoder().decode(bytes.subarray(8, at)));
+    var n = head.n, polys = head.polys, rings = head.rings, total = head.points, q = head.q;
+    var polysOf = new Uint32Array(buffer, at, n), ringsOf = new Uint32Array(buffer, at + 4 * n, polys);
+    var pointsOf = new Uint32Array(buffer, at + 4 * (n + polys), rings);
+    var px = at + 4 * (n + polys + rings), py = px + 4 * total;
+    var xy = new Float64Array(2 * total), ringStart = new Int32Array(rings + 1);
     var featRing = new Int32Array(n + 1), bbox = new Float64Array(n * 4);
-    var lx = 0, ly = 0, k = 0, ri = 0;
+    var lx = 0, ly = 0, k = 0, ri = 0, pi = 0, v = 0, i, p, r, j, z;
     for (i = 0; i < n; i++) {
       featRing[i] = ri;
       var minx = Infinity, miny = Infinity, maxx = -Infinity, maxy = -Infinity;
-      f = doc.f[i];
-      for (p = 0; p < f.length; p++) {
-        for (r = 0; r < f[p].length; r++) {
-          var a = f[p][r];
-          ringStart[ri++] = k;
-          for (var j = 0; j < a.length; j += 2) {
-            lx += a[j]; ly += a[j + 1];
+      for (p = polysOf[i]; p > 0; p--) {
+        for (r = ringsOf[pi++]; r > 0; r--) {
+          ringStart[ri] = k;
+          for (j = pointsOf[ri++]; j > 0; j--, v++) {
+            z = (bytes[px + v] | bytes[px + total + v] << 8 | bytes[px + 2 * total + v] << 16 |
+                 bytes[px + 3 * total + v] << 24) >>> 0;
+            lx += (z >>> 1) ^ -(z & 1);
+            z = (bytes[py + v] | bytes[py + total + v] << 8 | bytes[py + 2 * total + v] << 16 |
+                 bytes[py + 3 * total + v] << 24) >>> 0;
+            ly += (z >>> 1) ^ -(z & 1);
             var x = lx * q, y = ly * q;
             xy[k++] = x; xy[k++] = y;
             if (x < minx) { minx = x; } if (x > maxx) { maxx = x; }
@@ -53,8 +65,19 @@
     featRing[n] = ri; ringStart[ri] = k;
     var out = new host.Object();
     out.n = n; out.xy = xy; out.ringStart = ringStart; out.featRing = featRing; out.bbox = bbox;
-    out.codes = doc.codes; out.names = doc.names;
+    out.codes = head.codes; out.names = head.names;
     return out;
+  }
+
+  // Stored gzipped; a server that announced it as Content-Encoding: gzip has had the browser inflate it already.
+  function inflated(buffer) {
+    var b = new Uint8Array(buffer);
+    if (b.length < 2 || b[0] !== 0x1f || b[1] !== 0x8b) { return Promise.resolve(buffer); }
+    if (typeof DecompressionStream === 'undefined') {
+      return Promise.reject(new Error('this browser cannot open a compressed map; use a current Chrome, Edge, ' +
+                                      'Firefox or Safari'));
+    }
+    return new Response(new Blob([b]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer();
   }
 
   function fetchJson(url) {
@@ -64,21 +87,16 @@
     });
   }
 
-  // A level carried in an exported page: gzipped JSON in base64 (geo.present.mapping's inline), inflated here.
-  function inflate(b64) {
-    if (typeof DecompressionStream === 'undefined') {
-      return Promise.reject(new Error('this browser cannot open a compressed map; use a current Chrome, Edge, ' +
-                                      'Firefox or Safari'));
-    }
+  // A level carried in the page (an exported page, a map prepared in memory): its stored bytes in base64.
+  function unbase64(b64) {
     var bin = atob(b64), bytes = new Uint8Array(bin.length);
     for (var i = 0; i < bin.length; i++) { bytes[i] = bin.charCodeAt(i); }
-    return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).text();
+    return bytes.buffer;
   }
 
   function load(src) {
-    if (src.data) { return Promise.resolve(src.decoded || (src.decoded = decode(src.data))); }
     if (src.gz) {
-      return src.inflated || (src.inflated = inflate(src.gz).then(function (text) { return decode(host.JSON.parse(text)); }));
+      return src.inflated || (src.inflated = inflated(unbase64(src.gz)).then(decode));
     }
     if (kept.has(src.url)) {
       var g = kept.get(src.url);
@@ -88,9 +106,9 @@
     if (!loading[src.url]) {
       loading[src.url] = fetch(src.url, {cache: 'force-cache', credentials: 'same-origin'}).then(function (resp) {
         if (!resp.ok) { throw new Error(src.url + ': ' + resp.status); }
-        return resp.text();
-      }).then(function (text) {
-        var g = decode(host.JSON.parse(text));
+        return resp.arrayBuffer();
+      }).then(inflated).then(function (buffer) {
+        var g = decode(buffer);
         kept.set(src.url, g);
         while (kept.size > KEEP) { kept.delete(kept.keys().next().value); }
         delete loading[src.url];
