@@ -39,10 +39,20 @@ FIT_SCRIPT = """<script>
 (function () {
   var w = window.parent && window.parent.document ? window.parent : window, d = w.document;
   if (w.__atlasFit) { w.__atlasFit(); return; }
+  function running() {
+    var app = d.querySelector("[data-test-script-state]");
+    return !!app && app.getAttribute("data-test-script-state") === "running";
+  }
   function fit() {
     if (d.querySelector(".atlas-present")) { return; }  // presenter mode fits its step itself (ui/present.py)
     var el = d.querySelector(%(selector)s);
     if (!el) { return; }
+    // While the script runs, elements above the map come and go (Streamlit re-renders them): fitting then made
+    // the frame grow 46 px and shrink back on every other change of measure, and each resize repainted the
+    // national map (8 paints instead of 1, 0.6 s more to repaint). The map keeps its size until the run ends;
+    // a map not yet fitted (the first run) is fitted at once.
+    if (running() && el.__atlasFitted) { return; }
+    el.__atlasFitted = true;
     if (!el.__atlasFitOnLoad) { el.__atlasFitOnLoad = true; el.addEventListener("load", function () { w.setTimeout(fit, 50); }); }
     var top = el.getBoundingClientRect().top + w.scrollY;
     var h = Math.max(%(min)d, Math.floor(w.innerHeight - top - 8));
@@ -66,7 +76,7 @@ FIT_SCRIPT = """<script>
   }
   w.addEventListener("resize", fit);
   new w.MutationObserver(function () { w.requestAnimationFrame(fit); })
-    .observe(d.body, {childList: true, subtree: true});
+    .observe(d.body, {childList: true, subtree: true, attributes: true, attributeFilter: ["data-test-script-state"]});
   fit();
 })();
 </script>"""
