@@ -15,7 +15,7 @@ from geo.link.layers import mark_illustrative
 from geo.present.render import credits
 from geo.views import COMMON_PARAMS, available_views, classify_result, legend_sentences
 from ui import compare, eligibility, layout, permalink, present, profile, progress
-from ui.common import md, show_error
+from ui.common import md, show_error, warm_classifiers
 from ui.data import choose_inputs, load_view_data
 from ui.mapview import compare_view, downloads, legend_table, single_map
 from ui.params import draw_params, link_values
@@ -162,3 +162,4 @@ except Exception as exc:  # noqa: BLE001 — the last resort: a message on the p
     st.error(f"Something went wrong drawing this view ({type(exc).__name__}). The details are in the server log. "
              "Try another view or measure, or reload the page.")
 session_panel(CURRENT.get("inputs"))
+warm_classifiers()

@@ -59,6 +59,19 @@ def test_classify_imports_mapclassify_only_for_the_schemes_that_need_it():
     assert run.stdout.split("\n")[:3] == ["[]", "[]", "True"]
 
 
+def test_the_app_imports_the_classifiers_in_the_background_once_per_process():
+    """ui.common.warm_classifiers: nothing heavy is imported by the call itself (the page's run goes on), the
+    classifiers are there once its thread ends, and a second call (every script run makes one) starts no other."""
+    run = python("import sys\nfrom ui.common import warm_classifiers\n"
+                 "thread = warm_classifiers(0.5)\n"
+                 "print('mapclassify' in sys.modules, thread.is_alive())\n"
+                 "assert warm_classifiers(0.5) is thread\n"
+                 "thread.join(60)\n"
+                 "print('mapclassify' in sys.modules, thread.is_alive())")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split("\n")[:2] == ["False True", "True False"], run.stdout
+
+
 def big_layer(tmp_path: Path, n: int = 46) -> tuple[Path, Path]:
     """n × n squares (≥ 2,000: drawn on a canvas from prepared geometry), one invalid (repaired: a read note)."""
     geoms, codes = [], []

@@ -186,6 +186,13 @@ def _equal_interval(req: ClassifyRequest) -> Bins:
     return Bins(bin_ids(req.oriented, bins), len(bins))
 
 
+def load_classifiers() -> None:
+    """Import mapclassify now (scipy.stats, sklearn and matplotlib with it: about 1.2 s) rather than at the first
+    k-means, Fisher-Jenks or own-breaks map. Imports only: no classification, so the global NumPy seed the
+    schemes set is never touched from another thread."""
+    import mapclassify  # noqa: F401
+
+
 def _natural_breaks(req: ClassifyRequest) -> Bins:
     import mapclassify  # imported where used: it pulls in scipy.stats, matplotlib and sklearn (~2 s)
 
