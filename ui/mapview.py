@@ -38,7 +38,9 @@ def single_map(result, classification, attribution: str, basemap: bool) -> None:
                           prepared=prepared)
         base = store_base(parts.base, GEOMETRY_STORE)  # by content: the same layer is the same URL
         with st.container(key=MAP_BOX):
-            atlas_map(f"{STATIC_GEOMETRY}/{base}", parts.style, height=640, key="atlas_live_map")
+            coarse = [d["url"] for d in parts.base.get("details", [])[:1] if "url" in d]
+            atlas_map(f"{STATIC_GEOMETRY}/{base}", parts.style, height=640, key="atlas_live_map",
+                      prefetch=tuple(coarse))
         return
     fmap = build_choropleth(layer, result.spec, classification, attribution=attribution, basemap=basemap,
                             prepared=prepared)

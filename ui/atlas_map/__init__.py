@@ -26,12 +26,14 @@ def pack_classes(classes: str) -> bytes | None:
     return ((nibbles[0::2] << 4) | nibbles[1::2]).astype(np.uint8).tobytes()
 
 
-def atlas_map(base_url: str, style: dict, height: int = 640, key: str = "atlas_map") -> None:
-    """Draw (or restyle) the live map; a stable `key` keeps the frame across reruns. Returns nothing."""
+def atlas_map(base_url: str, style: dict, height: int = 640, key: str = "atlas_map",
+              prefetch: tuple[str, ...] = ()) -> None:
+    """Draw (or restyle) the live map; a stable `key` keeps the frame across reruns. Returns nothing.
+    `prefetch`: geometry URLs the frame fetches as soon as it has its args (the base's coarse level)."""
     packed = pack_classes(style["classes"])
     if packed is None:  # a class of 15 or more: the string as it is
-        _component(base=base_url, style=style, height=height, key=key, default=None)
+        _component(base=base_url, style=style, height=height, key=key, prefetch=list(prefetch), default=None)
         return
     rest = {k: v for k, v in style.items() if k != "classes"}
     _component(base=base_url, style=rest, classes=packed, areas=len(style["classes"]), height=height, key=key,
-               default=None)
+               prefetch=list(prefetch), default=None)

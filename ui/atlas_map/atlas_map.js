@@ -4,7 +4,8 @@
  * `streamlit:render` with the args on every script run, ask for a height with `streamlit:setFrameHeight`.
  * args: {base: URL of the map's base (geo.present.mapping.map_parts, a content-named file in the store),
  *        style: the classes, colours, legend, title, tooltip fields and values, labels and focus, height;
- *        classes + areas: the style's classes packed as bytes, when they are sent apart (see unpack)}.
+ *        classes + areas: the style's classes packed as bytes, when they are sent apart (see unpack),
+ *        prefetch: URLs of geometry to fetch at once, before the base has come and the map is built}.
  * The map is built once per base (AtlasMap.live, atlas-map.js); a run with the same base only restyles it
  * (ctl.update), so the frame, the view and the zoom stay. Nothing is sent back: panning never reruns the app.
  */
@@ -78,6 +79,9 @@
     if (want !== height) { height = want; send('streamlit:setFrameHeight', {height: want}); }
     if (data.args.classes && data.args.style && data.args.style.classes === undefined) {
       data.args.style.classes = unpack(data.args.classes, data.args.areas);
+    }
+    if (data.args.prefetch && L.AtlasCoverage && L.AtlasCoverage.prefetch) {
+      data.args.prefetch.forEach(L.AtlasCoverage.prefetch);
     }
     apply(data.args);
   });

@@ -418,4 +418,8 @@
       if (i >= 0 && this.onClick) { this.onClick(i); }
     }
   });
+  // Start fetching and decoding a level before the map is built (the live frame: its args name the coarse level,
+  // so the geometry loads while Leaflet and the base are still on their way); the layer's own load gets the same
+  // promise, or the decoded geometry kept.
+  L.AtlasCoverage.prefetch = function (url) { load({url: url}).catch(function () { /* the layer reports it */ }); };
 })();
