@@ -109,12 +109,13 @@ def subset_icon_font(out_dir: Path) -> tuple[str, Path, str]:
                 if getattr(table, "LookupType", None) != 4:
                     continue
                 for first, ligatures in list(table.ligatures.items()):
-                    kept = [lig for lig in ligatures
-                            if "".join(letter.get(g, "\0") for g in [first, *lig.Component]) in names]
-                    keep.update(lig.LigGlyph for lig in kept)
-                    cut.update("".join(letter.get(g, "\\0") for g in [first, *lig.Component]) for lig in kept)
+                    spelled = (("".join(letter.get(g, "\0") for g in [first, *lig.Component]), lig)
+                               for lig in ligatures)  # "\0": a glyph that is no letter spells no name
+                    kept = [(text, lig) for text, lig in spelled if text in names]
+                    keep.update(lig.LigGlyph for _, lig in kept)
+                    cut.update(text for text, _ in kept)
                     if kept:
-                        table.ligatures[first] = kept
+                        table.ligatures[first] = [lig for _, lig in kept]
                     else:
                         del table.ligatures[first]
         options = subset.Options()
