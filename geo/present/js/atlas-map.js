@@ -284,7 +284,6 @@
     return group;
   }
 
-  // Everything around the renderer: legend, title, search, labels and the found and hovered outlines.
   // Fit bounds where the legend and title do not cover them: beside the legend (right padding its width, or the
   // title's where that is wider) or above it (top padding the title's height, bottom the legend's), whichever
   // draws the areas larger; a map without a legend (bare) keeps the plain padding.
@@ -304,6 +303,7 @@
     map.fitBounds(bounds, opts);
   }
 
+  // Everything around the renderer: legend, title, search, labels and the found and hovered outlines.
   function attach(map, meta, areas, kind) {
     var found = -1, hover = -1, members = [], foundName = '', hoverName = '', full = meta.chrome !== 'bare';
     // Once the live map is rebuilt for another layer (ctl.dispose) nothing may touch this one: a search or focus
