@@ -158,7 +158,8 @@ def test_a_change_of_measure_restyles_the_same_map_frame(session, national_app):
     for measure in ("Employment", "Crime", "Income"):
         shown = frame.evaluate("window.atlasLayer.o.classes")
         choose_select(page, "Measure", measure)
-        wait_for(lambda: _eval(frame, "window.atlasLayer.o.classes", shown) != shown, 30, f"{measure}'s classes")
+        wait_for(lambda shown=shown: _eval(frame, "window.atlasLayer.o.classes", shown) != shown, 30,
+                 f"{measure}'s classes")
         wait_idle(page)
     assert frame.evaluate("window.__resizes") == [], "the map frame was resized by a change of measure"
     session.assert_clean()
