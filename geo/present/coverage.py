@@ -2,7 +2,7 @@
 
 A national LSOA map is 32,844 polygons. Sending them as GeoJSON inside the page (what folium does)
 costs tens of MB and seconds of parsing on every script run. Here the geometry is prepared once per
-layer, keyed by its content, and written as a compact JSON file the browser fetches once and keeps:
+layer, keyed by its content, and written as a compact file the browser fetches once and keeps:
 
 * ``shapely.coverage_simplify`` in British National Grid metres, so neighbours still share their
   borders exactly (plain ``simplify`` opens thousands of slivers between them);
@@ -165,11 +165,14 @@ def content_key(gdf: gpd.GeoDataFrame, code_column: str, name_column: str | None
     return h.hexdigest()[:24]
 
 
-def _encode_rings(geoms: np.ndarray, quantum: float) -> tuple[list, int]:
-    """Per feature: a list of polygons, each a list of rings, each a flat delta-encoded integer list.
+def _encode_rings(geoms: np.ndarray, quantum: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(polygons of each feature, rings of each polygon, points of each ring, the points' deltas as an (N, 2)
+    int64 array): what `encode_detail` writes.
 
     Vectorised: every coordinate is quantised and differenced in one pass (the running point carries
-    over from ring to ring and feature to feature, as the browser's decoder reads them).
+    over from ring to ring and feature to feature, as the browser's decoder reads them). Rings lose their
+    closing point and repeated points; a ring left with under 3 points is dropped, and so is a polygon
+    whose exterior is.
     """
     geoms = np.asarray(geoms, dtype=object)
     polys, poly_feature = shapely.get_parts(geoms, return_index=True)
@@ -179,7 +182,8 @@ def _encode_rings(geoms: np.ndarray, quantum: float) -> tuple[list, int]:
     coords, ring_of = shapely.get_coordinates(rings, return_index=True)
     n_rings = len(rings)
     if n_rings == 0:
-        return [[] for _ in range(len(geoms))], 0
+        none = np.zeros(0, dtype=np.int64)
+        return np.zeros(len(geoms), dtype=np.int64), none, none, np.zeros((0, 2), dtype=np.int64)
     last_of_ring = np.r_[ring_of[1:] != ring_of[:-1], True]  # the closing repeat of each ring
     q = np.round(coords / quantum).astype(np.int64)
     same_as_previous = np.r_[False, (ring_of[1:] == ring_of[:-1]) & np.all(q[1:] == q[:-1], axis=1)]
@@ -190,18 +194,11 @@ def _encode_rings(geoms: np.ndarray, quantum: float) -> tuple[list, int]:
     exterior_ok[ring_poly[first_ring]] = sizes[first_ring] >= 3
     ring_ok = (sizes >= 3) & exterior_ok[ring_poly]
     keep &= ring_ok[ring_of]
-    q = q[keep]
-    d = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel().tolist()
-    out: list = [[] for _ in range(len(geoms))]
-    offset, current_poly, poly_rings = 0, -1, None
-    for r in np.flatnonzero(ring_ok):
-        n = 2 * int(sizes[r])
-        if ring_poly[r] != current_poly:
-            current_poly, poly_rings = ring_poly[r], []
-            out[poly_feature[current_poly]].append(poly_rings)
-        poly_rings.append(d[offset:offset + n])
-        offset += n
-    return out, len(q)
+    kept_rings = np.flatnonzero(ring_ok)
+    kept_polys, rings_of = np.unique(ring_poly[kept_rings], return_counts=True)  # rings come in polygon order
+    polys_of = np.bincount(poly_feature[kept_polys], minlength=len(geoms))
+    deltas = np.diff(q[keep], axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+    return polys_of, rings_of, sizes[kept_rings], deltas
 
 
 def _planes(values: np.ndarray) -> bytes:
@@ -228,11 +225,8 @@ def encode_detail(gdf: gpd.GeoDataFrame, tolerance_m: float, quantum_m: float,
     feature to feature; rings are not closed (the last point is not the first again)."""
     simplified = simplify_coverage(gdf.geometry, tolerance_m)
     mercator = simplified.to_crs(MERCATOR).values
-    features, vertices = _encode_rings(mercator, quantum_m)
-    polys_of = np.fromiter((len(f) for f in features), dtype="<u4", count=len(features))
-    rings_of = np.array([len(p) for f in features for p in f], dtype="<u4")
-    points_of = np.array([len(r) // 2 for f in features for p in f for r in p], dtype="<u4")
-    flat = np.fromiter((v for f in features for p in f for r in p for v in r), dtype=np.int64, count=2 * vertices)
+    polys_of, rings_of, points_of, deltas = _encode_rings(mercator, quantum_m)
+    vertices = len(deltas)
     head: dict = {"v": FORMAT_VERSION, "q": quantum_m, "n": len(gdf), "polys": len(rings_of),
                   "rings": len(points_of), "points": vertices}
     if codes is not None:
@@ -241,9 +235,9 @@ def encode_detail(gdf: gpd.GeoDataFrame, tolerance_m: float, quantum_m: float,
         head["names"] = names
     header = json.dumps(head, separators=(",", ":"), ensure_ascii=False).encode()
     header += b" " * (-len(header) % 4)
-    body = b"".join([MAGIC, len(header).to_bytes(4, "little"), header, polys_of.tobytes(), rings_of.tobytes(),
-                     points_of.tobytes(),
-                     _planes(flat[0::2]), _planes(flat[1::2])])
+    counts = [np.asarray(c, dtype="<u4").tobytes() for c in (polys_of, rings_of, points_of)]
+    body = b"".join([MAGIC, len(header).to_bytes(4, "little"), header, *counts,
+                     _planes(deltas[:, 0]), _planes(deltas[:, 1])])
     return gzip.compress(body, compresslevel=9, mtime=0), vertices
 
 

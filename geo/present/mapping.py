@@ -297,7 +297,7 @@ class CoverageLayer(MacroElement):
         for d in geometry.details:
             src = {"minZoom": d.min_zoom}
             if inline:  # the stored gzip in base64 (1.5 MB for England's LSOAs, where the JSON was 4.1 MB)
-                src["gz"] = _inline_gz(geometry, d)
+                src["gz"] = _inline_b64(geometry, d)
             else:
                 src["url"] = f"{self.url_base}/{d.file}"
             details.append(src)
@@ -307,7 +307,7 @@ class CoverageLayer(MacroElement):
         self.payload = text
 
 
-def _inline_gz(geometry: PreparedGeometry, detail) -> str:
+def _inline_b64(geometry: PreparedGeometry, detail) -> str:
     """One level of detail for a page that carries it: its stored bytes (gzipped when prepared) in base64,
     made once per process (a page is rendered more than once — build, export; the geometry is named by content)."""
     return _MEMO.get(("gz", geometry.key, detail.file), lambda: base64.b64encode(geometry.read(detail)).decode())
@@ -539,7 +539,7 @@ def map_parts(
         geometry = prepared.geometry
         by_url = geometry.store is not None
         base["details"] = [{"minZoom": d.min_zoom, **({"url": f"{geometry_url}/{d.file}"} if by_url
-                                                        else {"gz": _inline_gz(geometry, d)})}
+                                                        else {"gz": _inline_b64(geometry, d)})}
                            for d in geometry.details]
         base.update(kind="canvas", bounds=list(geometry.bounds), opacity=0.85, outlineWeight=0.5, outlineZoom=9)
         if prepared.values_file is not None and by_url:
