@@ -15,7 +15,7 @@ from geo.link.layers import mark_illustrative
 from geo.present.render import credits
 from geo.views import COMMON_PARAMS, available_views, classify_result, legend_sentences
 from ui import compare, eligibility, layout, permalink, present, profile, progress
-from ui.common import md, show_error, warm_classifiers
+from ui.common import keep_lazy_values, lazy_expander, md, show_error, warm_classifiers
 from ui.data import choose_inputs, load_view_data
 from ui.mapview import compare_view, downloads, legend_table, single_map
 from ui.params import draw_params, link_values
@@ -47,6 +47,7 @@ def data_label(inputs: dict) -> str:
 
 
 def main() -> None:
+    keep_lazy_values()
     presenting = present.begin()  # may open a story's step, so before the link is read
     permalink.start_run()
     layout.page_style()
@@ -105,8 +106,11 @@ def main() -> None:
         single_map(result, classification, attribution, basemap)
     below(view, result, classification, data, messages, district_read, presenting, comparing)
     if not presenting:
-        with st.expander("Downloads: the mapped values, the areas, a slide and the offline map"):
-            downloads(result, classification, sentences, inputs, attribution, basemap, comparing, data)
+        box, opened = lazy_expander("Downloads: the mapped values, the areas, a slide and the offline map",
+                                    "panel_downloads")
+        with box:
+            if opened:
+                downloads(result, classification, sentences, inputs, attribution, basemap, comparing, data)
     linked = link_values(view, data, values)
     stale = {name: None for name in permalink.written() if name not in linked and name not in COMMON_PARAMS}
     permalink.remember(data=st.session_state.get("_data_id"), view=view.id, **{**stale, **linked},
@@ -134,8 +138,10 @@ def below(view, result, classification, data, messages: list[str], district_read
         if view.id in PANELS:
             PANELS[view.id](result)
     if "transitions" in result.extra:
-        with st.expander("Decile transitions (rows: other release, columns: this one)"):
-            st.dataframe(result.extra["transitions"])
+        box, opened = lazy_expander("Decile transitions (rows: other release, columns: this one)", "panel_transitions")
+        with box:
+            if opened:
+                st.dataframe(result.extra["transitions"])
     data_panel(view, result, data, messages, district_read)
 
 
@@ -143,7 +149,11 @@ def data_panel(view, result, data, messages: list[str], district_read) -> None:
     """"Data and how it joined": collapsed unless the join needs the user (see ui.layout.join_needs_user)."""
     district = result.report if result is not None else None
     reports = [r for r in (district, data.report) if r is not None]
-    with st.expander(layout.join_summary(reports), expanded=any(layout.join_needs_user(r) for r in reports)):
+    box, opened = lazy_expander(layout.join_summary(reports), "panel_data",
+                                expanded=any(layout.join_needs_user(r) for r in reports))
+    with box:
+        if not opened:
+            return
         if district is not None:
             tab_d, tab_l = st.tabs(["District join", "Neighbourhood join"])
             with tab_d:

@@ -245,3 +245,29 @@ def test_progress_says_its_gap_in_one_unit():
 
     axis = json.loads(at.get("vega_lite_chart")[0].proto.spec)["encoding"]["y"]["axis"]
     assert axis["title"] == "Employment rate, 16–64 (%)" and axis["labelExpr"] == "datum.label + '%'"
+
+
+@pytest.mark.panels_closed
+def test_closed_panels_draw_nothing_until_opened_and_keep_their_widgets_values():
+    """A first page draws no closed panel's contents (download buttons, uploaders, the legend table: each a chunk
+    of Streamlit's front end to fetch before the map's frame is made, #18); opening one draws them, and a value
+    typed in a panel survives closing it."""
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    labels = [e.label for e in at.expander]
+    for label in ("Downloads", "Legend as a table", "Save or restore this session", "Story for presenting",
+                  "Get real England data"):
+        assert any(lab.startswith(label) for lab in labels), (label, labels)
+    assert not at.get("download_button") and not at.get("file_uploader") and not at.table and not at.text_area
+    at.session_state["panel_downloads"] = True
+    at.run()
+    assert any("Download mapped values" in b.proto.label for b in at.get("download_button"))
+    at.text_input(key="slide_callout").input("Hartlepool: 21 of 58 LSOAs in decile 1").run()
+    at.session_state["panel_downloads"] = False
+    at.run()
+    assert not at.get("download_button") and not [t for t in at.text_input if t.key == "slide_callout"]
+    at.session_state["panel_downloads"] = True
+    at.run()
+    assert at.text_input(key="slide_callout").value == "Hartlepool: 21 of 58 LSOAs in decile 1"
+    at.session_state["panel_legend"] = True
+    at.run()
+    assert len(at.table) == 1 and not at.exception

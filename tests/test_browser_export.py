@@ -41,8 +41,8 @@ def download(page, label: str, path):
     button). An error under the button (Streamlit's stDownloadButtonError) fails at once, with its words. A click
     that brought neither a file nor an error within 45 s is tried once more, and says so in the log."""
     button = page.locator('[data-testid="stDownloadButton"] button').filter(has_text=label)
+    reveal(button)  # the Downloads panel draws its buttons once opened (ui.common.lazy_expander)
     wait_for(lambda: button.count() == 1, 30, f"the {label!r} button")
-    reveal(button)
     wait_idle(page)
     errors = page.locator('[data-testid="stDownloadButtonError"]')
     got: list = []
@@ -75,7 +75,7 @@ def test_slide_png_download_is_a_1920x1080_image(session, app_url, tmp_path):
     open_app(session, app_url)
     choose_radio(page, "Neighbourhoods (LSOAs)")
     map_frame(page, min_paths=401)
-    reveal(page.get_by_text("The legend in words"))
+    reveal(page.get_by_text("The legend in words"), "Legend as a table")
     body = page.locator('[data-testid="stMain"]').inner_text()
     # The legend in words is under the map too (national deciles of the demo's 546 LSOAs).
     assert "The legend in words" in body and "Most deprived 10% of LSOAs nationally:" in body, body

@@ -146,7 +146,8 @@ def zipped_csv(data: bytes) -> tuple[pd.DataFrame, str]:
 
 
 def download(page, button: str) -> bytes:
-    reveal(page.get_by_role("button", name=button))
+    joined = "join report" in button or "unmatched" in button  # in the join's panel, else in Downloads
+    reveal(page.get_by_role("button", name=button), "Data and how it joined" if joined else "Downloads")
     with page.expect_download() as info:
         page.get_by_role("button", name=button).click()
     data = Path(info.value.path()).read_bytes()

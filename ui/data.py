@@ -22,7 +22,7 @@ from geo.link.vintages import load_lsoa_lookup
 from geo.views import Source, ViewData
 from geo.views.sources import csv_headers, pack_release, release_of, table_release, year_in
 from ui import permalink
-from ui.common import md, show_error
+from ui.common import lazy_expander, md, show_error
 from ui.session_file import restored_inputs
 
 APP_DIR = Path(__file__).resolve().parent.parent
@@ -213,7 +213,10 @@ def show_pack_error(exc: AtlasError) -> None:
 
 def get_real_data() -> None:
     """Sidebar: build a real England pack from the official sources (or a mirror), or from files downloaded by hand."""
-    with st.sidebar.expander("Get real England data"):
+    box, opened = lazy_expander("Get real England data", "panel_fetch", where=st.sidebar)
+    with box:
+        if not opened:
+            return
         names = {f"{r['label']} ({r['national_lsoas']:,} LSOAs)": rid for rid, r in releases().items()}
         release = names[st.selectbox("Release", list(names), key="fetch_release")]
         mirror = st.text_input("Mirror (optional)", key="fetch_mirror",

@@ -18,7 +18,7 @@ from geo.settings import setting
 from geo.views.sources import provenance
 from ui import compare
 from ui.atlas_map import atlas_map
-from ui.common import md
+from ui.common import lazy_expander, md
 from ui.data import APP_DIR
 from ui.layout import MAP_BOX
 
@@ -58,8 +58,11 @@ def map_frame() -> str:
 
 def legend_table(classification, sentences=()) -> None:
     """The legend as a table (darkest first) and in words, for reading and copying (the map has both too)."""
-    with st.expander(f"Legend as a table and in words ({classification.k} classes; areas without data: "
-                     f"{classification.no_data_count:,})"):
+    box, opened = lazy_expander("Legend as a table and in words", "panel_legend")  # one label: it stays open
+    with box:
+        if not opened:
+            return
+        st.caption(f"{classification.k} classes; areas without data: {classification.no_data_count:,}.")
         legend = pd.DataFrame({"Class": classification.labels[::-1], "Areas": classification.counts[::-1]})
         st.table(legend, hide_index=True)  # plain text to read and copy; no data grid fetched on a first load
         if sentences:

@@ -27,7 +27,7 @@ import streamlit as st
 from geo.errors import AtlasError
 from geo.state.story import MAX_STORY_BYTES, Step, Story, parse_story, view_params
 from ui import permalink
-from ui.common import md, show_error
+from ui.common import lazy_expander, md, show_error
 from geo.state.tokens import pack_text, unpack_text
 
 STORY, STEP, PRESENTING = "story", "story_step", "presenting"
@@ -262,7 +262,11 @@ def story_controls(default_title: str) -> None:
     if st.session_state.get("_story_title_of") is not story:  # a story opened from a file or a link: its title
         st.session_state["_story_title_of"] = story
         st.session_state["story_title"] = story.title
-    with st.sidebar.expander(f"Story for presenting ({len(story.steps)} steps)", expanded=bool(story.steps)):
+    box, opened = lazy_expander(f"Story for presenting ({len(story.steps)} steps)", "panel_story",
+                                expanded=bool(story.steps), where=st.sidebar)
+    with box:
+        if not opened:
+            return
         flash = st.session_state.pop("_story_flash", None)
         if flash:
             st.success(md(flash))

@@ -15,7 +15,7 @@ from geo.errors import AtlasError
 from geo.state.session_file import VIEW_PARAMS, pack_session, unpack_session
 from geo.settings import setting
 from ui import permalink
-from ui.common import md, show_error
+from ui.common import lazy_expander, md, show_error
 
 RESTORED = "_restored_files"
 _NOTICES = "_session_notices"
@@ -57,7 +57,10 @@ def session_panel(inputs: dict | None) -> None:
     if _ERROR in st.session_state:
         with st.sidebar:
             show_error(st.session_state.pop(_ERROR))
-    with st.sidebar.expander("Save or restore this session"):
+    box, opened = lazy_expander("Save or restore this session", "panel_session", where=st.sidebar)
+    with box:
+        if not opened:
+            return
         if inputs is not None:
             uploaded = inputs.get("restored") or st.session_state.get("_data_id") == "upload"
             files = {role: inputs.get(role) for role in ("lsoa", "table", "district")} if uploaded else {}
