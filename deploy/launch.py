@@ -44,17 +44,52 @@ class _Template(string.Template):
 
 
 def render_caddyfile(*, port: int, bind: str, replicas: list[int], static_dir: Path, geometry_dir: Path,
-                     run_dir: Path, icon_font_path: str, icon_font: Path) -> str:
+                     run_dir: Path, icon_font_path: str, icon_font: Path, frontend_dir: Path) -> str:
     """The Caddyfile for this run (every placeholder must be given: a missing one is a KeyError)."""
     if not re.fullmatch(r"/static/media/[A-Za-z0-9._-]+", icon_font_path):
         raise SystemExit(f"error: unexpected icon font path {icon_font_path!r}")
-    for path in (static_dir, geometry_dir, run_dir, icon_font):
+    for path in (static_dir, geometry_dir, run_dir, icon_font, frontend_dir):
         if any(c in str(path) for c in '"\n\r{}'):
             raise SystemExit(f"error: the path {str(path)!r} has characters the Caddyfile cannot quote")
     upstreams = " ".join(f"127.0.0.1:{p}" for p in replicas)
     return _Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
         port=port, bind=bind, upstreams=upstreams, static_dir=static_dir, geometry_dir=geometry_dir, run_dir=run_dir,
-        icon_font_path=icon_font_path, icon_font_dir=icon_font.parent, icon_font_file=icon_font.name)
+        icon_font_path=icon_font_path, icon_font_dir=icon_font.parent, icon_font_file=icon_font.name,
+        frontend_dir=frontend_dir)
+
+
+COMPRESSED = (".js", ".css")
+
+
+def frontend_copy(out_dir: Path) -> tuple[Path, str]:
+    """Streamlit's front end (the installed Streamlit's static/static/: JS, CSS and fonts, every name content-hashed
+    by its build) copied for the proxy to answer as /static/ from disk, each JS and CSS file beside its brotli
+    (quality 5) and gzip forms for Caddy's `precompressed`. A replica sends its front end uncompressed and, on a
+    first visit, answers some hundred requests in its one Python thread while it runs the page's script; the
+    proxy then compressed each file again for every first visit. Returns (the folder, what was done)."""
+    import gzip
+
+    import brotli
+    import streamlit
+
+    src = Path(streamlit.__file__).resolve().parent / "static" / "static"
+    if not (src / "js").is_dir():
+        raise SystemExit(f"error: no front end in {src}: this Streamlit is not the one in requirements.txt")
+    dst = out_dir / "static"
+    if dst.exists():
+        shutil.rmtree(dst)
+    shutil.copytree(src, dst)
+    files = raw = br = 0
+    for path in sorted(dst.rglob("*")):
+        if path.suffix not in COMPRESSED or not path.is_file():
+            continue
+        data = path.read_bytes()
+        packed = brotli.compress(data, quality=5)
+        path.with_name(path.name + ".br").write_bytes(packed)
+        path.with_name(path.name + ".gz").write_bytes(gzip.compress(data, 6, mtime=0))
+        files, raw, br = files + 1, raw + len(data), br + len(packed)
+    return out_dir, (f"front end: Streamlit {streamlit.__version__}'s {files} JS and CSS files copied for the proxy "
+                     f"with brotli and gzip beside them, {raw / 1e6:,.1f} MB → {br / 1e6:,.1f} MB brotli")
 
 
 ICON_NAME = re.compile(rb":material/([a-z0-9_]+):")
@@ -247,6 +282,8 @@ class Launcher:
             self.replicas[port] = self._start(replica_command(port), env, f"replica-{port}.log")
         icon_font_path, icon_font, note = subset_icon_font(self.run_dir / "fonts")  # while the replicas load
         self.log(note)
+        frontend_dir, note = frontend_copy(self.run_dir / "frontend")
+        self.log(note)
         for port, proc in self.replicas.items():
             self._wait_healthy(f"http://127.0.0.1:{port}", proc, f"the replica on port {port}", f"replica-{port}.log")
             self.log(f"replica on port {port} healthy (pid {proc.pid})")
@@ -254,7 +291,8 @@ class Launcher:
         caddyfile = self.run_dir / "Caddyfile"
         caddyfile.write_text(render_caddyfile(port=a.port, bind=a.bind, replicas=a.replicas, static_dir=static_dir,
                                               geometry_dir=geometry_dir, run_dir=self.run_dir,
-                                              icon_font_path=icon_font_path, icon_font=icon_font), encoding="utf-8")
+                                              icon_font_path=icon_font_path, icon_font=icon_font,
+                                              frontend_dir=frontend_dir), encoding="utf-8")
         # Caddy's own state (autosave, storage) in the run folder; its secret only in its environment.
         proxy_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.run_dir),
                      "XDG_DATA_HOME": str(self.run_dir / "xdg-data"), "XDG_CONFIG_HOME": str(self.run_dir / "xdg-config"),
