@@ -315,6 +315,7 @@
       this.painted += 1;
       window.atlasPainted = (window.atlasPainted || 0) + 1;
       window.atlasPaintedAt = performance.now();
+      window.atlasFirstPaintAt = window.atlasFirstPaintAt || window.atlasPaintedAt;  // this frame's first map
       this.fire('paint');
     },
 
