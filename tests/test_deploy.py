@@ -211,6 +211,10 @@ def test_front_end_is_gzipped_through_the_proxy(browser, deployment):  # noqa: F
                              "uncompressed_js_over_512_bytes": sum("content-encoding" not in r["headers"]
                                                                    and int(r["headers"].get("content-length", 0)) >= 512
                                                                    for r in js)}
+            # Through the proxy Streamlit's front end comes from the launcher's compressed copy on disk, not from a
+            # replica (a proxied response names its replica in X-Atlas-Replica), with a year's immutable caching.
+            figures[name]["js_from_a_replica"] = sum("x-atlas-replica" in r["headers"] for r in js)
+            figures[name]["js_immutable"] = sum("immutable" in r["headers"].get("cache-control", "") for r in js)
             assert net.external == [], net.external
             urls = [r["url"] for r in js]
             # Streamlit's icon font: through the proxy the cut one (deploy/launch.py), and every icon on the page
@@ -244,6 +248,7 @@ def test_front_end_is_gzipped_through_the_proxy(browser, deployment):  # noqa: F
     direct = figures["direct"]
     assert direct["uncompressed_js_over_512_bytes"] > direct["frontend_js_files"] // 2 > 40, figures
     assert figures["proxy"]["uncompressed_js_over_512_bytes"] == 0, figures
+    assert figures["proxy"]["js_from_a_replica"] == 0 < figures["proxy"]["js_immutable"] == len(urls), figures
     assert figures["proxy_gzip_only"]["frontend_js_bytes"] * 2 < figures["direct"]["frontend_js_bytes"], figures
     assert figures["proxy"]["frontend_js_bytes"] * 2 < figures["direct"]["frontend_js_bytes"], figures
     assert figures["proxy"]["total_bytes"] * 2 < figures["direct"]["total_bytes"], figures
