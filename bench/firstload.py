@@ -10,7 +10,10 @@ the poll that waits for it does not decide it. Timed loads carry no network inst
 recording every response and decoding every websocket message in this process delayed the page by about 0.4 s.
 The bytes come from one more load of each kind with the recording on.
 
-    .venv/bin/python bench/firstload.py [--packs DIR] [--runs 3]
+    .venv/bin/python bench/firstload.py [--packs DIR] [--runs 3] [--baseline ../other-checkout]
+
+With --baseline, the other checkout's own deployment (its launcher, app and .venv) is measured the same way in
+the same run, before this one, and the table gives this checkout's figures as ratios of it.
 """
 
 from __future__ import annotations
@@ -30,16 +33,20 @@ sys.path.insert(0, str(ROOT))
 from bench.teamload import deployment, packs_folder  # noqa: E402
 
 QUERY = "?data=iod2019&view=lsoas&measure=imd"
+# The map frame's first paint on the page's clock. A checkout from before atlasFirstPaintAt (a baseline) has only
+# the time of its latest paint, the same on a first view that paints once; an SVG map, the poll's own time.
+FIRST_PAINT = """() => {
+  const at = window.atlasFirstPaintAt || (window.atlasPainted > 0 && window.atlasPaintedAt) ||
+    (document.querySelectorAll('path.leaflet-interactive').length > 0 && performance.now());
+  return at ? performance.timeOrigin + at : null;
+}"""
 
 
 def painted_at(page) -> float | None:
     """Seconds from the page's navigation to its map's first paint, by the page's clock; None until painted."""
     for frame in page.frames:
         try:
-            first = frame.evaluate("() => window.atlasFirstPaintAt ? performance.timeOrigin + window.atlasFirstPaintAt"
-                                   " : (window.atlasPainted > 0 || document.querySelectorAll("
-                                   "'path.leaflet-interactive').length > 0 ? performance.now() + performance.timeOrigin"
-                                   " : null)")
+            first = frame.evaluate(FIRST_PAINT)
         except Exception:  # noqa: BLE001 — a frame going away
             continue
         if first:
@@ -90,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--packs")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "firstload.json")
+    ap.add_argument("--baseline", help="another checkout (with its .venv) to measure the same way, as the baseline")
     args = ap.parse_args(argv)
     if not shutil.which("caddy"):
         print("firstload: skipped — caddy is not installed")
@@ -106,22 +114,34 @@ def main(argv: list[str] | None = None) -> int:
             print("firstload: skipped — no packs folder and no shared open data to build one")
             return 0
         env = {**os.environ, "ATLAS_PACKS_DIR": str(packs)}
-        with deployment(1, packs, tmp / "run", env) as (proxy, state), sync_playwright() as p:
-            replica = state["replicas"][0]["port"]
+        checkouts = {"baseline": Path(args.baseline).resolve()} if args.baseline else {}
+        checkouts["this"] = ROOT
+        found = {}
+        with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            measure(browser, f"http://127.0.0.1:{replica}/{QUERY}", 1)  # warm the server: its caches
-            rows = {"direct (replica)": measure(browser, f"http://127.0.0.1:{replica}/{QUERY}", args.runs),
-                    "through the proxy": measure(browser, f"http://127.0.0.1:{proxy}/{QUERY}", args.runs)}
+            for name, root in checkouts.items():
+                with deployment(1, packs, tmp / f"run-{name}", env, root=root) as (proxy, state):
+                    replica = state["replicas"][0]["port"]
+                    measure(browser, f"http://127.0.0.1:{replica}/{QUERY}", 1)  # warm the server: its caches
+                    found[name] = {
+                        "direct (replica)": measure(browser, f"http://127.0.0.1:{replica}/{QUERY}", args.runs),
+                        "through the proxy": measure(browser, f"http://127.0.0.1:{proxy}/{QUERY}", args.runs)}
             browser.close()
+    rows = found["this"]
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(rows, indent=2) + "\n")
-    base = rows["direct (replica)"]
+    args.json.write_text(json.dumps({**rows, "baseline": found.get("baseline"),
+                                     "baseline_checkout": args.baseline}, indent=2) + "\n")
     print(f"\nfirstload: national LSOA map (IoD2019), warm server, medians of {args.runs}")
-    print(f"{'':22} {'first s':>8} {'worst s':>8} {'first MB':>9} {'reload s':>9} {'reload MB':>10} "
-          f"{'s vs direct':>12} {'MB vs direct':>13}")
-    for name, r in rows.items():
-        print(f"{name:22} {r['cold_s']:>8.2f} {r['cold_worst_s']:>8.2f} {r['cold_mb']:>9.2f} {r['warm_s']:>9.2f} "
-              f"{r['warm_mb']:>10.2f} {r['cold_s'] / base['cold_s']:>11.2f}× {r['cold_mb'] / base['cold_mb']:>12.2f}×")
+    print(f"{'':32} {'first s':>8} {'worst s':>8} {'first MB':>9} {'reload s':>9} {'reload MB':>10} "
+          f"{'s vs base':>10} {'MB vs base':>11}")
+    for path in ("direct (replica)", "through the proxy"):
+        for name in checkouts:
+            r = found[name][path]
+            base = found["baseline"][path] if "baseline" in found else found["this"]["direct (replica)"]
+            print(f"{path + ', ' + name:32} {r['cold_s']:>8.2f} {r['cold_worst_s']:>8.2f} {r['cold_mb']:>9.2f} "
+                  f"{r['warm_s']:>9.2f} {r['warm_mb']:>10.2f} {r['cold_s'] / base['cold_s']:>9.2f}× "
+                  f"{r['cold_mb'] / base['cold_mb']:>10.2f}×")
+    print("(vs base: against the baseline checkout's same path, else against this checkout's direct path)")
     print("(first s: median; worst s: the slowest of the runs; by the page's clock, from navigation to the first "
           "paint of the map, with no network recording; the bytes from one more load each, recorded)")
     return 0

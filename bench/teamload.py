@@ -66,12 +66,14 @@ def load(args, extra: list[str], out: Path, env: dict) -> dict:
 
 
 @contextmanager
-def deployment(n: int, packs: Path, run: Path, env: dict):
-    """deploy/launch.py with Caddy before `n` replicas on free ports: yields (proxy port, launch.json), stops it after."""
+def deployment(n: int, packs: Path, run: Path, env: dict, root: Path = ROOT):
+    """deploy/launch.py with Caddy before `n` replicas on free ports: yields (proxy port, launch.json), stops it after.
+    `root`: the checkout whose launcher and app run (another one is a baseline, with its own .venv)."""
     proxy, *replicas = free_ports(n + 1)
-    launcher = subprocess.Popen([PY, str(ROOT / "deploy" / "launch.py"), "--port", str(proxy), "--replicas",
+    python = str(root / ".venv" / "bin" / "python") if root != ROOT else PY
+    launcher = subprocess.Popen([python, str(root / "deploy" / "launch.py"), "--port", str(proxy), "--replicas",
                                  ",".join(map(str, replicas)), "--packs-dir", str(packs), "--run-dir", str(run)],
-                                cwd=ROOT, env=env)
+                                cwd=root, env=env)
     try:
         deadline = time.monotonic() + 180
         while not (run / "launch.json").exists():
