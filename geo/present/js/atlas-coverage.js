@@ -315,7 +315,10 @@
       this.painted += 1;
       window.atlasPainted = (window.atlasPainted || 0) + 1;
       window.atlasPaintedAt = performance.now();
-      window.atlasFirstPaintAt = window.atlasFirstPaintAt || window.atlasPaintedAt;  // this frame's first map
+      if (!window.atlasFirstPaintAsked) {  // this frame's first map on screen: the next frame after this draw
+        window.atlasFirstPaintAsked = true;
+        requestAnimationFrame(function () { window.atlasFirstPaintAt = performance.now(); });
+      }
       this.fire('paint');
     },
 
