@@ -5,10 +5,10 @@ time from navigation to the map painted and the bytes on the wire (CDP encodedDa
 the same run.
 
 The time is the page's own: from the navigation's start (the page's performance.timeOrigin) to the map frame's
-first paint (atlas-coverage.js sets window.atlasFirstPaintAt when its canvas is drawn), read after the fact, so
-the poll that waits for it does not decide it. Timed loads carry no network instrumentation: on 2 cores,
-recording every response and decoding every websocket message in this process delayed the page by about 0.4 s.
-The bytes come from one more load of each kind with the recording on.
+first paint on screen (atlas-coverage.js sets window.atlasFirstPaintAt at the start of the frame after its
+canvas's first draw), read after the fact, so the poll that waits for it does not decide it. Timed loads record
+nothing on the network (the recording shares the page's 2 cores); the bytes come from one more load of each kind
+with the recording on.
 
     .venv/bin/python bench/firstload.py [--packs DIR] [--runs 3] [--baseline ../other-checkout]
 

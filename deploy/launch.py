@@ -44,17 +44,14 @@ class _Template(string.Template):
 
 
 def render_caddyfile(*, port: int, bind: str, replicas: list[int], static_dir: Path, geometry_dir: Path,
-                     run_dir: Path, icon_font_path: str, icon_font: Path, frontend_dir: Path) -> str:
+                     run_dir: Path, frontend_dir: Path) -> str:
     """The Caddyfile for this run (every placeholder must be given: a missing one is a KeyError)."""
-    if not re.fullmatch(r"/static/media/[A-Za-z0-9._-]+", icon_font_path):
-        raise SystemExit(f"error: unexpected icon font path {icon_font_path!r}")
-    for path in (static_dir, geometry_dir, run_dir, icon_font, frontend_dir):
+    for path in (static_dir, geometry_dir, run_dir, frontend_dir):
         if any(c in str(path) for c in '"\n\r{}'):
             raise SystemExit(f"error: the path {str(path)!r} has characters the Caddyfile cannot quote")
     upstreams = " ".join(f"127.0.0.1:{p}" for p in replicas)
     return _Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
         port=port, bind=bind, upstreams=upstreams, static_dir=static_dir, geometry_dir=geometry_dir, run_dir=run_dir,
-        icon_font_path=icon_font_path, icon_font_dir=icon_font.parent, icon_font_file=icon_font.name,
         frontend_dir=frontend_dir)
 
 
@@ -109,11 +106,12 @@ def icon_names() -> set[str]:
     return names
 
 
-def subset_icon_font(out_dir: Path) -> tuple[str, Path, str]:
+def subset_icon_font(out_dir: Path) -> tuple[Path, str]:
     """Streamlit's icon font (Material Symbols, 375 KB, fetched by every first page because its sidebar and
     expanders draw their arrows with it) cut down to the icons in `icon_names()`: about 13 KB.
 
-    Returns (the font's URL path, the file to answer it with, what was done). The font's icons are ligatures
+    Written into `out_dir` (the front-end copy's media folder) under the original's name; returns (the file, what
+    was done). The font's icons are ligatures
     (the text "expand_more" drawn as one glyph); only those for the names are kept, with the letters that spell
     them. An icon outside the set would show its name as text, never a wrong icon. If the font cannot be read or
     cut (a Streamlit whose front end moved it), the file is the original font and the note says so."""
@@ -167,7 +165,7 @@ def subset_icon_font(out_dir: Path) -> tuple[str, Path, str]:
     except Exception as exc:  # noqa: BLE001 — any failure to cut leaves the whole font, said in the log
         shutil.copyfile(src, out)
         note = f"icon font: could not cut it ({type(exc).__name__}: {exc}); serving the whole font"
-    return f"/static/media/{src.name}", out, note
+    return out, note
 
 
 def healthy(url: str) -> bool:
@@ -280,10 +278,9 @@ class Launcher:
             env["ATLAS_PACKS_DIR"] = str(a.packs_dir.resolve())
         for port in a.replicas:  # all started at once, then awaited: they load in parallel
             self.replicas[port] = self._start(replica_command(port), env, f"replica-{port}.log")
-        icon_font_path, icon_font, note = subset_icon_font(self.run_dir / "fonts")  # while the replicas load
+        frontend_dir, note = frontend_copy(self.run_dir / "frontend")  # while the replicas load
         self.log(note)
-        frontend_dir, note = frontend_copy(self.run_dir / "frontend")
-        self.log(note)
+        self.log(subset_icon_font(frontend_dir / "static" / "media")[1])
         for port, proc in self.replicas.items():
             self._wait_healthy(f"http://127.0.0.1:{port}", proc, f"the replica on port {port}", f"replica-{port}.log")
             self.log(f"replica on port {port} healthy (pid {proc.pid})")
@@ -291,7 +288,6 @@ class Launcher:
         caddyfile = self.run_dir / "Caddyfile"
         caddyfile.write_text(render_caddyfile(port=a.port, bind=a.bind, replicas=a.replicas, static_dir=static_dir,
                                               geometry_dir=geometry_dir, run_dir=self.run_dir,
-                                              icon_font_path=icon_font_path, icon_font=icon_font,
                                               frontend_dir=frontend_dir), encoding="utf-8")
         # Caddy's own state (autosave, storage) in the run folder; its secret only in its environment.
         proxy_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.run_dir),

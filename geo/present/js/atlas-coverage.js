@@ -315,9 +315,8 @@
       this.painted += 1;
       window.atlasPainted = (window.atlasPainted || 0) + 1;
       window.atlasPaintedAt = performance.now();
-      if (!window.atlasFirstPaintAsked) {  // this frame's first map on screen: the next frame after this draw
-        window.atlasFirstPaintAsked = true;
-        requestAnimationFrame(function () { window.atlasFirstPaintAt = performance.now(); });
+      if (window.atlasPainted === 1 && !window.atlasFirstPaintAt) {  // this frame's first map on screen: the
+        requestAnimationFrame(function () { window.atlasFirstPaintAt = performance.now(); });  // frame after it
       }
       this.fire('paint');
     },
